@@ -1,0 +1,1 @@
+# tsk no-op agent: only prints the instructions; nothing to install.

@@ -1,0 +1,1 @@
+# tsk project layer: empty unless the project's `setup` adds Dockerfile lines.

@@ -1,0 +1,1 @@
+# tsk default stack: no language toolchain beyond the base layer (build-essential, python3, git).

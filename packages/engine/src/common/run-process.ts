@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+
+export interface RunProcessOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, which is then closed. */
+  input?: string | Buffer;
+  signal?: AbortSignal;
+  /** Called with each complete line of stdout and stderr as it arrives (progress display). */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+export interface RunProcessResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run a program without a shell and collect its output. Never rejects for a non-zero exit (callers turn
+ * that into their own typed error); rejects only when the program cannot be started at all.
+ */
+export function runProcess(command: string, args: readonly string[], options: RunProcessOptions = {}): Promise<RunProcessResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      signal: options.signal,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const pending = { stdout: '', stderr: '' };
+    const collect = (stream: 'stdout' | 'stderr', sink: Buffer[]) => (chunk: Buffer) => {
+      sink.push(chunk);
+      if (!options.onLine) return;
+      const text = pending[stream] + chunk.toString('utf8');
+      const lines = text.split(/\r?\n|\r/);
+      pending[stream] = lines.pop() ?? '';
+      for (const line of lines) if (line.length > 0) options.onLine(line, stream);
+    };
+    child.stdout.on('data', collect('stdout', out));
+    child.stderr.on('data', collect('stderr', err));
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => {
+      if (options.onLine) {
+        for (const stream of ['stdout', 'stderr'] as const) if (pending[stream]) options.onLine(pending[stream], stream);
+      }
+      resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    child.stdin.on('error', () => undefined); // the child may exit without reading its input
+    child.stdin.end(options.input);
+  });
+}

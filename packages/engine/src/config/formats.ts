@@ -1,0 +1,161 @@
+import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
+import { describeValue, isTable } from './describe-value.js';
+
+/**
+ * A value broke its format. `subPath` locates the offending part inside the key's value (`[1].host`), so
+ * the message can name the exact entry of a list. Thrown by the convict format functions below.
+ */
+export class FormatViolation extends Error {
+  readonly subPath: string;
+
+  constructor(detail: string, subPath = '') {
+    super(detail);
+    this.name = 'FormatViolation';
+    this.subPath = subPath;
+  }
+
+  /** `expected <what>, got <value>`. */
+  static expected(what: string, actual: unknown, subPath = ''): FormatViolation {
+    return new FormatViolation(`expected ${what}, got ${describeValue(actual)}`, subPath);
+  }
+}
+
+/** A convict format function: returns on success, throws a {@link FormatViolation} otherwise. */
+export type Format = (value: unknown) => void;
+
+const STACK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Docker's own rule for volume names.
+const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export const agentName: Format = (value) => {
+  if (typeof value !== 'string' || !isAgentName(value)) {
+    throw FormatViolation.expected(`one of ${AGENT_NAMES.join(', ')}`, value);
+  }
+};
+
+export const stackName: Format = (value) => {
+  if (typeof value !== 'string' || !STACK_NAME.test(value)) {
+    throw FormatViolation.expected('a stack name such as rust, python, node, go, java, lua or default', value);
+  }
+};
+
+export const text: Format = (value) => {
+  if (typeof value !== 'string') throw FormatViolation.expected('a string', value);
+};
+
+export const nonEmptyText: Format = (value) => {
+  if (typeof value !== 'string' || value.trim() === '') throw FormatViolation.expected('a non-empty string', value);
+};
+
+export const boolean: Format = (value) => {
+  if (typeof value !== 'boolean') throw FormatViolation.expected('true or false', value);
+};
+
+export const positiveNumber: Format = (value) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw FormatViolation.expected('a number greater than 0', value);
+  }
+};
+
+export const nonNegativeNumber: Format = (value) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw FormatViolation.expected('a number of 0 or more', value);
+  }
+};
+
+export const positiveInteger: Format = (value) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw FormatViolation.expected('a whole number of 1 or more', value);
+  }
+};
+
+export const containerEngine: Format = (value) => {
+  if (value !== 'docker') throw FormatViolation.expected('"docker"', value);
+};
+
+export const redisUrl: Format = (value) => {
+  if (typeof value !== 'string' || !/^rediss?:\/\/\S+$/.test(value)) {
+    // The value is not echoed: a Redis URL may carry a password.
+    throw new FormatViolation('expected a redis:// or rediss:// URL');
+  }
+};
+
+/**
+ * A list whose items each pass `each`. With `uniqueKey`, two entries of one list that configure the same
+ * thing (env name, container path) are an error: which one was meant is not knowable.
+ */
+function listOf(
+  what: string,
+  each: (item: unknown, at: string) => void,
+  uniqueKey?: { field: string; of: (item: Record<string, unknown>) => unknown },
+): Format {
+  return (value) => {
+    if (!Array.isArray(value)) throw FormatViolation.expected(`a list of ${what}`, value);
+    const seen = new Set<unknown>();
+    value.forEach((item: unknown, index) => {
+      each(item, `[${index}]`);
+      if (!uniqueKey || !isTable(item)) return;
+      const key = uniqueKey.of(item);
+      if (seen.has(key)) {
+        throw new FormatViolation(`duplicate ${uniqueKey.field} ${describeValue(key)} in one list`, `[${index}]`);
+      }
+      seen.add(key);
+    });
+  };
+}
+
+export const portList: Format = listOf('ports', (item, at) => {
+  if (typeof item !== 'number' || !Number.isInteger(item) || item < 1 || item > 65535) {
+    throw FormatViolation.expected('a port number from 1 to 65535', item, at);
+  }
+});
+
+export const deviceList: Format = listOf('device paths', (item, at) => {
+  if (typeof item !== 'string' || !item.startsWith('/')) {
+    throw FormatViolation.expected('a device path such as "/dev/fuse"', item, at);
+  }
+});
+
+export const pathList: Format = listOf('file paths', (item, at) => {
+  if (typeof item !== 'string' || item.trim() === '') throw FormatViolation.expected('a file path', item, at);
+});
+
+/** Checks that a list entry is a table holding only `allowed` keys. */
+function entryTable(item: unknown, at: string, allowed: readonly string[]): Record<string, unknown> {
+  if (!isTable(item)) throw FormatViolation.expected(`a table with ${allowed.join(', ')}`, item, at);
+  for (const key of Object.keys(item)) {
+    if (!allowed.includes(key)) {
+      throw new FormatViolation(`unknown key; entries take ${allowed.join(', ')}`, `${at}.${key}`);
+    }
+  }
+  return item;
+}
+
+export const envList: Format = listOf('{ name, value } tables', (item, at) => {
+  const entry = entryTable(item, at, ['name', 'value']);
+  if (typeof entry.name !== 'string' || !ENV_NAME.test(entry.name)) {
+    throw FormatViolation.expected('an environment variable name', entry.name, `${at}.name`);
+  }
+  if (typeof entry.value !== 'string') throw FormatViolation.expected('a string', entry.value, `${at}.value`);
+}, { field: 'name', of: (entry) => entry.name });
+
+export const volumeList: Format = listOf('{ host | name, container, readonly } tables', (item, at) => {
+  const entry = entryTable(item, at, ['host', 'name', 'container', 'readonly']);
+  if ((entry.host === undefined) === (entry.name === undefined)) {
+    throw new FormatViolation('expected exactly one of host (a bind mount) or name (a named volume)', at);
+  }
+  // Only `~` and `~/…` are expanded; anything else must already be absolute.
+  if (entry.host !== undefined && (typeof entry.host !== 'string' || !/^(\/|~\/|~$)/.test(entry.host))) {
+    throw FormatViolation.expected('an absolute host path (or ~/...)', entry.host, `${at}.host`);
+  }
+  if (entry.name !== undefined && (typeof entry.name !== 'string' || !VOLUME_NAME.test(entry.name))) {
+    throw FormatViolation.expected('a volume name of letters, digits, _ . -', entry.name, `${at}.name`);
+  }
+  if (typeof entry.container !== 'string' || !entry.container.startsWith('/')) {
+    throw FormatViolation.expected('an absolute container path', entry.container, `${at}.container`);
+  }
+  if (entry.readonly !== undefined && typeof entry.readonly !== 'boolean') {
+    throw FormatViolation.expected('true or false', entry.readonly, `${at}.readonly`);
+  }
+}, { field: 'container path', of: (entry) => entry.container });

@@ -1,0 +1,262 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from './load-config.js';
+
+// A throwaway home, config dir and repository per test: never the real ~/.config.
+let root: string;
+let env: NodeJS.ProcessEnv;
+let repo: string;
+let userFile: string;
+let projectFile: string;
+
+async function write(path: string, text: string): Promise<string> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, text);
+  return path;
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tsk-config-'));
+  repo = join(root, 'My Repo');
+  await mkdir(repo);
+  await mkdir(join(root, 'home'));
+  userFile = join(root, 'config', 'tsk', 'tsk.toml');
+  projectFile = join(repo, '.tsk', 'tsk.toml');
+  env = { HOME: join(root, 'home'), TSK_CONFIG_HOME: join(root, 'config'), TSK_DATA_HOME: join(root, 'data'), TSK_RUNTIME_DIR: join(root, 'run') };
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('loadConfig', () => {
+  it('should resolve built-in defaults when there are no files', async () => {
+    const config = await loadConfig({ repoPath: repo, env });
+    expect(config.project).toBe('my-repo');
+    expect(config.task).toEqual({
+      agent: 'claude',
+      stack: undefined,
+      memoryGb: 12,
+      cpu: 8,
+      setup: undefined,
+      stackConfig: {},
+      agentConfig: {},
+      hostPorts: [],
+      env: [],
+      volumes: [],
+      devices: [],
+      squidConf: undefined,
+      gitTown: false,
+      caCertificates: [],
+      baseImage: 'debian:bookworm-slim',
+      networkIsolation: true,
+    });
+    expect(config.machine).toEqual({
+      containerEngine: 'docker',
+      redisUrl: undefined,
+      remoteUrl: undefined,
+      server: { workers: 1, autoCleanAgeDays: 7 },
+      worker: { allowBindMounts: false, allowDevices: false, allowPrivileged: false, allowNoNetworkIsolation: false, requeueLost: false },
+      configDir: join(root, 'config', 'tsk'),
+      dataDir: join(root, 'data', 'tsk'),
+      runtimeDir: join(root, 'run', 'tsk'),
+    });
+  });
+
+  describe('levels', () => {
+    // Every level sets `stack`; each case removes the levels above the one expected to win.
+    async function stackWith(levels: { cli?: boolean; userProject?: boolean; projectFile?: boolean; userDefaults?: boolean; detected?: boolean }): Promise<string | undefined> {
+      const user = [
+        levels.userDefaults ? '[defaults]\nstack = "user-defaults"' : '',
+        levels.userProject ? '[project.my-repo]\nstack = "user-project"' : '',
+      ].join('\n');
+      await write(userFile, user);
+      await rm(projectFile, { force: true });
+      if (levels.projectFile) await write(projectFile, 'stack = "project-file"\n');
+      const config = await loadConfig({
+        repoPath: repo,
+        env,
+        cli: levels.cli ? { stack: 'cli' } : {},
+        detectedStack: levels.detected ? 'detected' : undefined,
+      });
+      return config.task.stack;
+    }
+
+    it('should give every level its priority: CLI > user project > project file > user defaults > detected > built-in', async () => {
+      const all = { cli: true, userProject: true, projectFile: true, userDefaults: true, detected: true };
+      expect(await stackWith(all)).toBe('cli');
+      expect(await stackWith({ ...all, cli: false })).toBe('user-project');
+      expect(await stackWith({ ...all, cli: false, userProject: false })).toBe('project-file');
+      expect(await stackWith({ detected: true, userDefaults: true })).toBe('user-defaults');
+      expect(await stackWith({ detected: true })).toBe('detected');
+      expect(await stackWith({})).toBeUndefined();
+    });
+
+    it('should let CLI flags override every file', async () => {
+      await write(userFile, '[defaults]\nagent = "codex"\n[project.my-repo]\nagent = "no-op"\n');
+      await write(projectFile, 'agent = "script"\n');
+      const config = await loadConfig({ repoPath: repo, env, cli: { agent: 'claude', networkIsolation: false } });
+      expect(config.task.agent).toBe('claude');
+      expect(config.task.networkIsolation).toBe(false);
+    });
+
+    it('should take each scalar from the highest level that sets it', async () => {
+      await write(userFile, '[defaults]\nmemory_gb = 4\ncpu = 2\ngit_town = true\n[project.my-repo]\ncpu = 3\n');
+      await write(projectFile, 'memory_gb = 6.5\nsetup = "RUN make deps"\n');
+      const { task } = await loadConfig({ repoPath: repo, env });
+      expect(task).toMatchObject({ memoryGb: 6.5, cpu: 3, gitTown: true, setup: 'RUN make deps' });
+    });
+
+    it('should combine lists from every file, the higher level winning conflicts', async () => {
+      await write(
+        userFile,
+        [
+          '[defaults]',
+          'host_ports = [5432]',
+          'devices = ["/dev/fuse"]',
+          'env = [{ name = "MODE", value = "defaults" }, { name = "A", value = "a" }]',
+          'volumes = [{ name = "cache", container = "/cache" }]',
+          '[project.my-repo]',
+          'env = [{ name = "MODE", value = "user-project" }]',
+          'host_ports = [5432, 6379]',
+        ].join('\n'),
+      );
+      await write(projectFile, 'env = [{ name = "MODE", value = "project-file" }, { name = "B", value = "b" }]\nvolumes = [{ host = "/srv/cache", container = "/cache", readonly = true }]\ndevices = ["/dev/kvm"]\n');
+      const { task } = await loadConfig({ repoPath: repo, env });
+      expect(task.env).toEqual([
+        { name: 'MODE', value: 'user-project' },
+        { name: 'A', value: 'a' },
+        { name: 'B', value: 'b' },
+      ]);
+      expect(task.hostPorts).toEqual([5432, 6379]);
+      expect(task.devices).toEqual(['/dev/fuse', '/dev/kvm']);
+      expect(task.volumes).toEqual([{ kind: 'bind', host: '/srv/cache', container: '/cache', readonly: true }]);
+    });
+
+    it('should merge stack_config and agent_config per name across files', async () => {
+      await write(userFile, '[defaults.stack_config.rust]\nsetup = "RUN user-rust"\n[defaults.stack_config.go]\nsetup = "RUN user-go"\n[defaults.agent_config.claude]\nsetup = "RUN claude"\n');
+      await write(projectFile, '[stack_config.rust]\nsetup = "RUN project-rust"\n');
+      const { task } = await loadConfig({ repoPath: repo, env });
+      expect(task.stackConfig).toEqual({ rust: { setup: 'RUN project-rust' }, go: { setup: 'RUN user-go' } });
+      expect(task.agentConfig).toEqual({ claude: { setup: 'RUN claude' } });
+    });
+
+    it('should apply the [project.<name>] table of the named project only', async () => {
+      await write(userFile, '[project.other]\nmemory_gb = 1\n[project.my-repo]\nmemory_gb = 2\n');
+      expect((await loadConfig({ repoPath: repo, env })).task.memoryGb).toBe(2);
+      const other = await loadConfig({ repoPath: repo, project: 'other', env });
+      expect(other.project).toBe('other');
+      expect(other.task.memoryGb).toBe(1);
+    });
+
+    it('should match [project.<name>] tables by sanitised name', async () => {
+      await write(userFile, '[project."My Repo"]\ncpu = 5\n');
+      expect((await loadConfig({ repoPath: repo, env })).task.cpu).toBe(5);
+    });
+  });
+
+  describe('paths and volumes', () => {
+    it('should expand ~ in host volumes and prefix named volumes with tsk-', async () => {
+      await write(
+        userFile,
+        '[defaults]\nvolumes = [{ host = "~/.cache/go", container = "/go/pkg/mod" }, { host = "~", container = "/h", readonly = true }, { name = "go-build", container = "/b" }, { name = "tsk-kept", container = "/k" }]\n',
+      );
+      const { task } = await loadConfig({ repoPath: repo, env });
+      expect(task.volumes).toEqual([
+        { kind: 'bind', host: join(root, 'home', '.cache', 'go'), container: '/go/pkg/mod', readonly: false },
+        { kind: 'bind', host: join(root, 'home'), container: '/h', readonly: true },
+        { kind: 'named', name: 'tsk-go-build', container: '/b', readonly: false },
+        { kind: 'named', name: 'tsk-kept', container: '/k', readonly: false },
+      ]);
+    });
+
+    it('should resolve relative ca_certificates against the file that set them and combine them', async () => {
+      await write(join(root, 'config', 'tsk', 'corp.pem'), 'user cert');
+      await write(join(repo, '.tsk', 'certs', 'internal.pem'), 'project cert');
+      await write(join(root, 'home', 'home.pem'), 'home cert');
+      await write(userFile, '[defaults]\nca_certificates = ["corp.pem", "~/home.pem"]\n');
+      await write(projectFile, 'ca_certificates = ["certs/internal.pem"]\n');
+      const { task } = await loadConfig({ repoPath: repo, env });
+      expect(task.caCertificates).toEqual([
+        join(root, 'config', 'tsk', 'corp.pem'),
+        join(root, 'home', 'home.pem'),
+        join(repo, '.tsk', 'certs', 'internal.pem'),
+      ]);
+    });
+
+    it('should hold the text of squid_conf_path, resolved against its file', async () => {
+      await write(join(repo, '.tsk', 'squid.conf'), 'http_access allow all\n');
+      await write(projectFile, 'squid_conf_path = "squid.conf"\n');
+      expect((await loadConfig({ repoPath: repo, env })).task.squidConf).toBe('http_access allow all\n');
+    });
+
+    it('should let an inline squid_conf at a higher level beat a lower squid_conf_path', async () => {
+      await write(join(root, 'squid.conf'), 'from file');
+      await write(userFile, `[defaults]\nsquid_conf_path = "${join(root, 'squid.conf')}"\n[project.my-repo]\nsquid_conf = "inline"\n`);
+      expect((await loadConfig({ repoPath: repo, env })).task.squidConf).toBe('inline');
+    });
+  });
+
+  describe('machine settings and environment', () => {
+    it('should read user-only keys from the user file', async () => {
+      await write(
+        userFile,
+        [
+          'container_engine = "docker"',
+          'base_image = "ubuntu:24.04"',
+          '[redis]\nurl = "redis://queue:6379"',
+          '[remote]\nurl = "git@example.com:team/shared.git"',
+          '[server]\nworkers = 4\nauto_clean_age_days = 2.5',
+          '[worker]\nallow_bind_mounts = true\nrequeue_lost = true',
+        ].join('\n'),
+      );
+      const config = await loadConfig({ env });
+      expect(config.task.baseImage).toBe('ubuntu:24.04');
+      expect(config.machine).toMatchObject({
+        redisUrl: 'redis://queue:6379',
+        remoteUrl: 'git@example.com:team/shared.git',
+        server: { workers: 4, autoCleanAgeDays: 2.5 },
+        worker: { allowBindMounts: true, allowDevices: false, allowPrivileged: false, allowNoNetworkIsolation: false, requeueLost: true },
+      });
+      expect(config.project).toBe('');
+    });
+
+    it('should let TSK_REDIS_URL, TSK_BASE_IMAGE and TSK_REMOTE_URL override the user file', async () => {
+      await write(userFile, 'base_image = "ubuntu:24.04"\n[redis]\nurl = "redis://file:6379"\n');
+      const config = await loadConfig({
+        env: { ...env, TSK_REDIS_URL: 'rediss://:secret@env:6380', TSK_BASE_IMAGE: 'debian:trixie-slim', TSK_REMOTE_URL: '/srv/git/shared.git' },
+      });
+      expect(config.machine.redisUrl).toBe('rediss://:secret@env:6380');
+      expect(config.machine.remoteUrl).toBe('/srv/git/shared.git');
+      expect(config.task.baseImage).toBe('debian:trixie-slim');
+    });
+
+    it('should treat an empty environment variable as unset', async () => {
+      await write(userFile, '[redis]\nurl = "redis://file:6379"\n');
+      expect((await loadConfig({ env: { ...env, TSK_REDIS_URL: '' } })).machine.redisUrl).toBe('redis://file:6379');
+    });
+
+    it('should fall back to XDG_CONFIG_HOME and then ~/.config for the user file', async () => {
+      const xdgEnv = { HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'xdg') };
+      await write(join(root, 'xdg', 'tsk', 'tsk.toml'), '[defaults]\ncpu = 3\n');
+      await write(join(root, 'home', '.config', 'tsk', 'tsk.toml'), '[defaults]\ncpu = 5\n');
+      const viaXdg = await loadConfig({ env: xdgEnv });
+      expect(viaXdg.task.cpu).toBe(3);
+      expect(viaXdg.machine.configDir).toBe(join(root, 'xdg', 'tsk'));
+      const viaHome = await loadConfig({ env: { HOME: join(root, 'home') } });
+      expect(viaHome.task.cpu).toBe(5);
+      expect(viaHome.machine).toMatchObject({
+        configDir: join(root, 'home', '.config', 'tsk'),
+        dataDir: join(root, 'home', '.local', 'share', 'tsk'),
+      });
+    });
+
+    it('should prefer TSK_CONFIG_HOME over XDG_CONFIG_HOME', async () => {
+      await write(userFile, '[defaults]\ncpu = 2\n');
+      await write(join(root, 'xdg', 'tsk', 'tsk.toml'), '[defaults]\ncpu = 3\n');
+      expect((await loadConfig({ env: { ...env, XDG_CONFIG_HOME: join(root, 'xdg') } })).task.cpu).toBe(2);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { tskDirs } from '../common/paths.js';
+import { sanitizeProjectName } from '../common/sanitize.js';
+import { ConfigError } from '../errors/index.js';
+import { log } from '../logging/index.js';
+import { checkStackName, cliLayer, type CliConfigOverrides } from './cli-overrides.js';
+import type { BuiltInDefaults, ConfigLayer, SquidSource } from './config-layer.js';
+import { layerFromTable } from './layer-from-table.js';
+import { mergeLayers } from './merge.js';
+import { readTomlFile } from './read-toml.js';
+import type { ResolvedConfig } from './resolved-config.js';
+import { sharedSchema } from './schema.js';
+import { validateSharedTable, type ValidatedTable } from './shared-table.js';
+import { validateUserFile } from './user-file.js';
+import { loadTable } from './validate-table.js';
+
+export interface LoadConfigOptions {
+  /** The repository (main repository of a worktree) whose `.tsk/tsk.toml` applies. */
+  repoPath?: string;
+  /** Project name for `[project.<name>]`. @defaultValue the basename of `repoPath`, sanitised */
+  project?: string;
+  /** Command-line flags: the highest level. */
+  cli?: CliConfigOverrides;
+  /** Stack found by auto-detection, used when no level sets `stack`. */
+  detectedStack?: string;
+  /** Environment to read TSK_* and XDG variables from. @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+function builtInDefaults(): BuiltInDefaults {
+  const defaults = loadTable(sharedSchema, {}, 'built-in defaults');
+  return {
+    agent: defaults.get('agent'),
+    memoryGb: defaults.get('memory_gb'),
+    cpu: defaults.get('cpu'),
+    gitTown: defaults.get('git_town'),
+    networkIsolation: true,
+  };
+}
+
+function projectNameOf(options: LoadConfigOptions): string {
+  const raw = options.project || (options.repoPath ? basename(resolve(options.repoPath)) : '');
+  return raw ? sanitizeProjectName(raw) : '';
+}
+
+/** The user's `[project.<name>]` table for this project; table names match after sanitising. */
+function findProjectTable(projects: Map<string, ValidatedTable>, project: string): ValidatedTable | undefined {
+  if (!project) return undefined;
+  const matches = [...projects].filter(([name]) => sanitizeProjectName(name) === project);
+  const [first, second] = matches;
+  if (first && second) {
+    throw new ConfigError(
+      `${first[1].file}: project.${first[0]} and project.${second[0]} both configure project "${project}"; keep one`,
+    );
+  }
+  return first?.[1];
+}
+
+async function readSquidConf(source: SquidSource | undefined): Promise<string | undefined> {
+  if (source?.kind !== 'file') return source?.text;
+  try {
+    return await readFile(source.path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${source.origin}: cannot read ${source.path}`, { cause: error });
+  }
+}
+
+/**
+ * Resolves the configuration for one task (and the machine settings) from every level: command line >
+ * user `[project.<name>]` > project `.tsk/tsk.toml` > user `[defaults]` > detected stack > built-in
+ * defaults. Every file is validated completely before anything is returned.
+ *
+ * @throws ConfigError naming the file, the key and what was expected; InputError for bad CLI values.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  const env = options.env ?? process.env;
+  const dirs = tskDirs(env);
+  const home = env.HOME || homedir();
+  const userFile = join(dirs.configDir, 'tsk.toml');
+  const projectFile = options.repoPath ? join(resolve(options.repoPath), '.tsk', 'tsk.toml') : undefined;
+  const [userRaw, projectRaw] = await Promise.all([
+    readTomlFile(userFile),
+    projectFile ? readTomlFile(projectFile) : Promise.resolve(undefined),
+  ]);
+
+  const user = validateUserFile(userRaw ?? {}, userFile, env);
+  const projectLevel =
+    projectFile && projectRaw ? validateSharedTable(projectRaw, { file: projectFile, prefix: '' }, userFile) : undefined;
+  const project = projectNameOf(options);
+  const fileTables = [findProjectTable(user.projects, project), projectLevel, user.defaults];
+  const fileLayers = await Promise.all(
+    fileTables.filter((table): table is ValidatedTable => table !== undefined).map((table) => layerFromTable(table, home)),
+  );
+  const detected: ConfigLayer[] = options.detectedStack
+    ? [{ source: 'stack auto-detection', stack: checkStackName(options.detectedStack, 'detected stack') }]
+    : [];
+  const layers = [cliLayer(options.cli ?? {}), ...fileLayers, ...detected];
+  log.config('levels for project %s: %o', project, layers.map((layer) => layer.source));
+
+  const { squid, ...merged } = mergeLayers(layers, builtInDefaults());
+  const { baseImage, ...machine } = user.machine;
+  return {
+    task: { ...merged, squidConf: await readSquidConf(squid), baseImage },
+    machine: { ...machine, ...dirs },
+    project,
+  };
+}

@@ -1,0 +1,79 @@
+import type { AgentName } from '../model/agent-name.js';
+
+/** A bind mount of a host path (`~` already expanded) or a tsk-managed named volume (`tsk-` prefixed). */
+export type VolumeMount =
+  | { kind: 'bind'; host: string; container: string; readonly: boolean }
+  | { kind: 'named'; name: string; container: string; readonly: boolean };
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+/** Dockerfile lines that replace or add a stack or agent layer. */
+export interface LayerSetup {
+  setup?: string;
+}
+
+/**
+ * Everything that decides how one task runs, resolved from all configuration levels at creation time
+ * and stored with the task, so a task runs with the configuration it was created with.
+ */
+export interface TaskConfig {
+  agent: AgentName;
+  /** Explicit stack; `undefined` means auto-detect from the repository. */
+  stack: string | undefined;
+  /** @defaultValue 12 */
+  memoryGb: number;
+  /** @defaultValue 8 */
+  cpu: number;
+  /** Dockerfile lines for the project layer. */
+  setup: string | undefined;
+  stackConfig: Record<string, LayerSetup>;
+  agentConfig: Record<string, LayerSetup>;
+  hostPorts: number[];
+  env: EnvVar[];
+  volumes: VolumeMount[];
+  devices: string[];
+  /** Full squid.conf text (inline `squid_conf`, or the contents of `squid_conf_path`). */
+  squidConf: string | undefined;
+  gitTown: boolean;
+  /** Absolute paths of extra CA files trusted inside image builds and sandboxes. */
+  caCertificates: string[];
+  /** @defaultValue 'debian:bookworm-slim' */
+  baseImage: string;
+  /** @defaultValue true */
+  networkIsolation: boolean;
+}
+
+/** What a worker accepts from a job. Job authors must not be able to mount the worker's disks. */
+export interface WorkerPolicy {
+  allowBindMounts: boolean;
+  allowDevices: boolean;
+  allowPrivileged: boolean;
+  allowNoNetworkIsolation: boolean;
+  /** Re-queue tasks of a lost worker instead of failing them. */
+  requeueLost: boolean;
+}
+
+/** Settings that belong to the machine (user file and environment only), never to a project. */
+export interface MachineConfig {
+  containerEngine: 'docker';
+  redisUrl: string | undefined;
+  remoteUrl: string | undefined;
+  server: { workers: number; autoCleanAgeDays: number };
+  worker: WorkerPolicy;
+  /** Where tsk keeps task workspaces and logs (`$TSK_DATA_HOME/tsk`). */
+  dataDir: string;
+  /** Where the user's tsk.toml and templates live (`$TSK_CONFIG_HOME/tsk`). */
+  configDir: string;
+  /** Where pids, locks and sockets live (`$TSK_RUNTIME_DIR/tsk`). */
+  runtimeDir: string;
+}
+
+export interface ResolvedConfig {
+  task: TaskConfig;
+  machine: MachineConfig;
+  /** Project name used for `[project.<name>]` and the workspace path. */
+  project: string;
+}

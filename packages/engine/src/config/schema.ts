@@ -1,0 +1,129 @@
+import type convict from 'convict';
+import type { AgentName } from '../model/agent-name.js';
+import * as format from './formats.js';
+
+/** A `stack_config.<stack>` or `agent_config.<agent>` table as written in TOML. */
+export interface LayerSetupTable {
+  setup: string | null;
+}
+
+/** A `volumes` entry as written in TOML (validated by {@link format.volumeList}). */
+export interface VolumeTable {
+  host?: string;
+  name?: string;
+  container: string;
+  readonly?: boolean;
+}
+
+/**
+ * The keys shared by the user file's `[defaults]` and `[project.<name>]` tables and by a project's
+ * `.tsk/tsk.toml`, as written in TOML. `null` means "not set"; TOML itself has no null.
+ */
+export interface SharedTable {
+  agent: AgentName;
+  stack: string | null;
+  memory_gb: number;
+  cpu: number;
+  setup: string | null;
+  stack_config: Record<string, LayerSetupTable>;
+  agent_config: Record<string, LayerSetupTable>;
+  host_ports: number[];
+  env: { name: string; value: string }[];
+  volumes: VolumeTable[];
+  devices: string[];
+  squid_conf: string | null;
+  squid_conf_path: string | null;
+  git_town: boolean;
+  ca_certificates: string[];
+}
+
+/**
+ * Convict schema of the shared keys. Its defaults are tsk's built-in defaults (the lowest level).
+ * `stack_config` and `agent_config` are maps keyed by stack or agent name; convict can only check that
+ * they are tables, so each entry is validated separately against {@link layerSetupSchema}.
+ */
+export const sharedSchema: convict.Schema<SharedTable> = {
+  agent: { doc: 'Agent that works on tasks.', format: format.agentName, default: 'claude' },
+  stack: { doc: 'Stack layer; unset means auto-detect.', format: format.stackName, default: null, nullable: true },
+  memory_gb: { doc: 'Sandbox memory limit in GiB.', format: format.positiveNumber, default: 12 },
+  cpu: { doc: 'Sandbox CPU limit.', format: format.positiveNumber, default: 8 },
+  setup: { doc: 'Dockerfile lines for the project layer.', format: format.text, default: null, nullable: true },
+  stack_config: { doc: 'Per-stack layer overrides: stack_config.<stack>.setup.', format: Object, default: {} },
+  agent_config: { doc: 'Per-agent layer overrides: agent_config.<agent>.setup.', format: Object, default: {} },
+  host_ports: { doc: 'Host ports reachable from the sandbox.', format: format.portList, default: [] },
+  env: { doc: 'Environment variables: [{ name, value }].', format: format.envList, default: [] },
+  volumes: { doc: 'Mounts: [{ host | name, container, readonly }].', format: format.volumeList, default: [] },
+  devices: { doc: 'Host devices passed to the sandbox.', format: format.deviceList, default: [] },
+  squid_conf: { doc: 'Full squid.conf text for the proxy.', format: format.text, default: null, nullable: true },
+  squid_conf_path: { doc: 'File holding squid.conf.', format: format.nonEmptyText, default: null, nullable: true },
+  git_town: { doc: 'Record git-town parents on result branches.', format: format.boolean, default: false },
+  ca_certificates: { doc: 'Extra CA files trusted in builds and sandboxes.', format: format.pathList, default: [] },
+};
+
+/** Convict schema of one `stack_config.<stack>` or `agent_config.<agent>` table. */
+export const layerSetupSchema: convict.Schema<LayerSetupTable> = {
+  setup: { doc: 'Dockerfile lines for this layer.', format: format.text, default: null, nullable: true },
+};
+
+/** The top level of the user file: machine settings plus the `[defaults]` and `[project.*]` tables. */
+export interface UserTable {
+  container_engine: 'docker';
+  base_image: string;
+  redis: { url: string | null };
+  remote: { url: string | null };
+  server: { workers: number; auto_clean_age_days: number };
+  worker: {
+    allow_bind_mounts: boolean;
+    allow_devices: boolean;
+    allow_privileged: boolean;
+    allow_no_network_isolation: boolean;
+    requeue_lost: boolean;
+  };
+  defaults: Record<string, unknown>;
+  project: Record<string, unknown>;
+}
+
+function policy(doc: string): convict.SchemaObj<boolean> {
+  return { doc, format: format.boolean, default: false };
+}
+
+/**
+ * Convict schema of the user file's top level. Only these keys read environment variables, and the
+ * environment wins over the file. `defaults` and each `project.<name>` are validated with
+ * {@link sharedSchema}.
+ */
+export const userSchema: convict.Schema<UserTable> = {
+  container_engine: { doc: 'Container engine.', format: format.containerEngine, default: 'docker' },
+  base_image: {
+    doc: 'Image the base layer starts FROM.',
+    format: format.nonEmptyText,
+    default: 'debian:bookworm-slim',
+    env: 'TSK_BASE_IMAGE',
+  },
+  redis: {
+    url: { doc: 'Redis for the queue; unset = embedded.', format: format.redisUrl, default: null, nullable: true, env: 'TSK_REDIS_URL' },
+  },
+  remote: {
+    url: { doc: 'Shared git remote for snapshots and results.', format: format.nonEmptyText, default: null, nullable: true, env: 'TSK_REMOTE_URL' },
+  },
+  server: {
+    workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },
+    auto_clean_age_days: { doc: 'Age in days after which finished tasks are cleaned.', format: format.nonNegativeNumber, default: 7 },
+  },
+  worker: {
+    allow_bind_mounts: policy('Accept jobs that bind-mount host paths.'),
+    allow_devices: policy('Accept jobs that pass host devices.'),
+    allow_privileged: policy('Accept jobs that ask for privileged mode.'),
+    allow_no_network_isolation: policy('Accept jobs without network isolation.'),
+    requeue_lost: policy('Re-queue the tasks of a lost worker instead of failing them.'),
+  },
+  defaults: { doc: 'Shared keys for every project.', format: Object, default: {} },
+  project: { doc: 'Shared keys per project: [project.<name>].', format: Object, default: {} },
+};
+
+/** Top-level user-file keys that hold shared tables rather than machine settings. */
+export const SHARED_TABLE_KEYS = ['defaults', 'project'] as const;
+/** Keys that are valid only at the top level of the user file. */
+export const USER_ONLY_KEYS = Object.keys(userSchema).filter((key) => !(SHARED_TABLE_KEYS as readonly string[]).includes(key));
+/** Keys valid in any shared table. */
+export const SHARED_KEYS = Object.keys(sharedSchema);

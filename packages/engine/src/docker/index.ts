@@ -1,0 +1,37 @@
+export { LAYER_KINDS, BUILT_IN_STACKS, type LayerKind, type LayerSource, type ImageLayer, type BuiltInStack } from './layers.js';
+export { detectStack, stackFromFileNames } from './stack-detection.js';
+export { loadCaFiles, type CaFile } from './ca-files.js';
+export {
+  composeImagePlan,
+  renderDryRun,
+  builtInLayerNames,
+  type ComposeImagePlanInput,
+  type ImagePlan,
+  type ContextFile,
+} from './dockerfile-composer.js';
+export {
+  ImageBuilder,
+  type ImageBuilderOptions,
+  type EnsureImageOptions,
+  type EnsureImageResult,
+} from './image-builder.js';
+export {
+  bootstrapBaseImage,
+  ensureBaseImage,
+  debianSuiteOf,
+  type BootstrapBaseImageOptions,
+  type EnsureBaseImageOptions,
+  type BaseImageOrigin,
+} from './base-image.js';
+export { createDocker, assertDockerAvailable, dockerStatus, type Dockerode } from './docker-client.js';
+export {
+  buildSandboxSpec,
+  sandboxName,
+  LABEL_TASK,
+  LABEL_WORKER,
+  LABEL_MANAGED,
+  REQUIRED_DROPPED_CAPS,
+  type SandboxNetwork,
+  type SandboxSpecOptions,
+} from './container-spec.js';
+export { SandboxContainer, type SandboxExit, type SandboxRunOptions } from './sandbox-container.js';

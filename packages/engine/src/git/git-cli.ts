@@ -1,0 +1,110 @@
+import { runProcess } from '../common/run-process.js';
+import { GitCommandError } from '../errors/git-command-error.js';
+import type { LogSink } from '../logging/log-sink.js';
+import { log as debug } from '../logging/logger.js';
+import { trustingGlobalConfig } from './trusting-config.js';
+
+export interface RunGitOptions {
+  /** Directory git runs in; it finds the repository from here. */
+  cwd: string;
+  /** Extra environment variables, layered over the (scrubbed) environment of this process. */
+  env?: Record<string, string>;
+  /** Written to git's stdin. */
+  input?: string | Buffer;
+  /** When given, each line git writes to stderr is forwarded as a `tsk` progress line. */
+  log?: LogSink;
+  /**
+   * Trust repositories owned by another uid (`safe.directory=*`), both on the command line and through
+   * GIT_CONFIG_GLOBAL so that the git processes started for the other side of a local fetch or clone trust
+   * it too. Required when git touches a tsk workspace (owned by the sandbox's uid) or, from a worker, the
+   * user's repository.
+   * @defaultValue false
+   */
+  trustRepository?: boolean;
+}
+
+/**
+ * Variables that pin git to one repository (`git rev-parse --local-env-vars`). They are dropped from the
+ * inherited environment so that a tsk started from inside a git hook (where GIT_DIR, GIT_INDEX_FILE… are
+ * set) still works on the repository named by `cwd`. Callers set them explicitly through `env`.
+ */
+const REPOSITORY_ENV = [
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_CONFIG',
+  'GIT_CONFIG_PARAMETERS',
+  'GIT_CONFIG_COUNT',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_IMPLICIT_WORK_TREE',
+  'GIT_GRAFT_FILE',
+  'GIT_INDEX_FILE',
+  'GIT_NO_REPLACE_OBJECTS',
+  'GIT_REPLACE_REF_BASE',
+  'GIT_PREFIX',
+  'GIT_SHALLOW_FILE',
+  'GIT_COMMON_DIR',
+];
+
+async function gitEnv(options: RunGitOptions): Promise<NodeJS.ProcessEnv> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of REPOSITORY_ENV) delete env[name];
+  // tsk runs unattended (often in a worker): a credential prompt would hang the task forever.
+  env.GIT_TERMINAL_PROMPT = '0';
+  Object.assign(env, options.env);
+  if (options.trustRepository) env.GIT_CONFIG_GLOBAL = await trustingGlobalConfig(env);
+  return env;
+}
+
+/** git's stderr as one trimmed line: the last `fatal:`/`error:` line when there is one, else all of it. */
+export function summarizeStderr(stderr: string): string {
+  const lines = stderr
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line.length > 0);
+  const fatal = lines.filter((line) => /^(fatal|error):/.test(line));
+  return (fatal.length > 0 ? fatal : lines).join(' ').trim();
+}
+
+/**
+ * Run `git <args>` and return its stdout. A non-zero exit becomes a {@link GitCommandError} whose message
+ * carries git's own reason, so the user sees why git refused.
+ */
+export async function runGit(args: readonly string[], options: RunGitOptions): Promise<string> {
+  const fullArgs = options.trustRepository ? ['-c', 'safe.directory=*', ...args] : [...args];
+  debug.git('git %s (in %s)', fullArgs.join(' '), options.cwd);
+  const sink = options.log;
+  const result = await runProcess('git', fullArgs, {
+    cwd: options.cwd,
+    env: await gitEnv(options),
+    input: options.input,
+    onLine: sink ? (line, stream) => stream === 'stderr' && sink.write('tsk', line) : undefined,
+  }).catch((error: unknown) => {
+    // Only "cannot start" lands here: a missing git binary or a cwd that does not exist.
+    throw new GitCommandError(`cannot run git in ${options.cwd}: ${error instanceof Error ? error.message : String(error)}`, undefined, {
+      cause: error,
+      hint: 'check that git is installed and on PATH',
+    });
+  });
+  if (result.exitCode !== 0) {
+    const reason = summarizeStderr(result.stderr) || `exit code ${String(result.exitCode ?? result.signal)}`;
+    debug.git('git %s failed: %s', args[0] ?? '', result.stderr.trim());
+    throw new GitCommandError(`git ${args[0] ?? ''} failed in ${options.cwd}: ${reason}`, {
+      args: fullArgs,
+      cwd: options.cwd,
+      exitCode: result.exitCode,
+      stderr: result.stderr,
+    });
+  }
+  return result.stdout;
+}
+
+/** Like {@link runGit}, but a non-zero exit returns `undefined` (for questions such as "is this set?"). */
+export async function tryGit(args: readonly string[], options: RunGitOptions): Promise<string | undefined> {
+  try {
+    return await runGit(args, options);
+  } catch (error) {
+    if (error instanceof GitCommandError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+import { constants, existsSync } from 'node:fs';
+import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runGit, tryGit } from './git-cli.js';
+
+/** Where git-lfs keeps object contents in a git directory (the default `lfs.storage`). */
+export function lfsObjectsDir(gitCommonDir: string): string {
+  return join(gitCommonDir, 'lfs', 'objects');
+}
+
+/**
+ * Does the repository use LFS at `commit`? True when any `.gitattributes` in that commit mentions the lfs
+ * filter, or when the origin's git directory has an `lfs/` store (given as `originCommonDir`).
+ */
+export async function usesLfs(dir: string, commit: string, originCommonDir?: string): Promise<boolean> {
+  if (originCommonDir !== undefined && existsSync(join(originCommonDir, 'lfs'))) return true;
+  // `git grep` over the commit's tree, not a JS walk: fast on big repositories, and no checkout needed.
+  const found = await tryGit(['grep', '-q', '-F', 'filter=lfs', commit, '--', ':(glob)**/.gitattributes'], {
+    cwd: dir,
+    trustRepository: true,
+  });
+  return found !== undefined;
+}
+
+/**
+ * Configure the LFS filter in the repository's own config (the keys `git lfs install --local` writes), so
+ * the worker's and the sandbox's git run the filters whatever their global config says. Written directly
+ * rather than through `git lfs install`, so a git-lfs missing on the worker fails at checkout with git's
+ * own message instead of here.
+ */
+export async function configureLfsFilter(dir: string): Promise<void> {
+  const settings: Array<[string, string]> = [
+    ['filter.lfs.clean', 'git-lfs clean -- %f'],
+    ['filter.lfs.smudge', 'git-lfs smudge -- %f'],
+    ['filter.lfs.process', 'git-lfs filter-process'],
+    ['filter.lfs.required', 'true'],
+  ];
+  for (const [key, value] of settings) await runGit(['config', key, value], { cwd: dir, trustRepository: true });
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+/**
+ * Put `from` at `to`: a hard link when possible (LFS objects are immutable and can be large), else a copy
+ * through a temporary name so a crash never leaves a truncated object that git-lfs would trust. Returns
+ * false when `to` already exists (objects are content-addressed: same name, same content).
+ */
+async function linkOrCopy(from: string, to: string, hardLink: boolean): Promise<boolean> {
+  if (hardLink) {
+    try {
+      await link(from, to);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') return false;
+      // EXDEV (other filesystem), EPERM (protected_hardlinks, file owned by the sandbox uid), EMLINK…
+    }
+  } else if (existsSync(to)) {
+    return false;
+  }
+  const temp = `${to}.tsk-${process.pid}.tmp`;
+  try {
+    await copyFile(from, temp, constants.COPYFILE_EXCL);
+    await rename(temp, to);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/**
+ * Hard-link (or, with `hardLink` false or when linking fails, copy) every file under `from` into the same
+ * place under `to`, skipping files already there. Returns how many files were added; a missing `from`
+ * adds nothing.
+ */
+export async function shareObjects(from: string, to: string, hardLink: boolean): Promise<number> {
+  let entries;
+  try {
+    entries = await readdir(from, { withFileTypes: true });
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return 0;
+    throw error;
+  }
+  await mkdir(to, { recursive: true });
+  let added = 0;
+  for (const entry of entries) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) added += await shareObjects(source, target, hardLink);
+    else if (entry.isFile() && (await linkOrCopy(source, target, hardLink))) added += 1;
+  }
+  return added;
+}

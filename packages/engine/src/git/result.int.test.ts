@@ -1,0 +1,136 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../errors/input-error.js';
+import { git, isolateGitConfig, makeRepo, repoState, tempDir, writeFiles, type FileTree } from '../test-utils/git-fixtures.js';
+import { collectResult } from './result.js';
+import { createSnapshot } from './snapshot.js';
+import { prepareWorkspace } from './workspace.js';
+
+const ID = 'Rslt_001';
+const BRANCH = 'tsk/feat/thing/Rslt_001';
+
+async function setup(files: FileTree = { 'a.txt': 'a\n' }, prepare?: (repo: string) => void) {
+  const repo = await makeRepo({}, { commit: false });
+  prepare?.(repo);
+  await writeFiles(repo, files);
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '--quiet', '-m', 'initial');
+  const snapshot = await createSnapshot({ repoPath: repo, taskId: ID, branch: undefined });
+  const dir = join(await tempDir(), 'repo');
+  const workspace = await prepareWorkspace({
+    source: { kind: 'local', repoPath: repo, ref: snapshot.ref, commit: snapshot.commit },
+    dir,
+    branch: BRANCH,
+  });
+  const options = { workspaceDir: dir, branch: BRANCH, baseCommit: workspace.baseCommit, taskName: 'thing', repoPath: repo };
+  return { repo, dir, options };
+}
+
+function branchExists(repo: string, branch: string): boolean {
+  return git(repo, 'for-each-ref', `refs/heads/${branch}`) !== '';
+}
+
+describe('collectResult', () => {
+  beforeEach(isolateGitConfig);
+
+  it('should report no changes and create no branch when the agent changed nothing', async () => {
+    const { repo, options } = await setup();
+    await expect(collectResult(options)).resolves.toEqual({ changed: false, commit: undefined });
+    expect(branchExists(repo, BRANCH)).toBe(false);
+  });
+
+  it('should commit leftovers on top of agent commits and fetch the branch into the origin', async () => {
+    const { repo, dir, options } = await setup();
+    await writeFile(join(repo, 'user-edit.txt'), 'the user keeps working\n');
+    git(repo, 'add', 'user-edit.txt');
+    await writeFile(join(dir, 'agent.txt'), 'committed by the agent\n');
+    git(dir, 'add', 'agent.txt');
+    git(dir, 'commit', '--quiet', '-m', 'agent work');
+    await writeFile(join(dir, 'leftover.txt'), 'left uncommitted\n');
+    const before = repoState(repo);
+
+    const result = await collectResult(options);
+
+    expect(result).toEqual({ changed: true, commit: git(dir, 'rev-parse', 'HEAD') });
+    const after = repoState(repo);
+    expect({ ...after, '<branches>': '' }).toEqual({ ...before, '<branches>': '' });
+    expect(after['<branches>']).toBe(`${before['<branches>']}\nrefs/heads/${BRANCH} ${result.commit}`);
+    expect(git(repo, 'rev-parse', `refs/heads/${BRANCH}`)).toBe(result.commit);
+    expect(git(repo, 'log', '--format=%s', `${options.baseCommit}..${BRANCH}`).split('\n')).toEqual([
+      'tsk automated changes for task: thing',
+      'agent work',
+    ]);
+    expect(git(repo, 'show', `${BRANCH}:leftover.txt`)).toBe('left uncommitted');
+    expect(git(repo, 'show', `${BRANCH}:agent.txt`)).toBe('committed by the agent');
+  });
+
+  it('should take HEAD even when the agent left it detached', async () => {
+    const { repo, dir, options } = await setup();
+    git(dir, 'switch', '--quiet', '--detach');
+    await writeFile(join(dir, 'a.txt'), 'changed while detached\n');
+    git(dir, 'commit', '--quiet', '-am', 'detached work');
+
+    const result = await collectResult(options);
+
+    expect(result.changed).toBe(true);
+    expect(git(repo, 'show', `${BRANCH}:a.txt`)).toBe('changed while detached');
+  });
+
+  it('should refuse to overwrite an existing branch of the same name', async () => {
+    const { repo, dir, options } = await setup();
+    git(repo, 'branch', BRANCH);
+    const existing = git(repo, 'rev-parse', BRANCH);
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+
+    const attempt = collectResult(options);
+
+    await expect(attempt).rejects.toBeInstanceOf(InputError);
+    await expect(attempt).rejects.toThrow(`branch ${BRANCH} already exists in ${repo}`);
+    expect(git(repo, 'rev-parse', BRANCH)).toBe(existing);
+  });
+
+  it('should record the git-town parent only when asked', async () => {
+    const { repo, dir, options } = await setup();
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await collectResult({ ...options, gitTown: true, parentBranch: 'main' });
+    expect(git(repo, 'config', `git-town-branch.${BRANCH}.parent`)).toBe('main');
+  });
+
+  it('should not record a git-town parent by default', async () => {
+    const { repo, dir, options } = await setup();
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await collectResult({ ...options, parentBranch: 'main' });
+    expect(() => git(repo, 'config', `git-town-branch.${BRANCH}.parent`)).toThrow();
+  });
+
+  it.runIf(process.getuid?.() === 0)('should collect from a workspace owned by another uid', async () => {
+    const { repo, dir, options } = await setup();
+    await writeFile(join(dir, 'a.txt'), 'changed by uid 4242\n');
+    execFileSync('chown', ['-R', '4242:4242', dir]);
+
+    const result = await collectResult(options);
+
+    expect(result.changed).toBe(true);
+    expect(git(repo, 'show', `${BRANCH}:a.txt`)).toBe('changed by uid 4242');
+  });
+
+  it('should bring LFS content back as pointers the origin can check out', async () => {
+    const { repo, dir, options } = await setup({ 'a.bin': 'original binary\n' }, (r) => {
+      git(r, 'lfs', 'install', '--local');
+      git(r, 'lfs', 'track', '*.bin');
+    });
+    await writeFiles(dir, { 'a.bin': 'changed binary\n', 'c.bin': 'new binary from the agent\n' });
+
+    const result = await collectResult(options);
+
+    expect(result.changed).toBe(true);
+    expect(git(repo, 'cat-file', '-p', `${BRANCH}:c.bin`)).toMatch(/^version https:\/\/git-lfs/);
+    const checkout = join(await tempDir(), 'check');
+    git(repo, 'worktree', 'add', '--quiet', checkout, BRANCH);
+    expect(readFileSync(join(checkout, 'c.bin'), 'utf8')).toBe('new binary from the agent\n');
+    expect(readFileSync(join(checkout, 'a.bin'), 'utf8')).toBe('changed binary\n');
+  });
+});

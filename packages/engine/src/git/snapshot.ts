@@ -1,0 +1,112 @@
+import { isTaskId } from '../common/ids.js';
+import { GitCommandError } from '../errors/git-command-error.js';
+import { InputError } from '../errors/input-error.js';
+import { silentSink, type LogSink } from '../logging/log-sink.js';
+import { log as debug } from '../logging/logger.js';
+import nodegit from 'nodegit';
+import { resolveRepository, type RepositoryInfo } from './repository.js';
+import { snapshotWorkingTree } from './working-tree.js';
+
+export interface CreateSnapshotOptions {
+  /** Any path inside the repository; a linked worktree is snapshotted, its main repository keeps the ref. */
+  repoPath: string;
+  /** The task id; names the ref `refs/tsk/snapshots/<taskId>`. */
+  taskId: string;
+  /**
+   * Snapshot this branch's commit instead of the working tree (`--branch`). A local branch name, or a
+   * remote-tracking one such as `origin/main`.
+   */
+  branch: string | undefined;
+  /** Receives user-facing progress lines. @defaultValue silentSink */
+  log?: LogSink;
+}
+
+/** A task's starting point, kept under a ref so it outlives the user's next commit, reset or gc. */
+export interface Snapshot {
+  /** The main repository's work tree: where the ref lives and where the result branch will go. */
+  repoPath: string;
+  commit: string;
+  /** `refs/tsk/snapshots/<taskId>`. */
+  ref: string;
+  /** The branch the task builds on: `--branch`, else the current branch (undefined when detached). */
+  parentBranch: string | undefined;
+}
+
+/** The ref that keeps a task's snapshot commit alive. */
+export function snapshotRef(taskId: string): string {
+  return `refs/tsk/snapshots/${taskId}`;
+}
+
+function checkTaskId(taskId: string): void {
+  // The id becomes part of a ref name: anything outside the id alphabet could escape `refs/tsk/`.
+  if (!isTaskId(taskId)) throw new InputError(`invalid task id "${taskId}": expected 8 characters of [A-Za-z0-9_]`);
+}
+
+/** libgit2's "not found" and "invalid spec" both mean: no such branch. */
+function isMissingRef(error: unknown): boolean {
+  const errno = (error as { errno?: unknown }).errno;
+  return errno === nodegit.Error.CODE.ENOTFOUND || errno === nodegit.Error.CODE.EINVALIDSPEC;
+}
+
+async function branchCommit(repo: nodegit.Repository, info: RepositoryInfo, branch: string): Promise<string> {
+  const candidates = branch.startsWith('refs/') ? [branch] : [`refs/heads/${branch}`, `refs/remotes/${branch}`];
+  for (const name of candidates) {
+    try {
+      const ref = await nodegit.Reference.lookup(repo, name);
+      const commit = await ref.peel(nodegit.Object.TYPE.COMMIT);
+      return commit.id().tostrS();
+    } catch (error) {
+      if (!isMissingRef(error)) throw error;
+    }
+  }
+  if (info.head === undefined && (await nodegit.Reference.list(repo)).length === 0) {
+    throw new InputError(`${info.mainWorkdir} has no commits yet, so it has no branch ${branch}`);
+  }
+  throw new InputError(`branch ${branch} not found in ${info.mainWorkdir}`);
+}
+
+/**
+ * Record the task's starting commit under `refs/tsk/snapshots/<taskId>` in the main repository.
+ *
+ * Without `branch` this is the working tree as it is (tracked edits staged or not, deletions, untracked
+ * files; never ignored ones), committed without touching the user's index, HEAD, work tree or branches.
+ * With `branch` it is that branch's commit. Throws {@link InputError} for a path outside a repository,
+ * a bare repository or an unknown branch, and {@link GitCommandError} when git fails.
+ */
+export async function createSnapshot(options: CreateSnapshotOptions): Promise<Snapshot> {
+  checkTaskId(options.taskId);
+  const sink = options.log ?? silentSink;
+  const info = await resolveRepository(options.repoPath);
+  // Refs under refs/tsk/ are shared by all worktrees; opening the common dir makes that explicit.
+  const main = await nodegit.Repository.open(info.commonDir);
+  const ref = snapshotRef(options.taskId);
+
+  let commit: string;
+  let parentBranch: string | undefined;
+  if (options.branch !== undefined) {
+    commit = await branchCommit(main, info, options.branch);
+    parentBranch = options.branch;
+    sink.write('tsk', `Using branch ${options.branch} (${commit.slice(0, 12)})`);
+  } else {
+    sink.write('tsk', `Snapshotting the working tree of ${info.workdir}`);
+    commit = await snapshotWorkingTree(main, info, `tsk snapshot for task ${options.taskId}`);
+    parentBranch = info.currentBranch;
+  }
+  // Force: a retried `tsk add` with the same id must land on the new snapshot, not fail.
+  await nodegit.Reference.create(main, ref, nodegit.Oid.fromString(commit), 1, `tsk: snapshot for task ${options.taskId}`);
+  debug.git('snapshot %s -> %s in %s', ref, commit, info.mainWorkdir);
+  sink.write('tsk', `Snapshot ${commit.slice(0, 12)} saved as ${ref}`);
+  return { repoPath: info.mainWorkdir, commit, ref, parentBranch };
+}
+
+/** Delete a task's snapshot ref (after the task is cleaned up). Does nothing when it is already gone. */
+export async function deleteSnapshotRef(repoPath: string, taskId: string): Promise<void> {
+  checkTaskId(taskId);
+  const info = await resolveRepository(repoPath);
+  const main = await nodegit.Repository.open(info.commonDir);
+  const code = nodegit.Reference.remove(main, snapshotRef(taskId));
+  debug.git('delete %s in %s: %d', snapshotRef(taskId), info.mainWorkdir, code);
+  if (code !== 0 && code !== nodegit.Error.CODE.ENOTFOUND) {
+    throw new GitCommandError(`could not delete ${snapshotRef(taskId)} in ${info.mainWorkdir} (libgit2 error ${code})`);
+  }
+}

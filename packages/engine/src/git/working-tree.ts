@@ -1,0 +1,81 @@
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nodegit from 'nodegit';
+import { runGit } from './git-cli.js';
+import { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
+import type { RepositoryInfo } from './repository.js';
+
+/**
+ * Never let git split our temporary index: a split index writes `sharedindex.*` files into the user's
+ * git directory, and the point of the temporary index is to leave no trace there.
+ */
+const TEMP_INDEX_CONFIG = ['-c', 'core.splitIndex=false'];
+
+/**
+ * Start the temporary index from a copy of the user's: it carries the stat data of every tracked file, so
+ * `git add -A` only rehashes (and runs LFS clean filters on) what changed instead of the whole tree. A
+ * split index cannot be copied alone (it points at a shared index by path), so that case, like a
+ * repository without an index, is left to `read-tree`.
+ */
+async function seedIndex(info: RepositoryInfo, indexFile: string): Promise<boolean> {
+  const names = await readdir(info.gitDir);
+  if (!names.includes('index') || names.some((name) => name.startsWith('sharedindex.'))) return false;
+  await copyFile(join(info.gitDir, 'index'), indexFile);
+  return true;
+}
+
+async function committerIdentity(repo: nodegit.Repository): Promise<GitIdentity> {
+  try {
+    const signature = await nodegit.Signature.default(repo);
+    if (signature.name() && signature.email()) return { name: signature.name(), email: signature.email() };
+  } catch {
+    // No user.name/user.email configured: the snapshot is tsk's own commit, so tsk signs it.
+  }
+  return FALLBACK_IDENTITY;
+}
+
+/** The tree of the working tree as `git add -A` sees it, written through a throw-away index. */
+async function writeWorkingTree(info: RepositoryInfo): Promise<string> {
+  const tempDir = await mkdtemp(join(tmpdir(), 'tsk-snapshot-'));
+  try {
+    const indexFile = join(tempDir, 'index');
+    const git = { cwd: info.workdir, env: { GIT_INDEX_FILE: indexFile } };
+    if (!(await seedIndex(info, indexFile)) && info.head !== undefined) {
+      await runGit([...TEMP_INDEX_CONFIG, 'read-tree', info.head], git);
+    }
+    // The user's own git does the adding: .gitignore, LFS clean filters, gitlinks for submodules,
+    // autocrlf and sparse checkout all behave exactly as they would for `git add -A`.
+    await runGit([...TEMP_INDEX_CONFIG, 'add', '-A'], git);
+    return (await runGit([...TEMP_INDEX_CONFIG, 'write-tree'], git)).trim();
+  } finally {
+    await rm(tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Commit the working tree of `info.workdir` into the object database of `repo` without touching the
+ * user's index, HEAD, work tree or branches, and return the commit id. When nothing differs from HEAD,
+ * HEAD itself is the snapshot (no new commit).
+ */
+export async function snapshotWorkingTree(repo: nodegit.Repository, info: RepositoryInfo, message: string): Promise<string> {
+  const tree = await writeWorkingTree(info);
+  if (info.head !== undefined) {
+    const head = await nodegit.Commit.lookup(repo, info.head);
+    if (head.treeId().tostrS() === tree) return info.head;
+  }
+  const identity = await committerIdentity(repo);
+  const parents = info.head === undefined ? [] : ['-p', info.head];
+  // commit-tree rather than `git commit`: no hooks, no index, no ref moves. Never signed: this commit is
+  // internal, and a signing prompt (or a missing key) must not block `tsk add`.
+  const stdout = await runGit(['commit-tree', '--no-gpg-sign', tree, ...parents, '-m', message], {
+    cwd: info.workdir,
+    env: {
+      GIT_AUTHOR_NAME: identity.name,
+      GIT_AUTHOR_EMAIL: identity.email,
+      GIT_COMMITTER_NAME: identity.name,
+      GIT_COMMITTER_EMAIL: identity.email,
+    },
+  });
+  return stdout.trim();
+}

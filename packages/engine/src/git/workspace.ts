@@ -1,0 +1,140 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { GitCommandError } from '../errors/git-command-error.js';
+import { silentSink, type LogSink } from '../logging/log-sink.js';
+import type { TaskSource } from '../model/task-spec.js';
+import { runGit, tryGit } from './git-cli.js';
+import { hostIdentity, type GitIdentity } from './identity.js';
+import { configureLfsFilter, lfsObjectsDir, shareObjects, usesLfs } from './lfs.js';
+import { originDirs, type OriginDirs } from './origin.js';
+import { initSubmodules } from './submodules.js';
+
+export interface PrepareWorkspaceOptions {
+  /** Where the task's starting commit comes from. */
+  source: TaskSource;
+  /** The directory to clone into; must not exist or be empty. */
+  dir: string;
+  /** The result branch to create at the starting commit and check out. */
+  branch: string;
+  /** Receives user-facing progress lines. @defaultValue silentSink */
+  log?: LogSink;
+  /**
+   * Committer identity written to the workspace's config, so commits made in the sandbox work.
+   * @defaultValue the host's `user.name`/`user.email` (as seen from the origin), else `tsk <tsk@localhost>`
+   */
+  identity?: GitIdentity;
+  /**
+   * Hard-link git and LFS objects from a local origin instead of copying them (fast, no extra disk).
+   * The links share inodes with the origin: pass false when the workspace will be `chown -R`ed or when
+   * the sandbox must not be able to write to the origin's object files.
+   * @defaultValue true
+   */
+  linkObjects?: boolean;
+}
+
+/** A ready workspace: a clone checked out on the result branch. */
+export interface Workspace {
+  dir: string;
+  /** The commit the branch starts from (the snapshot); the result is compared against it. */
+  baseCommit: string;
+}
+
+/** Remove user info from http(s) URLs: the sandbox reads the workspace config and must not see tokens. */
+export function withoutCredentials(url: string): string {
+  if (!/^https?:\/\//i.test(url)) return url;
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+async function clone(source: TaskSource, dir: string, link: boolean): Promise<void> {
+  const cwd = dirname(dir);
+  await mkdir(cwd, { recursive: true });
+  // A plain path (not --local) clones locally with hard links, and falls back to copying when linking
+  // fails (other filesystem): with an explicit --local, git dies instead of falling back.
+  const from = source.kind === 'local' ? source.repoPath : source.url;
+  const noLinks = source.kind === 'local' && !link ? ['--no-hardlinks'] : [];
+  await runGit(['clone', '--no-checkout', '--quiet', ...noLinks, '--', from, dir], { cwd, trustRepository: true });
+}
+
+/** Make sure the snapshot commit is in the clone: snapshot refs live outside refs/heads, so clone skips them. */
+async function ensureCommit(dir: string, source: TaskSource): Promise<string> {
+  const git = { cwd: dir, trustRepository: true };
+  const verify = ['rev-parse', '--verify', '--quiet', `${source.commit}^{commit}`];
+  let commit = await tryGit(verify, git);
+  if (commit === undefined) {
+    await runGit(['fetch', '--quiet', '--no-tags', 'origin', source.ref], git);
+    commit = await tryGit(verify, git);
+  }
+  if (commit === undefined) {
+    const origin = source.kind === 'local' ? source.repoPath : withoutCredentials(source.url);
+    throw new GitCommandError(`commit ${source.commit} not found in ${origin} (ref ${source.ref})`, undefined, {
+      hint: 'the snapshot ref may have been deleted; re-add the task',
+    });
+  }
+  return commit.trim();
+}
+
+async function writeIdentity(dir: string, options: PrepareWorkspaceOptions): Promise<void> {
+  const source = options.source;
+  // For a local origin ask git there, so a repository-specific identity carries over to the sandbox.
+  const identity = options.identity ?? (await hostIdentity(source.kind === 'local' ? source.repoPath : dir, true));
+  const git = { cwd: dir, trustRepository: true };
+  await runGit(['config', 'user.name', identity.name], git);
+  await runGit(['config', 'user.email', identity.email], git);
+}
+
+async function prepareLfs(dir: string, commit: string, origin: OriginDirs | undefined, link: boolean, log: LogSink): Promise<void> {
+  if (!(await usesLfs(dir, commit, origin?.commonDir))) return;
+  await configureLfsFilter(dir);
+  if (origin === undefined) return;
+  // Before checkout: smudge then finds every object locally and never needs the network.
+  const target = lfsObjectsDir(join(dir, '.git'));
+  const added = await shareObjects(lfsObjectsDir(origin.commonDir), target, link);
+  if (added > 0) log.write('tsk', `Copied ${added} LFS object(s) from the origin`);
+}
+
+/**
+ * Clone the task's source into `dir` and check out a new `branch` at the snapshot commit, with LFS
+ * content and submodules (from the local origin when there is one, so no network is needed).
+ *
+ * The `origin` remote is kept: its remote-tracking branches give the agent context (`git diff
+ * origin/main`), and inside the sandbox the path or URL is simply unreachable, so nothing can be fetched
+ * or pushed through it. Credentials are stripped from a remote URL. Results never go through it:
+ * {@link collectResult} fetches from the workspace into the origin.
+ */
+export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promise<Workspace> {
+  const { source, branch } = options;
+  const dir = resolve(options.dir);
+  const log = options.log ?? silentSink;
+  const link = options.linkObjects ?? true;
+  const origin = source.kind === 'local' ? await originDirs(source.repoPath) : undefined;
+  const git = { cwd: dir, trustRepository: true };
+
+  log.write('tsk', source.kind === 'local' ? `Cloning repository ${source.repoPath}…` : `Cloning repository ${withoutCredentials(source.url)}…`);
+  await clone(source, dir, link);
+  const baseCommit = await ensureCommit(dir, source);
+  await writeIdentity(dir, options);
+  await prepareLfs(dir, baseCommit, origin, link, log);
+
+  log.write('tsk', `Checking out ${baseCommit.slice(0, 12)} on branch ${branch}`);
+  // -B: the clone only has the origin's default branch; should it carry this name, start it over here.
+  await runGit(['checkout', '--quiet', '-B', branch, baseCommit], git);
+
+  const hasSubmodules = (await tryGit(['ls-files', '--error-unmatch', '.gitmodules'], git)) !== undefined;
+  if (hasSubmodules) {
+    log.write('tsk', 'Checking out submodules…');
+    const submoduleOrigin = origin && { workdir: origin.workdir, modulesDir: join(origin.commonDir, 'modules') };
+    await initSubmodules(dir, submoduleOrigin, log);
+  }
+  if (source.kind === 'remote' && withoutCredentials(source.url) !== source.url) {
+    await runGit(['remote', 'set-url', 'origin', withoutCredentials(source.url)], git);
+  }
+  return { dir, baseCommit };
+}

@@ -1,0 +1,55 @@
+// The engine's public API: a curated list of named exports used by the CLI and the worker.
+export {
+  TskError,
+  ConfigError,
+  TemplateError,
+  InputError,
+  GitCommandError,
+  ImageBuildError,
+  ContainerError,
+  DockerUnavailableError,
+  TaskCancelledError,
+  type TskErrorCode,
+} from './errors/index.js';
+export { newTaskId, isTaskId, sanitizeRefPart, resultBranchName, assetsRoot, tskDirs, type TskDirs } from './common/index.js';
+export { log, silentSink, teeSink, type LogSink, type LogSource } from './logging/index.js';
+export {
+  AGENT_NAMES,
+  isAgentName,
+  TASK_STATUSES,
+  TERMINAL_STATUSES,
+  isTerminal,
+  type AgentName,
+  type TaskSpec,
+  type TaskSource,
+  type TaskStatus,
+  type TaskResult,
+} from './model/index.js';
+export {
+  loadConfig,
+  type CliConfigOverrides,
+  type ResolvedConfig,
+  type TaskConfig,
+  type MachineConfig,
+  type WorkerPolicy,
+  type VolumeMount,
+  type EnvVar,
+} from './config/index.js';
+export { listTemplates, readTemplate, renderInstructions } from './templates/index.js';
+export { resolveRepository, createSnapshot, deleteSnapshotRef, type RepositoryInfo } from './git/index.js';
+export {
+  createDocker,
+  assertDockerAvailable,
+  ImageBuilder,
+  ensureBaseImage,
+  bootstrapBaseImage,
+  renderDryRun,
+  detectStack,
+  type Dockerode,
+  type ImagePlan,
+} from './docker/index.js';
+export { getAgent, ClaudeLogParser, CodexLogParser, type Agent } from './agents/index.js';
+export { DirectNetworkProvider, type SandboxNetworkProvider, type SandboxNetworkLease } from './proxy/index.js';
+export { TaskRunner, taskDir, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
+export { agentIds, type AgentIds } from './runner/agent-ids.js';
+export { createTaskSpec, resolveTaskContext, planRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';

@@ -1,0 +1,2 @@
+export { log } from './logger.js';
+export { silentSink, teeSink, type LogSink, type LogSource } from './log-sink.js';

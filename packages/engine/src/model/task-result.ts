@@ -1,0 +1,17 @@
+import type { TaskStatus } from './task-state.js';
+
+/** How a task ended. `branch` is set only when the task produced changes and they reached the origin. */
+export interface TaskResult {
+  id: string;
+  status: Extract<TaskStatus, 'COMPLETE' | 'FAILED' | 'CANCELLED'>;
+  /** Result branch name, or undefined when nothing changed or the task did not complete. */
+  branch: string | undefined;
+  /** The result commit (tip of the branch). */
+  commit: string | undefined;
+  /** Failure or cancellation reason, or "No changes" notes. */
+  error: string | undefined;
+  /** Human-readable outcome: "No changes", the agent summary… */
+  summary: string | undefined;
+  startedAt: string;
+  finishedAt: string;
+}

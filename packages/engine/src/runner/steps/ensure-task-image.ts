@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { assetsRoot } from '../../common/assets.js';
+import type Dockerode from 'dockerode';
+import { composeImagePlan, ensureBaseImage, loadCaFiles, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
+import type { LogSink } from '../../logging/index.js';
+import type { TaskSpec } from '../../model/index.js';
+import type { AgentIds } from '../agent-ids.js';
+
+/** The image plan for a task (pure apart from reading the CA files). */
+export async function planTaskImage(spec: Pick<TaskSpec, 'config' | 'stack' | 'agent' | 'project'>, ids: AgentIds): Promise<ImagePlan> {
+  return composeImagePlan({
+    config: spec.config,
+    stack: spec.stack,
+    agent: spec.agent,
+    project: spec.project,
+    agentUid: ids.uid,
+    agentGid: ids.gid,
+    caFiles: await loadCaFiles(spec.config.caCertificates),
+    builtInDir: join(assetsRoot(), 'dockerfiles'),
+  });
+}
+
+/**
+ * Make sure the task's image exists, building it (and the base image, on hosts with no registry) with
+ * progress when it does not, and return its tag.
+ */
+export async function ensureTaskImage(
+  engine: { docker: Dockerode; images: ImageBuilder },
+  spec: TaskSpec,
+  ids: AgentIds,
+  options: { log: LogSink; signal?: AbortSignal },
+): Promise<string> {
+  const plan = await planTaskImage(spec, ids);
+  if (!(await engine.images.imageExists(plan.tag))) {
+    await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
+  }
+  const { tag, built } = await engine.images.ensureImage(plan, { log: options.log, signal: options.signal });
+  options.log.write('tsk', built ? `Built image ${tag}` : `Using image ${tag}`);
+  return tag;
+}

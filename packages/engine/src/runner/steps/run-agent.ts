@@ -1,0 +1,62 @@
+import type Dockerode from 'dockerode';
+import { homedir } from 'node:os';
+import type { Agent } from '../../agents/index.js';
+import { buildSandboxSpec, SandboxContainer, type SandboxNetwork } from '../../docker/index.js';
+import type { LogSink } from '../../logging/index.js';
+import type { TaskSpec } from '../../model/index.js';
+
+export interface RunAgentOptions {
+  docker: Dockerode;
+  spec: TaskSpec;
+  agent: Agent;
+  image: string;
+  workspaceDir: string;
+  instructionsFile: string;
+  network: SandboxNetwork;
+  workerName: string;
+  /** CPUs the engine has; the task's `cpu` setting is clamped to it. */
+  engineCpus: number;
+  log: LogSink;
+  signal?: AbortSignal;
+}
+
+export interface AgentRunResult {
+  exitCode: number;
+  cancelled: boolean;
+  /** Agent-reported success (undefined when the agent reports nothing). */
+  agentSuccess: boolean | undefined;
+  summary: string | undefined;
+}
+
+/** Run the agent in its sandbox, streaming its rendered output; the container is removed however it ends. */
+export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult> {
+  const { spec, agent, log } = options;
+  const parser = agent.createLogParser();
+  await using container = await SandboxContainer.create(
+    options.docker,
+    buildSandboxSpec({
+      taskId: spec.id,
+      workerName: options.workerName,
+      image: options.image,
+      project: spec.project,
+      workspaceDir: options.workspaceDir,
+      instructionsFile: options.instructionsFile,
+      command: agent.command(),
+      env: [...spec.config.env, ...agent.env()],
+      agentMounts: agent.mounts({ hostHome: process.env.HOME || homedir() }),
+      volumes: spec.config.volumes,
+      devices: spec.config.devices,
+      memoryGb: spec.config.memoryGb,
+      cpus: Math.min(spec.config.cpu, options.engineCpus),
+      network: options.network,
+    }),
+  );
+  log.write('tsk', `Starting ${agent.name} agent in container ${container.name}`);
+  const exit = await container.run({
+    onStdout: (line) => parser.parse(line).forEach((rendered) => log.write('agent', rendered)),
+    onStderr: (line) => log.write('agent', line),
+    signal: options.signal,
+  });
+  const outcome = parser.outcome();
+  return { ...exit, agentSuccess: outcome.success, summary: outcome.summary };
+}

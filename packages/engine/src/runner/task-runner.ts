@@ -1,0 +1,153 @@
+import type Dockerode from 'dockerode';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getAgent } from '../agents/index.js';
+import { runProcess } from '../common/run-process.js';
+import type { ImageBuilder } from '../docker/index.js';
+import { TaskCancelledError, TskError } from '../errors/index.js';
+import { collectResult, prepareWorkspace } from '../git/index.js';
+import { log as debug, type LogSink } from '../logging/index.js';
+import type { TaskResult, TaskSpec } from '../model/index.js';
+import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
+import { agentIds, type AgentIds } from './agent-ids.js';
+import { ensureTaskImage } from './steps/ensure-task-image.js';
+import { runAgent, type AgentRunResult } from './steps/run-agent.js';
+
+export interface TaskRunnerOptions {
+  docker: Dockerode;
+  images: ImageBuilder;
+  network: SandboxNetworkProvider;
+  /** `<dataDir>/tasks/<id>` holds each task's workspace and instructions while it runs. */
+  dataDir: string;
+  /** Recorded on containers (`tsk.worker`) so a later worker can reap what this one left. */
+  workerName: string;
+  /** @defaultValue the uid/gid of this process, or 1000:1000 when it is root */
+  agentIds?: AgentIds;
+}
+
+export interface RunTaskOptions {
+  log: LogSink;
+  /** Abort to cancel: the container is killed and the task ends CANCELLED. */
+  signal?: AbortSignal;
+}
+
+/** The directory a task uses while it runs. */
+export function taskDir(dataDir: string, taskId: string): string {
+  return join(dataDir, 'tasks', taskId);
+}
+
+/**
+ * Runs one task from its spec to its result: workspace clone, image, sandboxed agent, result branch.
+ * Serves both `tsk run` (inline) and the queue worker. Never throws for a task failure: every outcome,
+ * including cancellation, is a {@link TaskResult}; the workspace and container are always removed.
+ */
+export class TaskRunner {
+  private engineCpus: number | undefined;
+  private readonly ids: AgentIds;
+
+  constructor(private readonly options: TaskRunnerOptions) {
+    this.ids = options.agentIds ?? agentIds();
+  }
+
+  async run(spec: TaskSpec, { log, signal }: RunTaskOptions): Promise<TaskResult> {
+    const startedAt = new Date().toISOString();
+    const finish = (status: TaskResult['status'], fields: Partial<TaskResult> = {}): TaskResult => ({
+      id: spec.id,
+      status,
+      branch: undefined,
+      commit: undefined,
+      error: undefined,
+      summary: undefined,
+      ...fields,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    });
+    const dir = taskDir(this.options.dataDir, spec.id);
+    try {
+      const result = await this.execute(spec, dir, log, signal);
+      if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled' });
+      if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary });
+      if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary });
+      return finish('COMPLETE', await this.collect(spec, dir, result, log));
+    } catch (error) {
+      if (error instanceof TaskCancelledError || signal?.aborted) return finish('CANCELLED', { error: 'Cancelled' });
+      debug.runner('[%s] failed: %O', spec.id, error);
+      return finish('FAILED', { error: error instanceof TskError ? error.userMessage : (error as Error).message });
+    } finally {
+      await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
+        log.write('warn', `Could not remove task directory ${dir}: ${(error as Error).message}`);
+      });
+    }
+  }
+
+  private async execute(spec: TaskSpec, dir: string, log: LogSink, signal: AbortSignal | undefined): Promise<AgentRunResult & { baseCommit: string }> {
+    const agent = getAgent(spec.agent);
+    const workspaceDir = join(dir, 'repo');
+    const instructionsFile = join(dir, 'instructions.md');
+    await mkdir(dir, { recursive: true });
+    await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
+
+    const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal });
+    throwIfCancelled(spec.id, signal);
+    log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
+    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
+    await this.handOver(workspaceDir, dir);
+    throwIfCancelled(spec.id, signal);
+
+    const lease = await this.options.network.acquire({ id: spec.id, config: spec.config });
+    try {
+      const result = await runAgent({
+        docker: this.options.docker,
+        spec,
+        agent,
+        image,
+        workspaceDir,
+        instructionsFile,
+        network: lease.network,
+        workerName: this.options.workerName,
+        engineCpus: await this.cpus(),
+        log,
+        signal,
+      });
+      return { ...result, baseCommit: workspace.baseCommit };
+    } finally {
+      await lease.release();
+    }
+  }
+
+  private async collect(spec: TaskSpec, dir: string, run: { baseCommit: string; summary: string | undefined }, log: LogSink): Promise<Partial<TaskResult>> {
+    const result = await collectResult({
+      workspaceDir: join(dir, 'repo'),
+      branch: spec.branch,
+      baseCommit: run.baseCommit,
+      taskName: spec.name,
+      repoPath: spec.repoPath,
+      parentBranch: spec.parentBranch,
+      gitTown: spec.config.gitTown,
+      log,
+    });
+    if (!result.changed) {
+      log.write('tsk', 'No changes: no branch created');
+      return { summary: run.summary ?? 'No changes' };
+    }
+    log.write('tsk', `Result branch ${spec.branch} (${result.commit?.slice(0, 12)})`);
+    return { branch: spec.branch, commit: result.commit, summary: run.summary };
+  }
+
+  /** Give the workspace to the sandbox user when it is not this process's user (tsk running as root). */
+  private async handOver(workspaceDir: string, dir: string): Promise<void> {
+    if (process.getuid?.() === this.ids.uid) return;
+    await chown(dir, this.ids.uid, this.ids.gid);
+    const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, workspaceDir]);
+    if (result.exitCode !== 0) throw new TskError('CONTAINER', `Could not hand the workspace to uid ${this.ids.uid}: ${result.stderr.trim()}`);
+  }
+
+  private async cpus(): Promise<number> {
+    this.engineCpus ??= ((await this.options.docker.info()) as { NCPU?: number }).NCPU ?? 1;
+    return this.engineCpus;
+  }
+}
+
+function throwIfCancelled(taskId: string, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new TaskCancelledError(taskId);
+}

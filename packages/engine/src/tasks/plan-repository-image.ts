@@ -1,0 +1,25 @@
+import type { ImagePlan } from '../docker/index.js';
+import type { AgentName } from '../model/index.js';
+import type { AgentIds } from '../runner/agent-ids.js';
+import { planTaskImage } from '../runner/steps/ensure-task-image.js';
+import { resolveTaskContext } from './resolve-task-context.js';
+
+export interface PlanRepositoryImageOptions {
+  repoPath: string;
+  stack?: string;
+  agent?: AgentName;
+  project?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The image a task in this repository would use (`tsk docker build`), and the base image it needs. */
+export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<{ plan: ImagePlan; baseImage: string }> {
+  const { config, stack } = await resolveTaskContext({
+    repoPath: options.repoPath,
+    project: options.project,
+    cli: { agent: options.agent, stack: options.stack },
+    env: options.env,
+  });
+  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids);
+  return { plan, baseImage: config.task.baseImage };
+}

@@ -1,0 +1,32 @@
+import { Command, Flags } from '@oclif/core';
+import { TskError } from '@tsk/engine';
+
+/**
+ * Every tsk command: failures are one line on stderr and exit code 1; a stack trace only with
+ * `--debug` or `TSK_DEBUG=1`.
+ */
+export abstract class BaseCommand extends Command {
+  static override baseFlags = {
+    debug: Flags.boolean({ description: 'Show stack traces and debug output.', helpGroup: 'GLOBAL', default: false }),
+  };
+
+  protected get debugEnabled(): boolean {
+    return this.argv.includes('--debug') || process.env.TSK_DEBUG === '1';
+  }
+
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    // oclif's own exits (help, version, this.exit) and parse errors keep their behaviour.
+    if (error.oclif?.exit !== undefined && !(error instanceof TskError)) {
+      if (error.oclif.exit === 0 || error.name === 'ExitError') throw error;
+    }
+    if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`);
+    const message = error instanceof TskError ? error.userMessage : error.message;
+    process.stderr.write(`Error: ${firstLine(message)}\n`);
+    this.exit(1);
+  }
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n').find((part) => part.trim()) ?? 'unknown error';
+  return line.trim();
+}

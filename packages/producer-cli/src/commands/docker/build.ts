@@ -1,0 +1,38 @@
+import { Flags } from '@oclif/core';
+import { agentIds, ensureBaseImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
+import { parseAgent } from '../../task-flags.js';
+import { BaseCommand } from '../../base-command.js';
+import { createEngineContext } from '../../engine-context.js';
+import { terminalSink } from '../../terminal-sink.js';
+
+export default class DockerBuild extends BaseCommand {
+  static override summary = 'Build the sandbox image for this repository (base, stack, project and agent layers).';
+  static override description =
+    'Images are tagged by a content hash of the composed Dockerfile, so an unchanged image is never rebuilt. ' +
+    '--dry-run prints the composed Dockerfile with where each layer came from.';
+  static override flags = {
+    stack: Flags.string({ description: 'Stack layer (default: configured, else detected).' }),
+    agent: Flags.string({ char: 'a', description: 'Agent layer (default: configured, else claude).' }),
+    project: Flags.string({ description: 'Project name (default: the repository directory name).' }),
+    repo: Flags.directory({ description: 'Repository (default: the current directory).', exists: true }),
+    'dry-run': Flags.boolean({ description: 'Print the composed Dockerfile and tag; build nothing.', default: false }),
+    'no-cache': Flags.boolean({ description: "Rebuild without Docker's layer cache.", default: false }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(DockerBuild);
+    const { plan, baseImage } = await planRepositoryImage(
+      { repoPath: flags.repo ?? process.cwd(), stack: flags.stack, agent: parseAgent(flags.agent), project: flags.project },
+      agentIds(),
+    );
+    if (flags['dry-run']) {
+      process.stdout.write(renderDryRun(plan));
+      return;
+    }
+    const log = terminalSink();
+    const context = await createEngineContext();
+    await ensureBaseImage({ docker: context.docker, tag: baseImage, log });
+    const { tag, built } = await context.images.ensureImage(plan, { log, noCache: flags['no-cache'] });
+    process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
+  }
+}

@@ -1,0 +1,60 @@
+import { createTaskSpec, deleteSnapshotRef } from '@tsk/engine';
+import { BaseCommand } from '../base-command.js';
+import { cancelOnSignal } from '../cancel-on-signal.js';
+import { createEngineContext, createInlineRunner } from '../engine-context.js';
+import { editInEditor } from '../editor.js';
+import { readPrompt } from '../prompt-input.js';
+import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
+import { taskJson, type TaskJson } from '../task-json.js';
+import { colorStatus, terminalSink } from '../terminal-sink.js';
+
+export default class Run extends BaseCommand {
+  static override summary = 'Run one task now in the foreground and print its result branch.';
+  static override description =
+    'Snapshots the repository (uncommitted edits and untracked files, never ignored ones), runs the agent in a sandbox, ' +
+    'and fetches the result branch tsk/<type>/<name>/<id> into the repository. Ctrl+C cancels the task. Needs no Redis.';
+  static override examples = [
+    `<%= config.bin %> run -t feat -n dark-mode -p 'Add a dark mode toggle'`,
+    `<%= config.bin %> run --agent script -n hello -p 'echo hello > hello.txt'`,
+  ];
+  static override enableJsonFlag = true;
+  static override flags = { ...taskFlags, ...singleAgentFlag };
+
+  async run(): Promise<TaskJson> {
+    const { flags } = await this.parse(Run);
+    // With --json, stdout carries only the JSON object: every log line goes to stderr.
+    const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
+    const spec = await createTaskSpec({
+      repoPath: flags.repo ?? process.cwd(),
+      type: flags.type,
+      name: flags.name,
+      prompt: await readPrompt(flags, log),
+      agent: parseAgent(flags.agent),
+      stack: flags.stack,
+      project: flags.project,
+      branch: flags.branch,
+      networkIsolation: flags['network-isolation'] ? undefined : false,
+      edit: flags.edit ? editInEditor : undefined,
+      log,
+    });
+    log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
+    const context = await createEngineContext();
+    const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
+    const result = await createInlineRunner(context)
+      .run(spec, { log, signal: cancel.signal })
+      .finally(async () => {
+        cancel.dispose();
+        await deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined);
+      });
+    const summary = taskJson(spec, result);
+    if (!flags.json) {
+      const outcome = result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes');
+      process.stderr.write(`${colorStatus(result.status, process.stderr.isTTY === true)} ${spec.id}: ${outcome}\n`);
+    }
+    if (result.status !== 'COMPLETE') {
+      if (flags.json) this.logJson(summary);
+      this.exit(result.status === 'CANCELLED' ? 130 : 1);
+    }
+    return summary;
+  }
+}

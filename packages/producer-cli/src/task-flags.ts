@@ -1,0 +1,33 @@
+import { Flags } from '@oclif/core';
+import { InputError, isAgentName, type AgentName } from '@tsk/engine';
+
+/** Flags shared by every command that creates a task (run, shell, add). SPEC §2. */
+export const taskFlags = {
+  type: Flags.string({ char: 't', description: 'Task template (`generic` = no template, the prompt verbatim).', default: 'generic' }),
+  name: Flags.string({ char: 'n', description: 'Task name, used in the result branch (default: the type).' }),
+  prompt: Flags.string({ char: 'p', description: 'What the agent should do (fills {{PROMPT}}).', exclusive: ['prompt-file'] }),
+  description: Flags.string({ char: 'd', description: 'Deprecated alias of --prompt.', hidden: false, exclusive: ['prompt', 'prompt-file'] }),
+  'prompt-file': Flags.file({ description: 'Read the prompt from a file.', exists: true }),
+  edit: Flags.boolean({ char: 'e', description: 'Edit the rendered instructions in $EDITOR before starting (needs a terminal).', default: false }),
+  stack: Flags.string({ description: 'Stack layer (default: detected from the repository).' }),
+  project: Flags.string({ description: 'Project name (default: the repository directory name).' }),
+  repo: Flags.directory({ description: 'Repository to work on (default: the current directory).', exists: true }),
+  branch: Flags.string({ description: "Start from this branch's committed state instead of the working tree." }),
+  'network-isolation': Flags.boolean({
+    description: 'Run behind the proxy with no other network access. --no-network-isolation gives the sandbox a normal network.',
+    allowNo: true,
+    default: true,
+  }),
+};
+
+/** `-a/--agent` for commands that run one task. */
+export const singleAgentFlag = {
+  agent: Flags.string({ char: 'a', description: 'Agent: claude, codex, no-op or script (default: configured, else claude).' }),
+};
+
+/** Check an `--agent` value. */
+export function parseAgent(value: string | undefined): AgentName | undefined {
+  if (value === undefined) return undefined;
+  if (!isAgentName(value)) throw new InputError(`Unknown agent "${value}"`, { hint: 'use claude, codex, no-op or script' });
+  return value;
+}
