@@ -14,11 +14,9 @@ export abstract class BaseCommand extends Command {
     return this.argv.includes('--debug') || process.env.TSK_DEBUG === '1';
   }
 
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    // oclif's own exits (help, version, this.exit) and parse errors keep their behaviour.
-    if (error.oclif?.exit !== undefined && !(error instanceof TskError)) {
-      if (error.oclif.exit === 0 || error.name === 'ExitError') throw error;
-    }
+  protected override async catch(error: Error & { code?: unknown }): Promise<unknown> {
+    // `this.exit(n)` works by throwing oclif's ExitError: let it through untouched.
+    if (error.code === 'EEXIT') throw error;
     if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`);
     const message = error instanceof TskError ? error.userMessage : error.message;
     process.stderr.write(`Error: ${firstLine(message)}\n`);
