@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import { runProcess } from '../common/run-process.js';
 import { GitCommandError } from '../errors/git-command-error.js';
 import type { LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
-import { trustingGlobalConfig } from './trusting-config.js';
+import { withTrustingConfig } from './trusting-config.js';
 
+/** How to run one git command. */
 export interface RunGitOptions {
   /** Directory git runs in; it finds the repository from here. */
   cwd: string;
@@ -46,17 +48,28 @@ const REPOSITORY_ENV = [
   'GIT_COMMON_DIR',
 ];
 
-async function gitEnv(options: RunGitOptions): Promise<NodeJS.ProcessEnv> {
+function gitEnv(options: RunGitOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REPOSITORY_ENV) delete env[name];
   // tsk runs unattended (often in a worker): a credential prompt would hang the task forever.
   env.GIT_TERMINAL_PROMPT = '0';
-  Object.assign(env, options.env);
-  if (options.trustRepository) env.GIT_CONFIG_GLOBAL = await trustingGlobalConfig(env);
-  return env;
+  return Object.assign(env, options.env);
 }
 
-/** git's stderr as one trimmed line: the last `fatal:`/`error:` line when there is one, else all of it. */
+/** Options that take a separate value, skipped when naming the subcommand in messages. */
+const OPTIONS_WITH_VALUE = new Set(['-c', '-C', '--git-dir', '--work-tree', '--namespace']);
+
+/** The git subcommand in `args` (`fetch` in `-c a=b --git-dir x fetch origin`). */
+export function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (OPTIONS_WITH_VALUE.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return '';
+}
+
+/** git's stderr as one trimmed line: its `fatal:`/`error:` lines when there are any, else all of it. */
 export function summarizeStderr(stderr: string): string {
   const lines = stderr
     .split(/\r?\n/)
@@ -71,16 +84,22 @@ export function summarizeStderr(stderr: string): string {
  * carries git's own reason, so the user sees why git refused.
  */
 export async function runGit(args: readonly string[], options: RunGitOptions): Promise<string> {
-  const fullArgs = options.trustRepository ? ['-c', 'safe.directory=*', ...args] : [...args];
-  debug.git('git %s (in %s)', fullArgs.join(' '), options.cwd);
+  const env = gitEnv(options);
+  if (!options.trustRepository) return runGitWith(args, env, options);
+  return withTrustingConfig(env, (file) => runGitWith(['-c', 'safe.directory=*', ...args], { ...env, GIT_CONFIG_GLOBAL: file }, options));
+}
+
+async function runGitWith(args: readonly string[], env: NodeJS.ProcessEnv, options: RunGitOptions): Promise<string> {
+  debug.git('git %s (in %s)', args.join(' '), options.cwd);
   const sink = options.log;
-  const result = await runProcess('git', fullArgs, {
+  const result = await runProcess('git', args, {
     cwd: options.cwd,
-    env: await gitEnv(options),
+    env,
     input: options.input,
     onLine: sink ? (line, stream) => stream === 'stderr' && sink.write('tsk', line) : undefined,
   }).catch((error: unknown) => {
-    // Only "cannot start" lands here: a missing git binary or a cwd that does not exist.
+    // Only "cannot start" lands here, and spawn says ENOENT both for a missing git and a missing cwd.
+    if (!existsSync(options.cwd)) throw new GitCommandError(`cannot run git: ${options.cwd} does not exist`, undefined, { cause: error });
     throw new GitCommandError(`cannot run git in ${options.cwd}: ${error instanceof Error ? error.message : String(error)}`, undefined, {
       cause: error,
       hint: 'check that git is installed and on PATH',
@@ -88,9 +107,9 @@ export async function runGit(args: readonly string[], options: RunGitOptions): P
   });
   if (result.exitCode !== 0) {
     const reason = summarizeStderr(result.stderr) || `exit code ${String(result.exitCode ?? result.signal)}`;
-    debug.git('git %s failed: %s', args[0] ?? '', result.stderr.trim());
-    throw new GitCommandError(`git ${args[0] ?? ''} failed in ${options.cwd}: ${reason}`, {
-      args: fullArgs,
+    debug.git('git %s failed: %s', subcommand(args), result.stderr.trim());
+    throw new GitCommandError(`git ${subcommand(args)} failed in ${options.cwd}: ${reason}`, {
+      args,
       cwd: options.cwd,
       exitCode: result.exitCode,
       stderr: result.stderr,

@@ -1,6 +1,9 @@
-import { constants, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream, existsSync } from 'node:fs';
 import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { log as debug } from '../logging/logger.js';
 import { runGit, tryGit } from './git-cli.js';
 
 /** Where git-lfs keeps object contents in a git directory (the default `lfs.storage`). */
@@ -22,6 +25,14 @@ export async function usesLfs(dir: string, commit: string, originCommonDir?: str
   return found !== undefined;
 }
 
+/** The filter settings `git lfs install` writes. */
+export const LFS_FILTER: ReadonlyArray<readonly [string, string]> = [
+  ['filter.lfs.clean', 'git-lfs clean -- %f'],
+  ['filter.lfs.smudge', 'git-lfs smudge -- %f'],
+  ['filter.lfs.process', 'git-lfs filter-process'],
+  ['filter.lfs.required', 'true'],
+];
+
 /**
  * Configure the LFS filter in the repository's own config (the keys `git lfs install --local` writes), so
  * the worker's and the sandbox's git run the filters whatever their global config says. Written directly
@@ -29,26 +40,38 @@ export async function usesLfs(dir: string, commit: string, originCommonDir?: str
  * own message instead of here.
  */
 export async function configureLfsFilter(dir: string): Promise<void> {
-  const settings: Array<[string, string]> = [
-    ['filter.lfs.clean', 'git-lfs clean -- %f'],
-    ['filter.lfs.smudge', 'git-lfs smudge -- %f'],
-    ['filter.lfs.process', 'git-lfs filter-process'],
-    ['filter.lfs.required', 'true'],
-  ];
-  for (const [key, value] of settings) await runGit(['config', key, value], { cwd: dir, trustRepository: true });
+  for (const [key, value] of LFS_FILTER) await runGit(['config', key, value], { cwd: dir, trustRepository: true });
 }
 
 function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException).code;
 }
 
+/** How {@link shareObjects} places files. */
+export interface ShareObjectsOptions {
+  /** Hard-link when possible (LFS objects are immutable and can be large); else copy. */
+  hardLink: boolean;
+  /**
+   * Copy, and keep only files whose content hashes to their name. For objects coming out of a workspace:
+   * the agent could otherwise plant wrong content under the oid of an object the origin has not fetched
+   * yet, and the user would later check it out as genuine.
+   */
+  verify: boolean;
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
 /**
- * Put `from` at `to`: a hard link when possible (LFS objects are immutable and can be large), else a copy
- * through a temporary name so a crash never leaves a truncated object that git-lfs would trust. Returns
- * false when `to` already exists (objects are content-addressed: same name, same content).
+ * Put `from` at `to`, copying through a temporary name so a crash never leaves a truncated object that
+ * git-lfs would trust. Returns false when `to` already exists (objects are content-addressed: same name,
+ * same content) or fails verification.
  */
-async function linkOrCopy(from: string, to: string, hardLink: boolean): Promise<boolean> {
-  if (hardLink) {
+async function placeObject(from: string, to: string, options: ShareObjectsOptions): Promise<boolean> {
+  if (options.hardLink && !options.verify) {
     try {
       await link(from, to);
       return true;
@@ -62,6 +85,10 @@ async function linkOrCopy(from: string, to: string, hardLink: boolean): Promise<
   const temp = `${to}.tsk-${process.pid}.tmp`;
   try {
     await copyFile(from, temp, constants.COPYFILE_EXCL);
+    if (options.verify && (await sha256File(temp)) !== basename(to)) {
+      debug.git('LFS object %s does not match its name; not copied', from);
+      return false;
+    }
     await rename(temp, to);
     return true;
   } catch (error) {
@@ -73,11 +100,10 @@ async function linkOrCopy(from: string, to: string, hardLink: boolean): Promise<
 }
 
 /**
- * Hard-link (or, with `hardLink` false or when linking fails, copy) every file under `from` into the same
- * place under `to`, skipping files already there. Returns how many files were added; a missing `from`
- * adds nothing.
+ * Place every regular file under `from` at the same path under `to` (symlinks are ignored), skipping
+ * files already there. Returns how many files were added; a missing `from` adds nothing.
  */
-export async function shareObjects(from: string, to: string, hardLink: boolean): Promise<number> {
+export async function shareObjects(from: string, to: string, options: ShareObjectsOptions): Promise<number> {
   let entries;
   try {
     entries = await readdir(from, { withFileTypes: true });
@@ -90,8 +116,8 @@ export async function shareObjects(from: string, to: string, hardLink: boolean):
   for (const entry of entries) {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
-    if (entry.isDirectory()) added += await shareObjects(source, target, hardLink);
-    else if (entry.isFile() && (await linkOrCopy(source, target, hardLink))) added += 1;
+    if (entry.isDirectory()) added += await shareObjects(source, target, options);
+    else if (entry.isFile() && (await placeObject(source, target, options))) added += 1;
   }
   return added;
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors/input-error.js';
 import { git, isolateGitConfig, makeRepo, repoState, tempDir, writeFiles, type FileTree } from '../test-utils/git-fixtures.js';
@@ -123,6 +123,8 @@ describe('collectResult', () => {
       git(r, 'lfs', 'track', '*.bin');
     });
     await writeFiles(dir, { 'a.bin': 'changed binary\n', 'c.bin': 'new binary from the agent\n' });
+    const forged = 'ab'.repeat(32);
+    await writeFiles(dir, { [`.git/lfs/objects/ab/ab/${forged}`]: 'content that does not hash to its name' });
 
     const result = await collectResult(options);
 
@@ -132,5 +134,34 @@ describe('collectResult', () => {
     git(repo, 'worktree', 'add', '--quiet', checkout, BRANCH);
     expect(readFileSync(join(checkout, 'c.bin'), 'utf8')).toBe('new binary from the agent\n');
     expect(readFileSync(join(checkout, 'a.bin'), 'utf8')).toBe('changed binary\n');
+    expect(existsSync(join(repo, '.git/lfs/objects/ab/ab', forged))).toBe(false);
+  });
+
+  it('should not run hooks, fsmonitor or filter drivers the agent planted in the workspace', async () => {
+    const { repo, dir, options } = await setup();
+    const marker = join(await tempDir(), 'pwned');
+    const payload = `touch ${marker}-$(basename "$0")`;
+    for (const hook of ['pre-commit', 'post-commit', 'reference-transaction']) {
+      await writeFile(join(dir, '.git/hooks', hook), `#!/bin/sh\n${payload}\n`, { mode: 0o755 });
+    }
+    await writeFile(join(dir, 'fsmonitor.sh'), `#!/bin/sh\n${payload}\nexit 1\n`, { mode: 0o755 });
+    git(dir, 'config', 'core.fsmonitor', join(dir, 'fsmonitor.sh'));
+    git(dir, 'config', 'filter.Evil.clean', `sh -c 'touch ${marker}-filter'; cat`);
+    git(dir, 'config', 'filter.Evil.required', 'true');
+    await writeFiles(dir, { '.gitattributes': '*.txt filter=Evil\n', 'a.txt': 'changed\n' });
+
+    const result = await collectResult(options);
+
+    expect(result.changed).toBe(true);
+    expect(git(repo, 'show', `${BRANCH}:a.txt`)).toBe('changed');
+    expect(existsSync(dirname(marker)) && readdirSync(dirname(marker))).toEqual([]);
+  });
+
+  it('should refuse a workspace whose .git was replaced by a pointer elsewhere', async () => {
+    const { repo, dir, options } = await setup();
+    await rm(join(dir, '.git'), { recursive: true, force: true });
+    await writeFile(join(dir, '.git'), `gitdir: ${join(repo, '.git')}\n`);
+    await expect(collectResult(options)).rejects.toThrow(/is not a directory/);
+    expect(branchExists(repo, BRANCH)).toBe(false);
   });
 });

@@ -6,7 +6,9 @@ import { runGit, tryGit } from './git-cli.js';
 import { hostIdentity } from './identity.js';
 import { lfsObjectsDir, shareObjects } from './lfs.js';
 import { originDirs } from './origin.js';
+import { workspaceGuard } from './workspace-guard.js';
 
+/** Where the agent worked and where its result goes. */
 export interface CollectResultOptions {
   /** The task's workspace (a clone made by `prepareWorkspace`), possibly owned by the sandbox's uid. */
   workspaceDir: string;
@@ -36,27 +38,21 @@ export interface CollectedResult {
 
 /**
  * Commit whatever the agent left uncommitted on the workspace's HEAD (any branch, or detached). Returns
- * whether a commit was made. Hooks are skipped: they are the user's, written for the user's machine.
+ * whether a commit was made. No hook runs: the guard points hooksPath nowhere (`--no-verify` alone would
+ * still run post-commit hooks, and the agent could have written any of them).
  */
-async function commitLeftovers(workspaceDir: string, taskName: string): Promise<boolean> {
+async function commitLeftovers(workspaceDir: string, guard: readonly string[], taskName: string): Promise<boolean> {
   const git = { cwd: workspaceDir, trustRepository: true };
-  await runGit(['add', '-A'], git);
-  const tree = (await runGit(['write-tree'], git)).trim();
+  await runGit([...guard, 'add', '-A'], git);
+  const tree = (await runGit([...guard, 'write-tree'], git)).trim();
   // An agent may leave HEAD unborn (orphan branch): then everything it added is a change.
-  const headTree = (await tryGit(['rev-parse', '--verify', '--quiet', 'HEAD^{tree}'], git))?.trim();
+  const headTree = (await tryGit([...guard, 'rev-parse', '--verify', '--quiet', 'HEAD^{tree}'], git))?.trim();
   if (headTree === tree) return false;
   // The agent may have dropped the identity prepareWorkspace wrote; fall back rather than fail.
   const identity = await hostIdentity(workspaceDir, true);
-  await runGit(
-    [
-      '-c', `user.name=${identity.name}`,
-      '-c', `user.email=${identity.email}`,
-      // A signing key is the user's and is not available to the worker: never sign tsk's commit.
-      '-c', 'commit.gpgsign=false',
-      'commit', '--no-verify', '--quiet', '-m', `tsk automated changes for task: ${taskName}`,
-    ],
-    git,
-  );
+  // The guard also turns off signing: the user's signing key is not the worker's to use.
+  const who = ['-c', `user.name=${identity.name}`, '-c', `user.email=${identity.email}`];
+  await runGit([...guard, ...who, 'commit', '--no-verify', '--quiet', '-m', `tsk automated changes for task: ${taskName}`], git);
   return true;
 }
 
@@ -88,18 +84,23 @@ async function publishBranch(options: CollectResultOptions, originDir: string, c
 export async function collectResult(options: CollectResultOptions): Promise<CollectedResult> {
   const log = options.log ?? silentSink;
   const ws = { cwd: options.workspaceDir, trustRepository: true };
-  const committed = await commitLeftovers(options.workspaceDir, options.taskName);
+  const guard = await workspaceGuard(options.workspaceDir);
+  const committed = await commitLeftovers(options.workspaceDir, guard, options.taskName);
   if (committed) log.write('tsk', 'Committed uncommitted changes left by the agent');
-  const head = (await runGit(['rev-parse', '--verify', 'HEAD^{commit}'], ws)).trim();
+  const head = (await runGit([...guard, 'rev-parse', '--verify', 'HEAD^{commit}'], ws)).trim();
   if (head === options.baseCommit) {
     debug.git('workspace %s unchanged at %s', options.workspaceDir, head);
     return { changed: false, commit: undefined };
   }
 
   const origin = await originDirs(options.repoPath);
-  await publishBranch(options, origin.workdir, head);
-  const lfsAdded = await shareObjects(lfsObjectsDir(join(options.workspaceDir, '.git')), lfsObjectsDir(origin.commonDir), true);
+  // LFS objects first: once the branch exists, the user may check it out and need them.
+  const lfsAdded = await shareObjects(lfsObjectsDir(join(options.workspaceDir, '.git')), lfsObjectsDir(origin.commonDir), {
+    hardLink: false,
+    verify: true,
+  });
   if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
+  await publishBranch(options, origin.workdir, head);
   if (options.gitTown && options.parentBranch) {
     await runGit(['config', `git-town-branch.${options.branch}.parent`, options.parentBranch], { cwd: origin.workdir, trustRepository: true });
   }

@@ -7,6 +7,7 @@ import nodegit from 'nodegit';
 import { resolveRepository, type RepositoryInfo } from './repository.js';
 import { snapshotWorkingTree } from './working-tree.js';
 
+/** What to snapshot, and under which task id. */
 export interface CreateSnapshotOptions {
   /** Any path inside the repository; a linked worktree is snapshotted, its main repository keeps the ref. */
   repoPath: string;
@@ -16,7 +17,7 @@ export interface CreateSnapshotOptions {
    * Snapshot this branch's commit instead of the working tree (`--branch`). A local branch name, or a
    * remote-tracking one such as `origin/main`.
    */
-  branch: string | undefined;
+  branch?: string | undefined;
   /** Receives user-facing progress lines. @defaultValue silentSink */
   log?: LogSink;
 }

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,20 +9,6 @@ import { join } from 'node:path';
  * repository or its submodules) still dies with "detected dubious ownership". GIT_CONFIG_GLOBAL does
  * reach those processes, and safe.directory is honoured from global config.
  */
-
-/** One private directory per process (mode 0700 from mkdtemp): a config file can run commands, so it must
- * never live where another user could have planted it. */
-let privateDir: string | undefined;
-const files = new Map<string, Promise<string>>();
-
-function configDir(): string {
-  if (privateDir === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'tsk-git-'));
-    privateDir = dir;
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  }
-  return privateDir;
-}
 
 /** The global config files git would read (GIT_CONFIG_GLOBAL, else the XDG file then ~/.gitconfig). */
 function userGlobalConfigs(env: NodeJS.ProcessEnv): string[] {
@@ -38,26 +22,24 @@ function quote(value: string): string {
   return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** Config text that includes the user's own global config (git skips missing includes) and trusts all. */
+export function trustingConfigText(env: NodeJS.ProcessEnv): string {
+  const includes = userGlobalConfigs(env).map((path) => `[include]\n\tpath = ${quote(path)}\n`);
+  return `${includes.join('')}[safe]\n\tdirectory = *\n`;
+}
+
 /**
- * A global config file that includes the user's own global config (git ignores missing includes) and adds
- * `safe.directory = *`. Pass it as GIT_CONFIG_GLOBAL; the file lives until this process exits.
+ * Run `fn` with the path of a global config file built by {@link trustingConfigText}; pass it as
+ * GIT_CONFIG_GLOBAL. The file lives in a fresh private directory (a config file can run commands, so it
+ * must never sit where another user could plant one) and is removed when `fn` settles.
  */
-export function trustingGlobalConfig(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const content =
-    userGlobalConfigs(env)
-      .map((path) => `[include]\n\tpath = ${quote(path)}\n`)
-      .join('') + '[safe]\n\tdirectory = *\n';
-  let file = files.get(content);
-  if (file === undefined) {
-    const path = join(configDir(), `gitconfig-${createHash('sha256').update(content).digest('hex').slice(0, 16)}`);
-    file = writeFile(path, content, { mode: 0o600 }).then(
-      () => path,
-      (error: unknown) => {
-        files.delete(content);
-        throw error;
-      },
-    );
-    files.set(content, file);
+export async function withTrustingConfig<T>(env: NodeJS.ProcessEnv, fn: (path: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), 'tsk-git-'));
+  try {
+    const path = join(dir, 'gitconfig');
+    await writeFile(path, trustingConfigText(env), { mode: 0o600 });
+    return await fn(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-  return file;
 }

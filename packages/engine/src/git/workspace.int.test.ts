@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { TaskSource } from '../model/task-spec.js';
 import { git, isolateGitConfig, makeRepo, tempDir, writeFiles } from '../test-utils/git-fixtures.js';
 import { createSnapshot } from './snapshot.js';
-import { prepareWorkspace, withoutCredentials } from './workspace.js';
+import { prepareWorkspace } from './workspace.js';
 
 const ID = 'Work_001';
 const BRANCH = 'tsk/feat/thing/Work_001';
@@ -125,13 +125,5 @@ describe('prepareWorkspace', () => {
     await prepareWorkspace({ source, dir, branch: BRANCH });
 
     expect(readFileSync(join(dir, 'libs/sub/lib.txt'), 'utf8')).toBe('lib\n');
-  });
-});
-
-describe('withoutCredentials', () => {
-  it('should strip user info from http(s) URLs only', () => {
-    expect(withoutCredentials('https://user:token@example.com/repo.git')).toBe('https://example.com/repo.git');
-    expect(withoutCredentials('https://example.com/repo.git')).toBe('https://example.com/repo.git');
-    expect(withoutCredentials('git@example.com:repo.git')).toBe('git@example.com:repo.git');
   });
 });

@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GitCommandError } from '../errors/git-command-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
+import { log as debug } from '../logging/logger.js';
 import type { TaskSource } from '../model/task-spec.js';
 import { runGit, tryGit } from './git-cli.js';
 import { hostIdentity, type GitIdentity } from './identity.js';
@@ -9,6 +10,7 @@ import { configureLfsFilter, lfsObjectsDir, shareObjects, usesLfs } from './lfs.
 import { originDirs, type OriginDirs } from './origin.js';
 import { initSubmodules } from './submodules.js';
 
+/** What to clone, where, and onto which branch. */
 export interface PrepareWorkspaceOptions {
   /** Where the task's starting commit comes from. */
   source: TaskSource;
@@ -53,6 +55,9 @@ export function withoutCredentials(url: string): string {
   }
 }
 
+/** How often a local clone is tried before giving up (see {@link clone}). */
+const LOCAL_CLONE_ATTEMPTS = 3;
+
 async function clone(source: TaskSource, dir: string, link: boolean): Promise<void> {
   const cwd = dirname(dir);
   await mkdir(cwd, { recursive: true });
@@ -60,7 +65,21 @@ async function clone(source: TaskSource, dir: string, link: boolean): Promise<vo
   // fails (other filesystem): with an explicit --local, git dies instead of falling back.
   const from = source.kind === 'local' ? source.repoPath : source.url;
   const noLinks = source.kind === 'local' && !link ? ['--no-hardlinks'] : [];
-  await runGit(['clone', '--no-checkout', '--quiet', ...noLinks, '--', from, dir], { cwd, trustRepository: true });
+  const args = ['clone', '--no-checkout', '--quiet', ...noLinks, '--', from, dir];
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runGit(args, { cwd, trustRepository: true });
+      return;
+    } catch (error) {
+      // A local clone copies the object directory file by file, so a `gc` running in the user's repository
+      // at the same time (git starts one in the background after many new objects) can pack and delete a
+      // loose object between listing and copying it. The repository is fine; copying again succeeds.
+      if (source.kind !== 'local' || attempt >= LOCAL_CLONE_ATTEMPTS) throw error;
+      debug.git('local clone of %s failed (attempt %d), retrying: %s', from, attempt, (error as Error).message);
+      await rm(dir, { recursive: true, force: true });
+      await new Promise((resolveDelay) => setTimeout(resolveDelay, 1000 * attempt));
+    }
+  }
 }
 
 /** Make sure the snapshot commit is in the clone: snapshot refs live outside refs/heads, so clone skips them. */
@@ -96,7 +115,7 @@ async function prepareLfs(dir: string, commit: string, origin: OriginDirs | unde
   if (origin === undefined) return;
   // Before checkout: smudge then finds every object locally and never needs the network.
   const target = lfsObjectsDir(join(dir, '.git'));
-  const added = await shareObjects(lfsObjectsDir(origin.commonDir), target, link);
+  const added = await shareObjects(lfsObjectsDir(origin.commonDir), target, { hardLink: link, verify: false });
   if (added > 0) log.write('tsk', `Copied ${added} LFS object(s) from the origin`);
 }
 
