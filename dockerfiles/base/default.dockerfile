@@ -1,6 +1,6 @@
 # tsk base layer: the tools every sandbox needs and the non-root `agent` user.
-# Placeholders filled in by tsk: {{BASE_IMAGE}} (config `base_image`) and {{CA_CERTIFICATES}} (the extra CA
-# files from `ca_certificates`, or nothing).
+# tsk fills in two placeholders: the base image after FROM (config `base_image`), and the line holding
+# only the CA placeholder below (trust for the extra CA files of `ca_certificates`, or nothing).
 FROM {{BASE_IMAGE}}
 
 ARG DEBIAN_FRONTEND=noninteractive

@@ -36,7 +36,7 @@ export {
   type EnvVar,
 } from './config/index.js';
 export { listTemplates, readTemplate, renderInstructions } from './templates/index.js';
-export { resolveRepository, createSnapshot, deleteSnapshotRef, type RepositoryInfo } from './git/index.js';
+export { resolveRepository, createSnapshot, deleteSnapshotRef, prepareWorkspace, collectResult, type RepositoryInfo } from './git/index.js';
 export {
   createDocker,
   assertDockerAvailable,

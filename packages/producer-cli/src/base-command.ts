@@ -19,7 +19,7 @@ export abstract class BaseCommand extends Command {
     if (error.code === 'EEXIT') throw error;
     if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`);
     const message = error instanceof TskError ? error.userMessage : error.message;
-    process.stderr.write(`Error: ${firstLine(message)}\n`);
+    process.stderr.write(`Error: ${'oclif' in error ? oclifLine(message) : firstLine(message)}\n`);
     this.exit(1);
   }
 }
@@ -27,4 +27,16 @@ export abstract class BaseCommand extends Command {
 function firstLine(message: string): string {
   const line = message.split('\n').find((part) => part.trim()) ?? 'unknown error';
   return line.trim();
+}
+
+/**
+ * oclif's argument errors put the useful part on later lines ("Parsing --x" / "No file found at …",
+ * "The following error occurred:" / "--a cannot also be provided when using --b"): keep all of it on one line.
+ */
+function oclifLine(message: string): string {
+  const parts = message
+    .split('\n')
+    .map((part) => part.trim())
+    .filter((part) => part && part !== 'The following error occurred:' && !part.startsWith('See more help with'));
+  return parts.join(': ') || 'unknown error';
 }

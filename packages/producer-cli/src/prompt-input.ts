@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { LogSink } from '@tsk/engine';
+import { InputError, type LogSink } from '@tsk/engine';
 
 export interface PromptFlags {
   prompt?: string;
@@ -8,11 +8,14 @@ export interface PromptFlags {
   'prompt-file'?: string;
 }
 
-/** stdin is read only when it is a pipe or a file, never a terminal (SPEC §2). */
+/**
+ * stdin is read only when something is piped or redirected into it — a pipe, a socket (what Node and
+ * many tools use for a child's pipe) or a file — never a terminal (SPEC §2), and not /dev/null.
+ */
 function stdinIsPiped(): boolean {
   try {
     const stat = fstatSync(0);
-    return stat.isFIFO() || stat.isFile();
+    return stat.isFIFO() || stat.isSocket() || stat.isFile();
   } catch {
     return false;
   }
@@ -24,14 +27,24 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+async function readPromptFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (code ?? String(error));
+    throw new InputError(`--prompt-file: cannot read ${path} (${reason})`, { cause: error });
+  }
+}
+
 /**
- * The prompt from piped stdin, `-p`, deprecated `-d`, or `--prompt-file`. Piped stdin wins over `-p`
- * (with a warning); an empty pipe counts as no input.
+ * The prompt from piped stdin, `-p`, deprecated `-d`, or `--prompt-file` (the flags exclude each other).
+ * Piped stdin wins over a flag, with a warning; an empty or blank pipe counts as no input.
  */
 export async function readPrompt(flags: PromptFlags, log: LogSink): Promise<string | undefined> {
   if (flags.description !== undefined) log.write('warn', '-d/--description is deprecated; use -p/--prompt');
   let prompt = flags.prompt ?? flags.description;
-  if (flags['prompt-file']) prompt = await readFile(flags['prompt-file'], 'utf8');
+  if (flags['prompt-file'] !== undefined) prompt = await readPromptFile(flags['prompt-file']);
   if (stdinIsPiped()) {
     const piped = await readStdin();
     if (piped.trim()) {

@@ -7,7 +7,8 @@ export const taskFlags = {
   name: Flags.string({ char: 'n', description: 'Task name, used in the result branch (default: the type).' }),
   prompt: Flags.string({ char: 'p', description: 'What the agent should do (fills {{PROMPT}}).', exclusive: ['prompt-file'] }),
   description: Flags.string({ char: 'd', description: 'Deprecated alias of --prompt.', hidden: false, exclusive: ['prompt', 'prompt-file'] }),
-  'prompt-file': Flags.file({ description: 'Read the prompt from a file.', exists: true }),
+  // Read (and reported when unreadable) by readPrompt, so the message names the file in one line.
+  'prompt-file': Flags.file({ description: 'Read the prompt from a file.' }),
   edit: Flags.boolean({ char: 'e', description: 'Edit the rendered instructions in $EDITOR before starting (needs a terminal).', default: false }),
   stack: Flags.string({ description: 'Stack layer (default: detected from the repository).' }),
   project: Flags.string({ description: 'Project name (default: the repository directory name).' }),

@@ -141,6 +141,14 @@ describe('loadConfig errors', () => {
     expect((await failure()).message).toBe(`${userFile}: defaults.ca_certificates[0]: file not found: /nonexistent/corp.pem`);
   });
 
+  it('should name a CA file that holds no PEM certificate', async () => {
+    const der = await write(join(root, 'corp.der'), 'binary');
+    await write(userFile, `[project.repo]\nca_certificates = ["${der}"]\n`);
+    expect((await failure()).message).toBe(
+      `${userFile}: project.repo.ca_certificates[0]: ${der} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  });
+
   it('should reject a directory given as a file', async () => {
     await write(projectFile, `ca_certificates = ["${repo}"]\n`);
     expect((await failure()).message).toBe(`${projectFile}: ca_certificates[0]: not a file: ${repo}`);

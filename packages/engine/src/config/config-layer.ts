@@ -1,5 +1,5 @@
 import type { AgentName } from '../model/agent-name.js';
-import type { EnvVar, LayerSetup, VolumeMount } from './resolved-config.js';
+import type { CaCertificate, EnvVar, LayerSetup, VolumeMount } from './resolved-config.js';
 
 /** Where the proxy configuration comes from: inline text, or a file read once the winner is known. */
 export type SquidSource =
@@ -27,7 +27,7 @@ export interface ConfigLayer {
   devices?: string[];
   squid?: SquidSource;
   gitTown?: boolean;
-  caCertificates?: string[];
+  caCertificates?: CaCertificate[];
   networkIsolation?: boolean;
 }
 

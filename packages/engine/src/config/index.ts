@@ -12,4 +12,5 @@ export type {
   VolumeMount,
   EnvVar,
   LayerSetup,
+  CaCertificate,
 } from './resolved-config.js';

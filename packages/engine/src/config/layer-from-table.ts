@@ -1,8 +1,8 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import type { ConfigLayer, SquidSource } from './config-layer.js';
-import type { LayerSetup, VolumeMount } from './resolved-config.js';
+import type { CaCertificate, LayerSetup, VolumeMount } from './resolved-config.js';
 import type { LayerSetupTable, SharedTable, VolumeTable } from './schema.js';
 import type { ValidatedTable } from './shared-table.js';
 
@@ -40,14 +40,32 @@ async function existingFile(path: string, file: string, home: string, key: strin
   return absolute;
 }
 
+/**
+ * Reads a `ca_certificates` file now, so the task carries the certificates themselves (it may run later,
+ * or on another machine) and a file that is not PEM fails here, naming where it was configured.
+ */
+async function caCertificate(path: string, file: string, home: string, key: string): Promise<CaCertificate> {
+  const absolute = await existingFile(path, file, home, key);
+  let content: string;
+  try {
+    content = await readFile(absolute, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${file}: ${key}: cannot read ${absolute}`, { cause: error });
+  }
+  if (!content.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(`${file}: ${key}: ${absolute} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  return { path: absolute, content };
+}
+
 function setIfDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, field: K, value: ConfigLayer[K] | null | undefined): void {
   if (value !== undefined && value !== null) layer[field] = value;
 }
 
 /**
  * Turns a validated table into a configuration level: `~` expanded, named volumes prefixed, relative
- * paths resolved against the file, and every referenced file (squid_conf_path, ca_certificates)
- * checked to exist so that a broken level fails now, not halfway through a build.
+ * paths resolved against the file, every referenced file (squid_conf_path, ca_certificates) checked
+ * to exist so that a broken level fails now, not halfway through a build, and CA files read.
  */
 export async function layerFromTable(table: ValidatedTable, home: string): Promise<ConfigLayer> {
   const values: Partial<SharedTable> = table.values;
@@ -67,7 +85,7 @@ export async function layerFromTable(table: ValidatedTable, home: string): Promi
   setIfDefined(layer, 'volumes', values.volumes?.map((volume, i) => toVolume(volume, home, `${table.file}: ${at('volumes')}[${i}]`)));
   if (values.ca_certificates) {
     layer.caCertificates = await Promise.all(
-      values.ca_certificates.map((path, i) => existingFile(path, table.file, home, `${at('ca_certificates')}[${i}]`)),
+      values.ca_certificates.map((path, i) => caCertificate(path, table.file, home, `${at('ca_certificates')}[${i}]`)),
     );
   }
   let squid: SquidSource | undefined;

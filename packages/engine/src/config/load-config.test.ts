@@ -172,17 +172,18 @@ describe('loadConfig', () => {
       ]);
     });
 
-    it('should resolve relative ca_certificates against the file that set them and combine them', async () => {
-      await write(join(root, 'config', 'tsk', 'corp.pem'), 'user cert');
-      await write(join(repo, '.tsk', 'certs', 'internal.pem'), 'project cert');
-      await write(join(root, 'home', 'home.pem'), 'home cert');
+    it('should resolve relative ca_certificates against the file that set them, combine them and hold their text', async () => {
+      const pem = (name: string) => `-----BEGIN CERTIFICATE-----\n${name}\n-----END CERTIFICATE-----\n`;
+      await write(join(root, 'config', 'tsk', 'corp.pem'), pem('user'));
+      await write(join(repo, '.tsk', 'certs', 'internal.pem'), pem('project'));
+      await write(join(root, 'home', 'home.pem'), pem('home'));
       await write(userFile, '[defaults]\nca_certificates = ["corp.pem", "~/home.pem"]\n');
       await write(projectFile, 'ca_certificates = ["certs/internal.pem"]\n');
       const { task } = await loadConfig({ repoPath: repo, env });
       expect(task.caCertificates).toEqual([
-        join(root, 'config', 'tsk', 'corp.pem'),
-        join(root, 'home', 'home.pem'),
-        join(repo, '.tsk', 'certs', 'internal.pem'),
+        { path: join(root, 'config', 'tsk', 'corp.pem'), content: pem('user') },
+        { path: join(root, 'home', 'home.pem'), content: pem('home') },
+        { path: join(repo, '.tsk', 'certs', 'internal.pem'), content: pem('project') },
       ]);
     });
 

@@ -103,8 +103,12 @@ describe('mergeLayers', () => {
   });
 
   it('should combine CA certificates by path', () => {
-    const merged = mergeLayers([layer('high', { caCertificates: ['/b.pem', '/a.pem'] }), layer('low', { caCertificates: ['/a.pem'] })], builtIn);
-    expect(merged.caCertificates).toEqual(['/a.pem', '/b.pem']);
+    const cert = (path: string, content = 'PEM') => ({ path, content });
+    const merged = mergeLayers(
+      [layer('high', { caCertificates: [cert('/b.pem'), cert('/a.pem', 'new')] }), layer('low', { caCertificates: [cert('/a.pem', 'old')] })],
+      builtIn,
+    );
+    expect(merged.caCertificates).toEqual([cert('/a.pem', 'new'), cert('/b.pem')]);
   });
 
   it('should merge stack_config and agent_config per name, the higher level winning', () => {

@@ -62,7 +62,7 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     devices: combine(all, 'devices', (device) => device),
     squid: firstSet(all, 'squid'),
     gitTown: firstSet(all, 'gitTown') ?? builtIn.gitTown,
-    caCertificates: combine(all, 'caCertificates', (path) => path),
+    caCertificates: combine(all, 'caCertificates', (certificate) => certificate.path),
     networkIsolation: firstSet(all, 'networkIsolation') ?? builtIn.networkIsolation,
   };
 }

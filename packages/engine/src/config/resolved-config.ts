@@ -10,6 +10,15 @@ export interface EnvVar {
   value: string;
 }
 
+/**
+ * An extra CA file from `ca_certificates`: its absolute path (for messages) and its PEM text, read when
+ * the task is created so the task (and a worker on another machine) trusts exactly what was configured.
+ */
+export interface CaCertificate {
+  path: string;
+  content: string;
+}
+
 /** Dockerfile lines that replace or add a stack or agent layer. */
 export interface LayerSetup {
   setup?: string;
@@ -38,8 +47,8 @@ export interface TaskConfig {
   /** Full squid.conf text (inline `squid_conf`, or the contents of `squid_conf_path`). */
   squidConf: string | undefined;
   gitTown: boolean;
-  /** Absolute paths of extra CA files trusted inside image builds and sandboxes. */
-  caCertificates: string[];
+  /** Extra CA files trusted inside image builds and sandboxes, contents included. */
+  caCertificates: CaCertificate[];
   /** @defaultValue 'debian:bookworm-slim' */
   baseImage: string;
   /** @defaultValue true */

@@ -111,17 +111,30 @@ describe('composeImagePlan', () => {
       input({ caFiles: [{ name: 'corp-bundle.pem', content: `${PEM('AAA')}\r\n${PEM('BBB')}\n` }, { name: 'b.crt', content: PEM('CCC') }] }),
     );
     expect(plan.contextFiles.map((file) => file.name)).toEqual([
-      'ca-certificates/0-corp-bundle-0.crt',
-      'ca-certificates/0-corp-bundle-1.crt',
-      'ca-certificates/1-b-0.crt',
+      '.tsk-build/ca-certificates/0-corp-bundle-0.crt',
+      '.tsk-build/ca-certificates/0-corp-bundle-1.crt',
+      '.tsk-build/ca-certificates/1-b-0.crt',
     ]);
     expect(plan.contextFiles[1]!.content).toBe(`${PEM('BBB')}\n`);
-    expect(plan.dockerfile).toContain('COPY ca-certificates/ /usr/local/share/ca-certificates/tsk/');
+    expect(plan.dockerfile).toContain('COPY .tsk-build/ca-certificates/ /usr/local/share/ca-certificates/tsk/');
     expect(plan.dockerfile).toContain('RUN update-ca-certificates');
     expect(plan.dockerfile).toContain('NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt');
     // Trusted before any later layer downloads over HTTPS.
     expect(plan.dockerfile.indexOf('update-ca-certificates')).toBeLessThan(plan.dockerfile.indexOf('tsk layer stack'));
     expect(composeImagePlan(input()).dockerfile).not.toContain('update-ca-certificates');
+  });
+
+  it.each(builtInLayerNames(BUILT_IN_DIR, 'stack'))('should compose a well-formed Dockerfile for the %s stack', (stack) => {
+    for (const agent of builtInLayerNames(BUILT_IN_DIR, 'agent')) {
+      const { dockerfile } = composeImagePlan(input({ stack, agent, caFiles: [{ name: 'a.crt', content: PEM('A') }] }));
+      const lines = dockerfile.split('\n');
+      lines.forEach((line, index) => {
+        const continued = index > 0 && lines[index - 1]!.trimEnd().endsWith('\\');
+        const ok = continued || line.trim() === '' || line.startsWith('#') || /^(FROM|ARG|ENV|RUN|COPY|USER|WORKDIR) /.test(line);
+        expect(ok, `${stack}/${agent} line ${index + 1}: ${line}`).toBe(true);
+      });
+      expect(dockerfile.match(/^FROM /gm)).toHaveLength(1);
+    }
   });
 
   it('should reject a CA file without certificates', () => {
@@ -202,15 +215,50 @@ describe('renderDryRun', () => {
   it('should print the tag and one header per layer with its source, then the Dockerfile', () => {
     const plan = composeImagePlan(input({ caFiles: [{ name: 'a.crt', content: PEM('A') }] }));
     const text = renderDryRun(plan);
-    expect(text.split('\n').slice(0, 7)).toEqual([
+    expect(text.split('\n').slice(0, 8)).toEqual([
       `# image ${plan.tag}`,
-      '# layer base: debian:bookworm-slim (built-in)',
-      '# layer stack: python (built-in)',
+      '# layer base: debian:bookworm-slim (built-in dockerfiles/base/default.dockerfile)',
+      '# layer stack: python (built-in dockerfiles/stack/python.dockerfile)',
       '# layer project: my-app (empty)',
-      '# layer agent: claude (built-in)',
+      '# layer agent: claude (built-in dockerfiles/agent/claude.dockerfile)',
       '# build args: AGENT_UID=1000 AGENT_GID=1000',
-      '# context files: 1 in ca-certificates',
+      '# ca_certificates: 1 certificate(s) trusted in the image',
+      '',
     ]);
     expect(text.endsWith(plan.dockerfile)).toBe(true);
+  });
+
+  it('should name the config key of each configured layer and list the copied project files', () => {
+    const config = { ...input().config, setup: 'COPY a.txt /a', stackConfig: { python: { setup: 'RUN py' } }, agentConfig: { claude: { setup: 'RUN c' } } };
+    const plan = composeImagePlan(input({ config, projectFiles: [{ name: 'a.txt', content: 'a' }] }));
+    expect(renderDryRun(plan).split('\n').slice(1, 7)).toEqual([
+      '# layer base: debian:bookworm-slim (built-in dockerfiles/base/default.dockerfile)',
+      '# layer stack: python (config: stack_config.python.setup)',
+      '# layer project: my-app (config: setup)',
+      '# layer agent: claude (config: agent_config.claude.setup)',
+      '# build args: AGENT_UID=1000 AGENT_GID=1000',
+      '# project files copied by setup: a.txt',
+    ]);
+  });
+});
+
+describe('composeImagePlan with project files', () => {
+  const config = { ...input().config, setup: 'COPY tool.sh /usr/local/bin/' };
+  const file = (content: string | Uint8Array, mode?: number) => ({ name: 'bin/tool.sh', content, ...(mode ? { mode } : {}) });
+
+  it('should put them in the context root next to tsk’s own folder', () => {
+    const plan = composeImagePlan(input({ config, projectFiles: [file('x')], caFiles: [{ name: 'a.crt', content: PEM('A') }] }));
+    expect(plan.contextFiles.map((f) => f.name)).toEqual(['.tsk-build/ca-certificates/0-a-0.crt', 'bin/tool.sh']);
+  });
+
+  it('should change the tag when a copied file’s bytes or mode change, and not otherwise', () => {
+    const tag = (f: ReturnType<typeof file>) => composeImagePlan(input({ config, projectFiles: [f] })).tag;
+    expect(tag(file(Buffer.from('x')))).toBe(tag(file(Buffer.from('x'))));
+    expect(tag(file(Buffer.from('x')))).not.toBe(tag(file(Buffer.from('y'))));
+    expect(tag(file(Buffer.from('x')))).not.toBe(tag(file(Buffer.from('x'), 0o755)));
+  });
+
+  it('should refuse a project file inside tsk’s own context folder', () => {
+    expect(() => composeImagePlan(input({ config, projectFiles: [{ name: '.tsk-build/Dockerfile', content: 'x' }] }))).toThrow(ConfigError);
   });
 });

@@ -5,11 +5,15 @@ import type { TaskConfig } from '../config/resolved-config.js';
 import { ConfigError } from '../errors/index.js';
 import { splitCertificates, type CaFile } from './ca-files.js';
 import type { ImageLayer, LayerKind, LayerSource } from './layers.js';
+import { TSK_CONTEXT_DIR } from './project-copy.js';
 
 /** A file placed in the build context next to the Dockerfile; `name` is a relative POSIX path. */
 export interface ContextFile {
   name: string;
-  content: string;
+  /** Text (CA certificates) or bytes (project files, which may be binary). */
+  content: string | Uint8Array;
+  /** File mode in the context; only project files that are executable set it (0o755). */
+  mode?: number;
 }
 
 /** Everything needed to build (or find) one sandbox image. Produced by {@link composeImagePlan}. */
@@ -39,6 +43,11 @@ export interface ComposeImagePlanInput {
   agentGid: number;
   /** Extra CA files (see `loadCaFiles`), copied into the context and trusted in the image. */
   caFiles?: readonly CaFile[];
+  /**
+   * Repository files the project layer's `setup` copies (`COPY`/`ADD` sources, see `copySources`), at
+   * their repository paths in the context root. Part of the tag: a changed file gives a new image.
+   */
+  projectFiles?: readonly ContextFile[];
   /** Git identity for commits made in the sandbox; the base layer's defaults apply when absent. */
   gitIdentity?: { name: string; email: string };
   /** The built-in `dockerfiles/` folder (`join(assetsRoot(), 'dockerfiles')`). */
@@ -47,7 +56,7 @@ export interface ComposeImagePlanInput {
 
 /** Bump when the composition changes in a way the Dockerfile text alone does not show. */
 const PLAN_FORMAT = 'tsk-image-plan-v1';
-const CA_CONTEXT_DIR = 'ca-certificates';
+const CA_CONTEXT_DIR = `${TSK_CONTEXT_DIR}/ca-certificates`;
 const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** A Docker repository path component: lowercase alphanumerics joined by `.`, `_`, `__` or dashes. */
 const REF_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
@@ -110,7 +119,7 @@ export function composeImagePlan(input: ComposeImagePlanInput): ImagePlan {
     buildArgs.GIT_USER_NAME = input.gitIdentity.name;
     buildArgs.GIT_USER_EMAIL = input.gitIdentity.email;
   }
-  const contextFiles = ca.files;
+  const contextFiles = [...ca.files, ...projectContext(input.projectFiles ?? [])];
   const hash = planHash(dockerfile, buildArgs, contextFiles);
   return {
     tag: `tsk/${projectName}/${input.stack}/${input.agent}:${hash}`,
@@ -123,15 +132,29 @@ export function composeImagePlan(input: ComposeImagePlanInput): ImagePlan {
   };
 }
 
+/** Where a layer's lines came from, as the dry run shows it: the config key, or the built-in snippet. */
+function layerOrigin(layer: ImageLayer): string {
+  if (layer.source === 'empty') return 'empty';
+  if (layer.source === 'built-in') {
+    if (layer.kind === 'base') return 'built-in dockerfiles/base/default.dockerfile';
+    return layer.kind === 'project' ? 'built-in' : `built-in dockerfiles/${layer.kind}/${layer.name}.dockerfile`;
+  }
+  return layer.kind === 'project' ? 'config: setup' : `config: ${layer.kind}_config.${layer.name}.setup`;
+}
+
 /** The `--dry-run` view of a plan: the tag and each layer's source as comments, then the Dockerfile. */
 export function renderDryRun(plan: ImagePlan): string {
   const header = [`# image ${plan.tag}`];
-  for (const layer of plan.layers) header.push(`# layer ${layer.kind}: ${layer.name} (${layer.source})`);
+  for (const layer of plan.layers) header.push(`# layer ${layer.kind}: ${layer.name} (${layerOrigin(layer)})`);
   const args = Object.entries(plan.buildArgs).map(([name, value]) => `${name}=${value}`);
   if (args.length > 0) header.push(`# build args: ${args.join(' ')}`);
-  if (plan.contextFiles.length > 0) {
-    const folders = [...new Set(plan.contextFiles.map((file) => file.name.split('/')[0]))];
-    header.push(`# context files: ${plan.contextFiles.length} in ${folders.join(', ')}`);
+  const caFiles = plan.contextFiles.filter((file) => file.name.startsWith(`${CA_CONTEXT_DIR}/`));
+  if (caFiles.length > 0) header.push(`# ca_certificates: ${caFiles.length} certificate(s) trusted in the image`);
+  const projectFiles = plan.contextFiles.filter((file) => !file.name.startsWith(`${TSK_CONTEXT_DIR}/`));
+  if (projectFiles.length > 0) {
+    const shown = projectFiles.slice(0, 10).map((file) => file.name);
+    const more = projectFiles.length > shown.length ? ` and ${projectFiles.length - shown.length} more` : '';
+    header.push(`# project files copied by setup: ${shown.join(', ')}${more}`);
   }
   return `${header.join('\n')}\n\n${plan.dockerfile}`;
 }
@@ -179,10 +202,13 @@ function readBuiltIn(builtInDir: string, kind: LayerKind, name: string): string 
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
+/** The CA placeholder counts only on a line of its own, so a mention in a comment stays a comment. */
+const CA_PLACEHOLDER_LINE = /^[ \t]*\{\{CA_CERTIFICATES\}\}[ \t]*$/m;
+
 function renderBase(template: string, baseImage: string, caBlock: string): string {
   const withImage = template.replaceAll('{{BASE_IMAGE}}', baseImage);
-  if (withImage.includes('{{CA_CERTIFICATES}}')) return withImage.replaceAll('{{CA_CERTIFICATES}}', caBlock);
-  return caBlock ? `${withImage.trimEnd()}\n\n${caBlock}` : withImage;
+  if (CA_PLACEHOLDER_LINE.test(withImage)) return withImage.replace(CA_PLACEHOLDER_LINE, () => caBlock);
+  return caBlock ? `${withImage.trimEnd()}\n\n${caBlock}\n` : withImage;
 }
 
 function section(layer: ImageLayer, text: string, asRoot: boolean): string {
@@ -223,10 +249,26 @@ function caContext(caFiles: readonly CaFile[]): { files: ContextFile[]; block: s
   return { files, block };
 }
 
+/** Project files go to the context root, where COPY finds them; never over tsk's own folder. */
+function projectContext(files: readonly ContextFile[]): ContextFile[] {
+  for (const file of files) {
+    if (file.name === TSK_CONTEXT_DIR || file.name.startsWith(`${TSK_CONTEXT_DIR}/`)) {
+      throw new ConfigError(`Project file ${file.name} is in ${TSK_CONTEXT_DIR}/, which tsk keeps for its own build files`);
+    }
+  }
+  return [...files];
+}
+
+/** What a context file contributes to the tag: text as it is (tags made before bytes existed stay valid), bytes by digest. */
+function hashable(file: ContextFile): unknown {
+  const content = typeof file.content === 'string' ? file.content : { sha256: createHash('sha256').update(file.content).digest('hex') };
+  return file.mode === undefined ? { name: file.name, content } : { name: file.name, content, mode: file.mode };
+}
+
 function planHash(dockerfile: string, buildArgs: Record<string, string>, files: readonly ContextFile[]): string {
   const hash = createHash('sha256');
   const sortedArgs = Object.entries(buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const sortedFiles = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sortedFiles = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(hashable);
   hash.update(JSON.stringify({ format: PLAN_FORMAT, dockerfile, buildArgs: sortedArgs, files: sortedFiles }));
   return hash.digest('hex').slice(0, 12);
 }

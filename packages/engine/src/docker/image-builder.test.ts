@@ -96,7 +96,7 @@ describe('ImageBuilder (fake engine)', () => {
       labels: { 'tsk.project': 'app', 'tsk.managed': 'true' },
       nocache: false,
     });
-    expect(await readFile(join(build!.contextDir, 'Dockerfile'), 'utf8')).toBe(plan().dockerfile);
+    expect(await readFile(join(build!.contextDir, '.tsk-build', 'Dockerfile'), 'utf8')).toBe(plan().dockerfile);
     expect(await readFile(join(build!.contextDir, 'ca-certificates', '0-a-0.crt'), 'utf8')).toBe('PEM');
     expect(await readdir(join(scratch, 'locks'))).toEqual([]);
   });
@@ -146,6 +146,16 @@ describe('ImageBuilder (fake engine)', () => {
     await expect(second).rejects.toBeInstanceOf(ImageBuildError);
     expect(docker.builds).toHaveLength(2);
     expect(await readdir(join(scratch, 'locks'))).toEqual([]);
+  });
+
+  it('should stop waiting for another build of the tag when its signal aborts', async () => {
+    docker.buildDelayMs = 300;
+    const first = builder.ensureImage(plan(), { log: silentSink });
+    const controller = new AbortController();
+    const second = builder.ensureImage(plan(), { log: silentSink, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(second).rejects.toMatchObject({ name: 'AbortError' });
+    expect((await first).built).toBe(true);
   });
 
   it('should report a missing engine as DockerUnavailableError', async () => {

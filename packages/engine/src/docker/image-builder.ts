@@ -8,10 +8,13 @@ import { log, type LogSink } from '../logging/index.js';
 import { acquireBuildLock } from './build-lock.js';
 import { readProgressStream } from './build-stream.js';
 import type { ImagePlan } from './dockerfile-composer.js';
+import { TSK_CONTEXT_DIR } from './project-copy.js';
 import { dockerStatus } from './docker-client.js';
 
 /** Label on every image tsk builds, so `tsk clean` can find them (same key as the sandboxes' label). */
 const MANAGED_LABEL = 'tsk.managed';
+/** The Dockerfile sits in tsk's own folder, so a project file named `Dockerfile` can be copied too. */
+const DOCKERFILE = `${TSK_CONTEXT_DIR}/Dockerfile`;
 
 export interface ImageBuilderOptions {
   /** Where cross-process build locks live (`<runtimeDir>/locks`); created when missing. */
@@ -68,7 +71,7 @@ export class ImageBuilder {
     const run = (async () => {
       if (previous) {
         options.log.write('tsk', `Waiting for the build of ${plan.tag} already running…`);
-        await previous;
+        await untilSettledOrAborted(previous, options.signal);
       }
       return this.ensureLocked(plan, options, rebuild, previous !== undefined);
     })();
@@ -137,6 +140,7 @@ export class ImageBuilder {
       try {
         stream = await this.docker.buildImage(context, {
           t: plan.tag,
+          dockerfile: DOCKERFILE,
           buildargs: plan.buildArgs,
           labels: { ...plan.labels, [MANAGED_LABEL]: 'true' },
           nocache: options.noCache === true,
@@ -175,15 +179,31 @@ export class ImageBuilder {
   }
 }
 
+/** Wait for `promise` (which never rejects), but give up as soon as `signal` aborts. */
+function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 async function writeContext(dir: string, plan: ImagePlan): Promise<void> {
-  await writeFile(join(dir, 'Dockerfile'), plan.dockerfile);
+  await mkdir(join(dir, TSK_CONTEXT_DIR), { recursive: true });
+  await writeFile(join(dir, DOCKERFILE), plan.dockerfile);
   for (const file of plan.contextFiles) {
     const path = join(dir, file.name);
-    if (!path.startsWith(`${dir}/`) || file.name === 'Dockerfile') {
+    if (!path.startsWith(`${dir}/`) || file.name === DOCKERFILE) {
       throw new Error(`Invalid build context file name "${file.name}"`);
     }
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, file.content);
+    // tar-fs keeps the executable bits of the files it packs.
+    await writeFile(path, file.content, { mode: file.mode ?? 0o644 });
   }
 }
 

@@ -1,6 +1,7 @@
 export { LAYER_KINDS, BUILT_IN_STACKS, type LayerKind, type LayerSource, type ImageLayer, type BuiltInStack } from './layers.js';
 export { detectStack, stackFromFileNames } from './stack-detection.js';
 export { loadCaFiles, type CaFile } from './ca-files.js';
+export { copySources, TSK_CONTEXT_DIR } from './project-copy.js';
 export {
   composeImagePlan,
   renderDryRun,

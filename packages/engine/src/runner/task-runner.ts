@@ -87,11 +87,15 @@ export class TaskRunner {
     await mkdir(dir, { recursive: true });
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
 
-    const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal });
-    throwIfCancelled(spec.id, signal);
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
-    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
-    await this.handOver(workspaceDir, dir);
+    const handOver = this.needsHandOver();
+    // Hard-linked objects share inodes with the user's repository: chowning them would re-own the user's
+    // own object files, so a workspace that is handed over gets copies.
+    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log, linkObjects: !handOver });
+    throwIfCancelled(spec.id, signal);
+    // After the clone: the project layer may COPY files of the task's snapshot.
+    const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir });
+    if (handOver) await this.handOver(workspaceDir, dir);
     throwIfCancelled(spec.id, signal);
 
     const lease = await this.options.network.acquire({ id: spec.id, config: spec.config });
@@ -134,9 +138,13 @@ export class TaskRunner {
     return { branch: spec.branch, commit: result.commit, summary: run.summary };
   }
 
-  /** Give the workspace to the sandbox user when it is not this process's user (tsk running as root). */
+  /** Whether the sandbox user differs from this process's user (tsk running as root). */
+  private needsHandOver(): boolean {
+    return process.getuid?.() !== this.ids.uid;
+  }
+
+  /** Give the workspace to the sandbox user. */
   private async handOver(workspaceDir: string, dir: string): Promise<void> {
-    if (process.getuid?.() === this.ids.uid) return;
     await chown(dir, this.ids.uid, this.ids.gid);
     const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, workspaceDir]);
     if (result.exitCode !== 0) throw new TskError('CONTAINER', `Could not hand the workspace to uid ${this.ids.uid}: ${result.stderr.trim()}`);

@@ -5,6 +5,8 @@ import { createSnapshot } from '../git/index.js';
 import type { LogSink } from '../logging/index.js';
 import type { AgentName, TaskSpec } from '../model/index.js';
 import { renderInstructions } from '../templates/index.js';
+import { agentIds } from '../runner/agent-ids.js';
+import { planTaskImage } from '../runner/steps/ensure-task-image.js';
 import { resolveTaskContext } from './resolve-task-context.js';
 
 export interface CreateTaskSpecOptions {
@@ -43,6 +45,9 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     env: options.env,
   });
   if (!config.task.networkIsolation) options.log.write('warn', 'network isolation is off: the sandbox has unrestricted network access');
+  // Compose the image plan now only to check it (unknown stack, a COPY source the repository lacks): a
+  // task that cannot get an image must fail here, before anything is snapshotted or queued.
+  await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, agentIds(), repo.workdir);
   let instructions = await renderInstructions({
     type,
     prompt: options.prompt,

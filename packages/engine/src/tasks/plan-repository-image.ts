@@ -14,12 +14,12 @@ export interface PlanRepositoryImageOptions {
 
 /** The image a task in this repository would use (`tsk docker build`), and the base image it needs. */
 export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<{ plan: ImagePlan; baseImage: string }> {
-  const { config, stack } = await resolveTaskContext({
+  const { repo, config, stack } = await resolveTaskContext({
     repoPath: options.repoPath,
     project: options.project,
     cli: { agent: options.agent, stack: options.stack },
     env: options.env,
   });
-  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids);
+  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids, repo.workdir);
   return { plan, baseImage: config.task.baseImage };
 }

@@ -138,6 +138,39 @@ describe('tsk run (real Docker, real git)', () => {
     expect(git(repo, 'branch', '--list', 'tsk/generic/slow/*')).toBe('');
   });
 
+  it('works on a repository with a submodule: the sandbox sees the submodule, the branch keeps the gitlink', async () => {
+    const lib = join(root, 'lib');
+    mkdirSync(lib);
+    git(lib, 'init', '-q', '-b', 'main');
+    git(lib, 'config', 'user.name', 'Lib');
+    git(lib, 'config', 'user.email', 'lib@example.com');
+    writeFileSync(join(lib, 'lib.txt'), 'library v1\n');
+    git(lib, 'add', '-A');
+    git(lib, 'commit', '-q', '-m', 'lib');
+    const app = join(root, 'app');
+    mkdirSync(app);
+    git(app, 'init', '-q', '-b', 'main');
+    git(app, 'config', 'user.name', 'App');
+    git(app, 'config', 'user.email', 'app@example.com');
+    writeFileSync(join(app, 'app.txt'), 'app\n');
+    git(app, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'vendor/lib');
+    git(app, 'add', '-A');
+    git(app, 'commit', '-q', '-m', 'app with submodule');
+    const before = repoState(app);
+
+    const result = await runTsk(
+      ['run', '--repo', app, '--json', '--agent', 'script', '-n', 'sub', '-p', 'cat vendor/lib/lib.txt > seen.txt'],
+      { env: home.env },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const task = JSON.parse(result.stdout) as TaskJson;
+    expect(task.status).toBe('COMPLETE');
+    expect(git(app, 'show', `${task.branch}:seen.txt`)).toBe('library v1');
+    const libHead = git(lib, 'rev-parse', 'HEAD');
+    expect(git(app, 'ls-tree', task.branch!, 'vendor/lib')).toContain(`160000 commit ${libHead}`);
+    expect(repoState(app)).toEqual(before);
+  });
+
   it('fails with one clear line and no stack trace on bad input', async () => {
     const notRepo = mkdtempSync(join(tmpdir(), 'tsk-not-a-repo-'));
     try {

@@ -2,7 +2,7 @@ import { createTaskSpec, deleteSnapshotRef } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
-import { editInEditor } from '../editor.js';
+import { assertEditorTerminal, editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
 import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson, type TaskJson } from '../task-json.js';
@@ -24,6 +24,8 @@ export default class Run extends BaseCommand {
     const { flags } = await this.parse(Run);
     // With --json, stdout carries only the JSON object: every log line goes to stderr.
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
+    // Before reading stdin or snapshotting anything: without a terminal there is no point.
+    if (flags.edit) assertEditorTerminal('--edit');
     const spec = await createTaskSpec({
       repoPath: flags.repo ?? process.cwd(),
       type: flags.type,

@@ -1,13 +1,21 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { assetsRoot } from '../../common/assets.js';
 import type Dockerode from 'dockerode';
-import { composeImagePlan, ensureBaseImage, loadCaFiles, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
+import { composeImagePlan, ensureBaseImage, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
 import type { LogSink } from '../../logging/index.js';
 import type { TaskSpec } from '../../model/index.js';
 import type { AgentIds } from '../agent-ids.js';
+import { collectProjectFiles } from './project-files.js';
 
-/** The image plan for a task (pure apart from reading the CA files). */
-export async function planTaskImage(spec: Pick<TaskSpec, 'config' | 'stack' | 'agent' | 'project'>, ids: AgentIds): Promise<ImagePlan> {
+/**
+ * The image plan for a task. `projectDir` holds the files the project layer's `setup` may COPY: the
+ * task's workspace clone (its snapshot), or the repository itself for `tsk docker build`.
+ */
+export async function planTaskImage(
+  spec: Pick<TaskSpec, 'config' | 'stack' | 'agent' | 'project'>,
+  ids: AgentIds,
+  projectDir: string,
+): Promise<ImagePlan> {
   return composeImagePlan({
     config: spec.config,
     stack: spec.stack,
@@ -15,7 +23,9 @@ export async function planTaskImage(spec: Pick<TaskSpec, 'config' | 'stack' | 'a
     project: spec.project,
     agentUid: ids.uid,
     agentGid: ids.gid,
-    caFiles: await loadCaFiles(spec.config.caCertificates),
+    // The certificates were read when the task was created: the task trusts what was configured then.
+    caFiles: spec.config.caCertificates.map(({ path, content }) => ({ name: basename(path), content })),
+    projectFiles: await collectProjectFiles(projectDir, spec.config.setup),
     builtInDir: join(assetsRoot(), 'dockerfiles'),
   });
 }
@@ -28,9 +38,9 @@ export async function ensureTaskImage(
   engine: { docker: Dockerode; images: ImageBuilder },
   spec: TaskSpec,
   ids: AgentIds,
-  options: { log: LogSink; signal?: AbortSignal },
+  options: { log: LogSink; signal?: AbortSignal; projectDir: string },
 ): Promise<string> {
-  const plan = await planTaskImage(spec, ids);
+  const plan = await planTaskImage(spec, ids, options.projectDir);
   if (!(await engine.images.imageExists(plan.tag))) {
     await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
   }
