@@ -50,6 +50,25 @@ export {
 } from './docker/index.js';
 export { getAgent, ClaudeLogParser, CodexLogParser, type Agent } from './agents/index.js';
 export { DirectNetworkProvider, type SandboxNetworkProvider, type SandboxNetworkLease } from './proxy/index.js';
+export { ProxyError } from './errors/index.js';
+export {
+  ProxyManager,
+  ProxyLease,
+  planProxyImage,
+  proxyEnv,
+  proxyFingerprint,
+  proxyContainerName,
+  egressNetworkName,
+  taskNetworkName,
+  PROXY_PORT,
+  PROXY_ALIAS,
+  LABEL_PROXY,
+  LABEL_ROLE,
+  type NetworkTask,
+  type ProxyManagerOptions,
+  type StopIdleProxiesResult,
+  type ProxyImagePlan,
+} from './proxy/index.js';
 export { TaskRunner, taskDir, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
 export { createTaskSpec, resolveTaskContext, planRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';

@@ -4,12 +4,14 @@ import { join } from 'node:path';
 import {
   assertDockerAvailable,
   createDocker,
-  DirectNetworkProvider,
   ImageBuilder,
+  ProxyManager,
   TaskRunner,
   tskDirs,
   type Dockerode,
+  type LogSink,
 } from '@tsk/engine';
+import { terminalSink } from './terminal-sink.js';
 
 /** The CLI's composition root: the engine objects a command needs, built on demand. */
 export interface EngineContext {
@@ -28,12 +30,20 @@ export async function createEngineContext(env: NodeJS.ProcessEnv = process.env):
   return { docker, images: new ImageBuilder(docker, { lockDir }), dataDir: dirs.dataDir, runtimeDir: dirs.runtimeDir };
 }
 
+/**
+ * The network isolation of sandboxes started by this process: per-task internal networks behind shared
+ * Squid proxies (or Docker's bridge for tasks with isolation off). Proxy progress goes to stderr.
+ */
+export function createProxyManager(context: EngineContext, log: LogSink = terminalSink(process.stderr)): ProxyManager {
+  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: join(context.runtimeDir, 'locks'), log });
+}
+
 /** A runner for tasks executed by this CLI process (`tsk run`, `tsk shell`). */
 export function createInlineRunner(context: EngineContext): TaskRunner {
   return new TaskRunner({
     docker: context.docker,
     images: context.images,
-    network: new DirectNetworkProvider(),
+    network: createProxyManager(context),
     dataDir: context.dataDir,
     workerName: `cli-${hostname()}-${process.pid}`,
   });

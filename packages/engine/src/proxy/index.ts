@@ -1,2 +1,21 @@
-export type { SandboxNetworkLease, SandboxNetworkProvider } from './network-provider.js';
+export type { SandboxNetworkLease, SandboxNetworkProvider, NetworkTask } from './network-provider.js';
 export { DirectNetworkProvider } from './direct-network-provider.js';
+export { ProxyManager, type ProxyManagerOptions } from './proxy-manager.js';
+export { ProxyLease } from './proxy-lease.js';
+export type { StopIdleProxiesResult } from './idle-proxies.js';
+export { planProxyImage, DEFAULT_PROXY_BASE_IMAGE, type ProxyImagePlan } from './proxy-image.js';
+export { resolveProxyConfig, proxyFingerprint, type ProxyConfig } from './squid-config.js';
+export { proxyEnv } from './proxy-env.js';
+export { buildProxyContainerSpec, PROXY_CAPABILITIES, type ProxyContainerSpecOptions } from './proxy-container-spec.js';
+export { taskNetworkCreateOptions, assertEngineIsolates, assertTaskNetworkIsolated, INHIBIT_IPV4_OPTION } from './task-network.js';
+export {
+  PROXY_PORT,
+  PROXY_ALIAS,
+  LABEL_PROXY,
+  LABEL_ROLE,
+  LABEL_OWNER,
+  proxyContainerName,
+  egressNetworkName,
+  taskNetworkName,
+  type ProxyRole,
+} from './proxy-names.js';

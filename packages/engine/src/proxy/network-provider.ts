@@ -1,5 +1,6 @@
 import type { TaskConfig } from '../config/resolved-config.js';
 import type { SandboxNetwork } from '../docker/container-spec.js';
+import type { LogSink } from '../logging/index.js';
 
 /** A task's hold on its network; `release()` is idempotent and frees what the task alone used. */
 export interface SandboxNetworkLease {
@@ -7,7 +8,17 @@ export interface SandboxNetworkLease {
   release(): Promise<void>;
 }
 
+/** The task a network is acquired for. */
+export interface NetworkTask {
+  id: string;
+  config: TaskConfig;
+  /** Where progress (building or starting the proxy) goes; a provider default applies when absent. */
+  log?: LogSink;
+  /** Abort to stop waiting (for a lock, a build, a health check). */
+  signal?: AbortSignal;
+}
+
 /** Gives each sandbox its network: an isolated one behind the proxy, or a plain one when isolation is off. */
 export interface SandboxNetworkProvider {
-  acquire(task: { id: string; config: TaskConfig }): Promise<SandboxNetworkLease>;
+  acquire(task: NetworkTask): Promise<SandboxNetworkLease>;
 }

@@ -98,7 +98,7 @@ export class TaskRunner {
     if (handOver) await this.handOver(workspaceDir, dir);
     throwIfCancelled(spec.id, signal);
 
-    const lease = await this.options.network.acquire({ id: spec.id, config: spec.config });
+    const lease = await this.options.network.acquire({ id: spec.id, config: spec.config, log, signal });
     try {
       const result = await runAgent({
         docker: this.options.docker,

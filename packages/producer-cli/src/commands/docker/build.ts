@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
-import { agentIds, ensureBaseImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
+import { join } from 'node:path';
+import { agentIds, assetsRoot, ensureBaseImage, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
 import { parseAgent } from '../../task-flags.js';
 import { BaseCommand } from '../../base-command.js';
-import { createEngineContext } from '../../engine-context.js';
+import { createEngineContext, createProxyManager } from '../../engine-context.js';
 import { terminalSink } from '../../terminal-sink.js';
 
 export default class DockerBuild extends BaseCommand {
@@ -17,10 +18,16 @@ export default class DockerBuild extends BaseCommand {
     repo: Flags.directory({ description: 'Repository (default: the current directory).', exists: true }),
     'dry-run': Flags.boolean({ description: 'Print the composed Dockerfile and tag; build nothing.', default: false }),
     'no-cache': Flags.boolean({ description: "Rebuild without Docker's layer cache.", default: false }),
+    'proxy-only': Flags.boolean({
+      description: 'Build only the network proxy image (squid/), not the sandbox image.',
+      default: false,
+      exclusive: ['stack', 'agent', 'project', 'repo'],
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DockerBuild);
+    if (flags['proxy-only']) return this.buildProxy(flags['dry-run'], flags['no-cache']);
     const { plan, baseImage } = await planRepositoryImage(
       { repoPath: flags.repo ?? process.cwd(), stack: flags.stack, agent: parseAgent(flags.agent), project: flags.project },
       agentIds(),
@@ -33,6 +40,17 @@ export default class DockerBuild extends BaseCommand {
     const context = await createEngineContext();
     await ensureBaseImage({ docker: context.docker, tag: baseImage, log });
     const { tag, built } = await context.images.ensureImage(plan, { log, noCache: flags['no-cache'] });
+    process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
+  }
+
+  /** The proxy image is the same for every repository: no repository needed. */
+  private async buildProxy(dryRun: boolean, noCache: boolean): Promise<void> {
+    if (dryRun) {
+      process.stdout.write(renderDryRun(await planProxyImage(join(assetsRoot(), 'squid'))));
+      return;
+    }
+    const proxies = createProxyManager(await createEngineContext());
+    const { tag, built } = await proxies.ensureImage({ log: terminalSink(), noCache });
     process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
   }
 }

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TaskConfig } from '../config/resolved-config.js';
+import { createDocker } from '../docker/docker-client.js';
+import { ensureBaseImage } from '../docker/base-image.js';
+import { ImageBuilder } from '../docker/image-builder.js';
+import { ProxyError } from '../errors/index.js';
+import { silentSink } from '../logging/index.js';
+import { ProxyManager } from './proxy-manager.js';
+import { LABEL_PROXY, egressNetworkName, proxyContainerName, taskNetworkName } from './proxy-names.js';
+import type { ProxyLease } from './proxy-lease.js';
+import { proxyFingerprint, resolveProxyConfig } from './squid-config.js';
+
+const PROBE_IMAGE = 'debian:bookworm-slim';
+const docker = createDocker();
+/** Everything this file creates itself (probe containers, control networks) carries this label. */
+const TEST_LABEL = 'tsk.test';
+const run = randomUUID().slice(0, 8);
+
+let lockDir: string;
+let images: ImageBuilder;
+let defaultConf: string;
+let proxyImageExisted = true;
+let proxyImage = '';
+const fingerprints = new Set<string>();
+
+function manager(options: { owner?: string } = {}): ProxyManager {
+  return new ProxyManager({ docker, images, lockDir, log: silentSink, ...options });
+}
+
+/** A task configuration of its own: the marker makes its proxy this test's alone. */
+function taskConfig(overrides: Partial<TaskConfig> = {}): TaskConfig {
+  return { networkIsolation: true, hostPorts: [], squidConf: `${defaultConf}\n# test ${randomUUID()}\n`, ...overrides } as TaskConfig;
+}
+
+function taskId(): string {
+  return `t${randomUUID().replace(/-/g, '').slice(0, 7)}`;
+}
+
+/** The fingerprint of a lease's proxy (and remember it for cleanup). */
+function fingerprintOf(lease: ProxyLease): string {
+  const fingerprint = lease.proxyName!.replace('tsk-proxy-', '');
+  fingerprints.add(fingerprint);
+  return fingerprint;
+}
+
+async function exists(kind: 'container' | 'network', name: string): Promise<boolean> {
+  try {
+    await (kind === 'container' ? docker.getContainer(name).inspect() : docker.getNetwork(name).inspect());
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function inspectNetwork(name: string): Promise<Dockerode.NetworkInspectInfo> {
+  return (await docker.getNetwork(name).inspect()) as Dockerode.NetworkInspectInfo;
+}
+
+/** Run a bash script as an unprivileged user in a throwaway container on `network`; its output. */
+async function probe(network: string, script: string): Promise<string> {
+  const container = await docker.createContainer({
+    Image: PROBE_IMAGE,
+    Cmd: ['bash', '-c', script],
+    User: '1000:1000',
+    Labels: { [TEST_LABEL]: run },
+    HostConfig: { NetworkMode: network, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges:true'] },
+  });
+  try {
+    await container.start();
+    await container.wait();
+    const buffer = (await container.logs({ stdout: true, stderr: true })) as unknown as Buffer;
+    let text = '';
+    for (let offset = 0; offset + 8 <= buffer.length; offset += 8 + buffer.readUInt32BE(offset + 4)) {
+      text += buffer.subarray(offset + 8, offset + 8 + buffer.readUInt32BE(offset + 4)).toString('utf8');
+    }
+    return text.trim();
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
+/** bash's /dev/tcp: `HTTP <status line>` when something answers at host:port, `FAIL` otherwise. */
+function httpProbe(host: string, port: number): string {
+  return `timeout 8 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed 's/^/HTTP /' | grep . || echo FAIL`;
+}
+
+async function startHostService(): Promise<{ server: Server; port: number }> {
+  const server = createServer((_request, response) => response.end('host-service\n'));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '0.0.0.0', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+async function removeEverything(): Promise<void> {
+  const labels = [`${TEST_LABEL}=${run}`, ...[...fingerprints].map((fingerprint) => `${LABEL_PROXY}=${fingerprint}`)];
+  for (const label of labels) {
+    for (const container of await docker.listContainers({ all: true, filters: { label: [label] } })) {
+      await docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+    }
+    for (const network of await docker.listNetworks({ filters: { label: [label] } })) {
+      await docker.getNetwork(network.Id).remove().catch(() => undefined);
+    }
+  }
+}
+
+describe('ProxyManager (real Docker)', () => {
+  beforeAll(async () => {
+    lockDir = await mkdtemp(join(tmpdir(), 'tsk-proxy-locks-'));
+    images = new ImageBuilder(docker, { lockDir });
+    await ensureBaseImage({ docker, tag: PROBE_IMAGE, log: silentSink });
+    const plan = await manager().planImage();
+    defaultConf = plan.defaultSquidConf;
+    proxyImage = plan.tag;
+    proxyImageExisted = await images.imageExists(plan.tag);
+  });
+
+  afterEach(removeEverything);
+
+  afterAll(async () => {
+    await removeEverything();
+    // Only an image this file built goes; one in use by someone else's proxy stays (409).
+    if (!proxyImageExisted) await docker.getImage(proxyImage).remove().catch(() => undefined);
+    await rm(lockDir, { recursive: true, force: true });
+  });
+
+  it('should put a task on an internal network shared only with a hardened proxy, and remove both on release', async () => {
+    const id = taskId();
+    const lease = await manager().acquire({ id, config: taskConfig() });
+    const fingerprint = fingerprintOf(lease);
+    expect(lease.network.networkMode).toBe(taskNetworkName(id));
+    expect(lease.network.env).toEqual(expect.arrayContaining([{ name: 'HTTPS_PROXY', value: 'http://tsk-proxy:3128' }]));
+
+    const network = await inspectNetwork(taskNetworkName(id));
+    expect(network.Internal).toBe(true);
+    expect(network.Options).toMatchObject({ 'com.docker.network.bridge.inhibit_ipv4': 'true' });
+    expect(Object.values(network.Containers ?? {}).map((member) => member.Name)).toEqual([proxyContainerName(fingerprint)]);
+
+    const proxy = await docker.getContainer(proxyContainerName(fingerprint)).inspect();
+    expect(proxy.State.Health?.Status).toBe('healthy');
+    expect(proxy.HostConfig).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], CapAdd: ['NET_ADMIN', 'SETUID', 'SETGID'] });
+    expect(proxy.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
+    expect(Object.keys(proxy.NetworkSettings.Networks).sort()).toEqual([egressNetworkName(fingerprint), taskNetworkName(id)].sort());
+    expect(proxy.NetworkSettings.Networks[taskNetworkName(id)]?.Aliases).toContain('tsk-proxy');
+    const logs = ((await docker.getContainer(proxy.Id).logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
+    expect(logs).toContain('tsk-proxy: firewall on (accepting tcp/3128)');
+
+    await lease.release();
+    await lease.release();
+    expect(await exists('network', taskNetworkName(id))).toBe(false);
+    expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
+    expect(await exists('network', egressNetworkName(fingerprint))).toBe(false);
+  });
+
+  it("should keep the host's services out at the task network's gateway, which a plain internal network leaves open", async () => {
+    const { server, port } = await startHostService();
+    try {
+      // Control: on a plain internal network the gateway is the host, and the service answers there.
+      const plain = `tsk-test-plain-${run}`;
+      await docker.createNetwork({ Name: plain, Internal: true, Labels: { [TEST_LABEL]: run } });
+      const plainGateway = (await inspectNetwork(plain)).IPAM?.Config?.[0]?.Gateway ?? '';
+      expect(await probe(plain, httpProbe(plainGateway, port))).toMatch(/^HTTP HTTP\/1\.[01] 200/);
+
+      const id = taskId();
+      const lease = await manager().acquire({ id, config: taskConfig() });
+      fingerprintOf(lease);
+      const gateway = (await inspectNetwork(taskNetworkName(id))).IPAM?.Config?.[0]?.Gateway ?? '';
+      expect(gateway).not.toBe('');
+      expect(await probe(taskNetworkName(id), httpProbe(gateway, port))).toBe('FAIL');
+      // The proxy, the network's one other member, is reachable: only on its proxy port.
+      expect(await probe(taskNetworkName(id), httpProbe('tsk-proxy', 3128))).toMatch(/^HTTP HTTP\/1\.1 \d{3}/);
+      expect(await probe(taskNetworkName(id), httpProbe('tsk-proxy', 22))).toBe('FAIL');
+      await lease.release();
+    } finally {
+      server.close();
+    }
+  });
+
+  it('should share one proxy among concurrent tasks of two workers and remove it only after the last one ends', async () => {
+    const config = taskConfig();
+    const workers = [manager(), manager()];
+    const ids = Array.from({ length: 6 }, taskId);
+    const leases = await Promise.all(ids.map((id, index) => workers[index % 2]!.acquire({ id, config })));
+    const fingerprint = fingerprintOf(leases[0]!);
+    expect(new Set(leases.map((lease) => lease.proxyName))).toEqual(new Set([proxyContainerName(fingerprint)]));
+    const proxies = await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROXY}=${fingerprint}`] } });
+    expect(proxies).toHaveLength(1);
+
+    // Four tasks end while two new ones start, all at once.
+    const late = [taskId(), taskId()];
+    const [, lateLeases] = await Promise.all([
+      Promise.all(leases.slice(0, 4).map((lease) => lease.release())),
+      Promise.all(late.map((id, index) => workers[index]!.acquire({ id, config }))),
+    ]);
+    const remaining = [...leases.slice(4), ...lateLeases];
+    const proxy = await docker.getContainer(proxyContainerName(fingerprint)).inspect();
+    expect(Object.keys(proxy.NetworkSettings.Networks).sort()).toEqual(
+      [egressNetworkName(fingerprint), ...[...ids.slice(4), ...late].map(taskNetworkName)].sort(),
+    );
+
+    await Promise.all(remaining.map((lease) => lease.release()));
+    expect(await docker.listContainers({ all: true, filters: { label: [`${LABEL_PROXY}=${fingerprint}`] } })).toEqual([]);
+    expect(await docker.listNetworks({ filters: { label: [`${LABEL_PROXY}=${fingerprint}`] } })).toEqual([]);
+  });
+
+  it("should fail with Squid's reason and leave nothing behind when squid_conf is broken", async () => {
+    const id = taskId();
+    const broken = taskConfig({ squidConf: `http_port 3128\nnot_a_directive on\n# ${randomUUID()}\n` });
+    const failure = await manager().acquire({ id, config: broken }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ProxyError);
+    expect((failure as Error).message).toMatch(/invalid squid configuration/);
+    const fingerprint = proxyFingerprint(resolveProxyConfig(broken, defaultConf), proxyImage);
+    fingerprints.add(fingerprint);
+    expect(await exists('network', taskNetworkName(id))).toBe(false);
+    expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
+    expect(await exists('network', egressNetworkName(fingerprint))).toBe(false);
+
+    const wrongPort = taskConfig({ squidConf: `http_port 3129\nhttp_access deny all\n# ${randomUUID()}\n` });
+    await expect(manager().acquire({ id, config: wrongPort })).rejects.toThrow(/is unhealthy|health check/);
+    expect(await exists('network', taskNetworkName(id))).toBe(false);
+  });
+
+  it('should let stopIdle remove the proxy of a task whose process died, and keep one a live task uses', async () => {
+    const { pid: deadPid } = await import('node:child_process').then(({ spawnSync }) => spawnSync(process.execPath, ['-e', '0']));
+    const crashed = await manager({ owner: `${hostname()}/${deadPid}` }).acquire({ id: taskId(), config: taskConfig() });
+    const live = await manager().acquire({ id: taskId(), config: taskConfig() });
+    const crashedFingerprint = fingerprintOf(crashed);
+    const liveFingerprint = fingerprintOf(live);
+
+    const result = await manager().stopIdle();
+    expect(result.removedProxies).toContain(proxyContainerName(crashedFingerprint));
+    expect(result.removedNetworks).toContain(crashed.network.networkMode);
+    expect(result.inUse).toContain(proxyContainerName(liveFingerprint));
+    expect(await exists('network', egressNetworkName(crashedFingerprint))).toBe(false);
+    expect(await exists('container', proxyContainerName(liveFingerprint))).toBe(true);
+    await live.release();
+    expect(await exists('container', proxyContainerName(liveFingerprint))).toBe(false);
+  });
+
+  it('should start a retried task afresh when its earlier attempt died and left its network behind', async () => {
+    const id = taskId();
+    const config = taskConfig();
+    const first = await manager().acquire({ id, config });
+    const fingerprint = fingerprintOf(first);
+    const before = (await inspectNetwork(taskNetworkName(id))).Id;
+    // The first attempt's process is gone without releasing; the retry runs in another worker.
+    const retry = await manager().acquire({ id, config });
+    expect((await inspectNetwork(taskNetworkName(id))).Id).not.toBe(before);
+    const proxy = await docker.getContainer(proxyContainerName(fingerprint)).inspect();
+    expect(Object.keys(proxy.NetworkSettings.Networks).sort()).toEqual([egressNetworkName(fingerprint), taskNetworkName(id)].sort());
+    await retry.release();
+    expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
+  });
+
+  it('should give a task with isolation off the default bridge and no proxy', async () => {
+    const lease = await manager().acquire({ id: taskId(), config: taskConfig({ networkIsolation: false }) });
+    expect(lease.network).toEqual({ networkMode: 'bridge', env: [] });
+    expect(lease.proxyName).toBeUndefined();
+    await lease.release();
+  });
+});

@@ -1,0 +1,227 @@
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { assetsRoot } from '../common/assets.js';
+import { LABEL_MANAGED } from '../docker/container-spec.js';
+import { ImageBuilder, type EnsureImageResult } from '../docker/index.js';
+import { ProxyError } from '../errors/index.js';
+import { log as debug, silentSink, type LogSink } from '../logging/index.js';
+import { stopIdleProxies, type StopIdleProxiesResult } from './idle-proxies.js';
+import { DockerNetworkClient, networkGateway } from './network-client.js';
+import type { NetworkTask, SandboxNetworkProvider } from './network-provider.js';
+import { ensureProxyContainer } from './proxy-container.js';
+import { buildProxyContainerSpec } from './proxy-container-spec.js';
+import { proxyEnv } from './proxy-env.js';
+import { DEFAULT_PROXY_BASE_IMAGE, ensureProxyImage, planProxyImage, type ProxyImagePlan } from './proxy-image.js';
+import { ProxyLease } from './proxy-lease.js';
+import { withProxyLock } from './proxy-lock.js';
+import {
+  egressNetworkName,
+  LABEL_OWNER,
+  LABEL_PROXY,
+  LABEL_ROLE,
+  PROXY_ALIAS,
+  PROXY_PORT,
+  proxyContainerName,
+  taskNetworkName,
+} from './proxy-names.js';
+import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
+import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
+import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
+import { currentOwner, ownerMayBeAlive } from './task-owner.js';
+
+export interface ProxyManagerOptions {
+  docker: Dockerode;
+  /** Builds the proxy image. @defaultValue an ImageBuilder of its own, locking in `lockDir` */
+  images?: ImageBuilder;
+  /** Where the cross-process proxy (and image build) locks live (`<runtimeDir>/locks`). */
+  lockDir: string;
+  /** The folder with the proxy's Dockerfile, entrypoint.sh and default squid.conf. @defaultValue `<assetsRoot>/squid` */
+  squidDir?: string;
+  /** Base image of the proxy image. @defaultValue 'debian:bookworm-slim' */
+  baseImage?: string;
+  /** Progress lines when a task brings no log of its own. @defaultValue silentSink */
+  log?: LogSink;
+  /** How long a new proxy may take to pass its health check. @defaultValue 60_000 */
+  healthTimeoutMs?: number;
+  /**
+   * Who holds the task networks this manager creates (`<host>/<pid>`), so that `tsk proxy stop` can tell
+   * live tasks from crashed ones. @defaultValue this process
+   */
+  owner?: string;
+}
+
+/** What tsk learned about the engine once: whether it isolates, and where the host is seen from a container. */
+interface EngineFacts {
+  /** Docker Desktop runs containers in a VM: the host is `host-gateway`, not a bridge gateway. */
+  inVm: boolean;
+}
+
+interface StartProxyOptions {
+  fingerprint: string;
+  config: ProxyConfig;
+  image: string;
+  facts: EngineFacts;
+  /** The task being started: its own network is not one to re-attach. */
+  taskId: string;
+  log: LogSink;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Network isolation for sandboxes. Each isolated task gets its own internal network (`tsk-agent-<id>`)
+ * whose only other member is a Squid proxy; tasks with the same proxy configuration (`host_ports` and
+ * `squid_conf`) share one proxy (`tsk-proxy-<fingerprint>`), which reaches the outside through its own
+ * network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends. Tasks with
+ * isolation off get Docker's default bridge.
+ *
+ * Safe across processes: every change to one proxy happens under its lock file, and who uses a proxy is
+ * read from the engine (its attached task networks), never kept in memory.
+ */
+export class ProxyManager implements SandboxNetworkProvider {
+  private readonly engine: ProxyEngine;
+  private readonly images: ImageBuilder;
+  private readonly squidDir: string;
+  private readonly baseImage: string;
+  private readonly log: LogSink;
+  private readonly healthTimeoutMs: number;
+  private plan: Promise<ProxyImagePlan> | undefined;
+  private facts: Promise<EngineFacts> | undefined;
+
+  constructor(private readonly options: ProxyManagerOptions) {
+    this.engine = { docker: options.docker, networks: new DockerNetworkClient(options.docker) };
+    this.images = options.images ?? new ImageBuilder(options.docker, { lockDir: options.lockDir });
+    this.squidDir = options.squidDir ?? join(assetsRoot(), 'squid');
+    this.baseImage = options.baseImage ?? DEFAULT_PROXY_BASE_IMAGE;
+    this.log = options.log ?? silentSink;
+    this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
+  }
+
+  /** The proxy image plan (read from the squid folder once per manager). */
+  planImage(): Promise<ProxyImagePlan> {
+    this.plan ??= planProxyImage(this.squidDir, this.baseImage);
+    this.plan.catch(() => (this.plan = undefined));
+    return this.plan;
+  }
+
+  /** Build the proxy image unless it exists (`tsk docker build --proxy-only`). */
+  async ensureImage(options: { log?: LogSink; signal?: AbortSignal; noCache?: boolean } = {}): Promise<EnsureImageResult> {
+    const plan = await this.planImage();
+    const { signal, noCache } = options;
+    return ensureProxyImage({ docker: this.engine.docker, images: this.images, plan, log: options.log ?? this.log, signal, noCache });
+  }
+
+  /**
+   * Give a task its network: for an isolated task, its own internal network with the (started, healthy)
+   * proxy of its configuration on it; for a task with isolation off, Docker's default bridge. The lease's
+   * `release()` removes the task network, and the proxy when no other task uses it.
+   *
+   * @throws ProxyError when the engine cannot isolate safely or the proxy does not start (nothing of
+   * the attempt is left behind); ConfigError for an invalid `host_ports` entry.
+   */
+  async acquire(task: NetworkTask): Promise<ProxyLease> {
+    if (!task.config.networkIsolation) {
+      return new ProxyLease({ networkMode: 'bridge', env: [] }, undefined, async () => undefined);
+    }
+    const log = task.log ?? this.log;
+    const { signal } = task;
+    const facts = await this.engineFacts();
+    const plan = await this.planImage();
+    const config = resolveProxyConfig(task.config, plan.defaultSquidConf);
+    const { tag } = await this.ensureImage({ log, signal });
+    const fingerprint = proxyFingerprint(config, tag);
+    const network = taskNetworkName(task.id);
+    await this.clearLeftoverTaskNetwork(network, signal);
+
+    await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
+      try {
+        await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
+        const owner = this.options.owner ?? currentOwner();
+        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner }));
+        if (!created) {
+          throw new ProxyError(`Network ${network} is still in use by an earlier run of task ${task.id}`, {
+            hint: `remove its container with \`docker rm -f tsk-${task.id}\``,
+          });
+        }
+        assertTaskNetworkIsolated(info);
+        await this.engine.networks.connect(network, proxyContainerName(fingerprint), [PROXY_ALIAS]);
+      } catch (error) {
+        // Leave nothing half set up: this task's network goes, and the proxy too if no one else uses it.
+        await detachTaskNetwork(this.engine, fingerprint, network).catch(() => undefined);
+        await removeProxyIfIdle(this.engine, fingerprint).catch(() => undefined);
+        throw error;
+      }
+    });
+    debug.proxy('[%s] on %s behind %s', task.id, network, proxyContainerName(fingerprint));
+    return new ProxyLease({ networkMode: network, env: proxyEnv(PROXY_ALIAS, PROXY_PORT) }, proxyContainerName(fingerprint), () =>
+      withProxyLock(fingerprint, { lockDir: this.options.lockDir }, async () => {
+        if (!(await detachTaskNetwork(this.engine, fingerprint, network))) {
+          log.write('warn', `Network ${network} still has a container attached; \`tsk proxy stop\` removes it later`);
+        }
+        if (await removeProxyIfIdle(this.engine, fingerprint)) debug.proxy('[%s] last task ended: proxy removed', fingerprint);
+      }),
+    );
+  }
+
+  /** Remove proxies no live task uses, with their networks, and task networks left by crashed tasks (`tsk proxy stop`). */
+  stopIdle(): Promise<StopIdleProxiesResult> {
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir });
+  }
+
+  /** Start (or reuse) the proxy of one configuration and its egress network. Call with its lock held. */
+  private async startProxy(options: StartProxyOptions): Promise<void> {
+    const { fingerprint, config, image, facts, taskId, log, signal } = options;
+    const egressNetwork = egressNetworkName(fingerprint);
+    const egress = await this.engine.networks.ensure({
+      Name: egressNetwork,
+      Driver: 'bridge',
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint },
+    });
+    // Forwarded host ports go to the host's address on the proxy's own bridge (a host service bound to
+    // 0.0.0.0 answers there); in a VM-based engine only `host-gateway` leads to the real host.
+    const gateway = networkGateway(egress.info);
+    const hostAddress = facts.inVm || gateway === undefined ? 'host-gateway' : gateway;
+    const spec = buildProxyContainerSpec({ fingerprint, image, config, egressNetwork, hostAddress });
+    const proxy = await ensureProxyContainer(this.engine.docker, spec, { healthTimeoutMs: this.healthTimeoutMs, signal });
+    if (!proxy.created) return;
+    log.write('tsk', `Started network proxy ${proxyContainerName(fingerprint)}`);
+    await this.reattachSurvivors(fingerprint, taskId);
+  }
+
+  /** A replaced proxy (it had died) gets back the networks of tasks that are still running. */
+  private async reattachSurvivors(fingerprint: string, taskId: string): Promise<void> {
+    const networks = await this.engine.networks.list([`${LABEL_PROXY}=${fingerprint}`, `${LABEL_ROLE}=task`]);
+    for (const network of networks) {
+      if (network.Name === taskNetworkName(taskId)) continue;
+      if (!ownerMayBeAlive(network.Labels?.[LABEL_OWNER], network.Created)) continue;
+      await this.engine.networks.connect(network.Name, proxyContainerName(fingerprint), [PROXY_ALIAS]);
+    }
+  }
+
+  /**
+   * A network named for this task exists only when an earlier attempt of the same task died without
+   * cleaning up: free it (under its own proxy's lock) so this attempt starts clean.
+   */
+  private async clearLeftoverTaskNetwork(network: string, signal: AbortSignal | undefined): Promise<void> {
+    const leftover = await this.engine.networks.inspect(network);
+    if (!leftover) return;
+    const fingerprint = leftover.Labels?.[LABEL_PROXY];
+    if (fingerprint === undefined) {
+      await this.engine.networks.remove(network);
+      return;
+    }
+    await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
+      await detachTaskNetwork(this.engine, fingerprint, network);
+      await removeProxyIfIdle(this.engine, fingerprint);
+    });
+  }
+
+  private engineFacts(): Promise<EngineFacts> {
+    this.facts ??= (async () => {
+      const [version, info] = await Promise.all([this.engine.docker.version(), this.engine.docker.info() as Promise<{ OperatingSystem?: string }>]);
+      assertEngineIsolates(version);
+      return { inVm: /docker desktop/i.test(info.OperatingSystem ?? '') };
+    })();
+    this.facts.catch(() => (this.facts = undefined));
+    return this.facts;
+  }
+}

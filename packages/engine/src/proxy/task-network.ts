@@ -1,0 +1,82 @@
+import type Dockerode from 'dockerode';
+import { LABEL_MANAGED, LABEL_TASK } from '../docker/container-spec.js';
+import { ProxyError } from '../errors/index.js';
+import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, taskNetworkName } from './proxy-names.js';
+
+/**
+ * Docker's bridge driver gives an `--internal` network's gateway address to the host's bridge interface,
+ * so a sandbox reaches every host service bound to 0.0.0.0 at that address. This option keeps the
+ * address off the bridge (the gateway then answers nothing), while the proxy, on the same bridge, stays
+ * reachable. Honoured since Docker 20.10 (API 1.41).
+ */
+export const INHIBIT_IPV4_OPTION = 'com.docker.network.bridge.inhibit_ipv4';
+const MIN_API_VERSION = [1, 41] as const;
+
+export interface TaskNetworkOptions {
+  taskId: string;
+  fingerprint: string;
+  /** `<host>/<pid>` of the process running the task (see `LABEL_OWNER`). */
+  owner: string;
+}
+
+/** Create options of a task's network (pure): internal, no host address on its bridge, labelled. */
+export function taskNetworkCreateOptions(options: TaskNetworkOptions): Dockerode.NetworkCreateOptions {
+  return {
+    Name: taskNetworkName(options.taskId),
+    Driver: 'bridge',
+    Internal: true,
+    EnableIPv6: false,
+    Options: { [INHIBIT_IPV4_OPTION]: 'true' },
+    Labels: {
+      [LABEL_MANAGED]: 'true',
+      [LABEL_ROLE]: 'task',
+      [LABEL_TASK]: options.taskId,
+      [LABEL_PROXY]: options.fingerprint,
+      [LABEL_OWNER]: options.owner,
+    },
+  };
+}
+
+/**
+ * Fail closed unless the engine is one that honours {@link INHIBIT_IPV4_OPTION}: Docker's own engine at
+ * API 1.41 (20.10) or later. Other engines speaking the Docker API (Podman) accept the option and may
+ * ignore it, which would leave the host open to every sandbox.
+ *
+ * @throws ProxyError naming the engine and what to do instead.
+ */
+export function assertEngineIsolates(version: { ApiVersion?: string; Components?: { Name: string }[] }): void {
+  const names = (version.Components ?? []).map((component) => component.Name);
+  const foreign = names.find((name) => /podman/i.test(name));
+  if (foreign !== undefined) {
+    throw new ProxyError(`Network isolation needs Docker's engine; this engine is ${foreign}`, {
+      hint: 'use Docker 20.10 or later, or run with --no-network-isolation at your own risk',
+    });
+  }
+  const [major, minor] = (version.ApiVersion ?? '0.0').split('.').map((part) => Number(part));
+  const [minMajor, minMinor] = MIN_API_VERSION;
+  if (major === undefined || minor === undefined || Number.isNaN(major) || Number.isNaN(minor) || major < minMajor || (major === minMajor && minor < minMinor)) {
+    throw new ProxyError(
+      `Network isolation needs Docker 20.10 (API ${minMajor}.${minMinor}) or later to keep sandboxes off the host; this engine speaks API ${version.ApiVersion ?? 'unknown'}`,
+      { hint: 'upgrade Docker, or run with --no-network-isolation at your own risk' },
+    );
+  }
+}
+
+/**
+ * Check a created task network really is isolated: internal, and with the host address inhibited.
+ *
+ * @throws ProxyError when the engine dropped either setting.
+ */
+export function assertTaskNetworkIsolated(info: Dockerode.NetworkInspectInfo): void {
+  if (!info.Internal) {
+    throw new ProxyError(`Network ${info.Name} is not internal: the engine ignored --internal`);
+  }
+  if (info.Options?.[INHIBIT_IPV4_OPTION] !== 'true') {
+    throw new ProxyError(`Network ${info.Name} lacks ${INHIBIT_IPV4_OPTION}: its gateway would expose the host's services`, {
+      hint: 'use the Docker bridge network driver (Docker 20.10 or later)',
+    });
+  }
+  if (info.Driver !== 'bridge') {
+    throw new ProxyError(`Network ${info.Name} uses driver ${info.Driver}, not bridge`);
+  }
+}

@@ -1,0 +1,31 @@
+import { hostname } from 'node:os';
+
+/** How long a task network of a process on another host (or container) may sit unused before it counts as left over. */
+const FOREIGN_OWNER_GRACE_MS = 6 * 3600_000;
+
+/** `<host>/<pid>` of this process: recorded on the task networks it creates. */
+export function currentOwner(): string {
+  return `${hostname()}/${process.pid}`;
+}
+
+/**
+ * Whether the process that created a task network may still be using it. On this host that is whether
+ * the process lives; a process elsewhere cannot be checked, so its network counts as live for a grace
+ * period after its creation. A network without a readable owner is treated like a foreign one.
+ */
+export function ownerMayBeAlive(owner: string | undefined, createdIso: string, now: number = Date.now()): boolean {
+  const match = owner === undefined ? null : /^(.*)\/(\d+)$/.exec(owner);
+  if (match && match[1] === hostname()) return processAlive(Number(match[2]));
+  const created = Date.parse(createdIso);
+  return Number.isNaN(created) || now - created < FOREIGN_OWNER_GRACE_MS;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}

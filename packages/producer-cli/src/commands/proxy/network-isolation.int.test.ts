@@ -1,0 +1,326 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assetsRoot, planProxyImage, proxyFingerprint } from '@tsk/engine';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { git } from '../../test-utils/repo-state.js';
+import { makeTskHome, runTsk, startTsk, type TskHome, type TskProcess } from '../../test-utils/run-tsk.js';
+
+// Network rules of these tests: traffic goes only to loopback, to the networks tsk creates for the test
+// (the task network, its gateway, the proxy) and, through the proxy, to the one allowlisted host
+// deb.debian.org. Isolation is shown with names that must not resolve, the proxy's own 403 for
+// names it must not contact, and services this test runs on the host.
+
+const PROJECT = `tsk-proxy-test-${randomUUID().slice(0, 8)}`;
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+function dockerLines(...args: string[]): string[] {
+  return docker(...args).split('\n').filter(Boolean);
+}
+
+/** Containers and networks carrying tsk's label for one proxy fingerprint. */
+function proxyObjects(fingerprint: string): { containers: string[]; networks: string[] } {
+  const filter = `label=tsk.proxy=${fingerprint}`;
+  return {
+    containers: dockerLines('ps', '-a', '--filter', filter, '--format', '{{.Names}}'),
+    networks: dockerLines('network', 'ls', '--filter', filter, '--format', '{{.Name}}').sort(),
+  };
+}
+
+function removeProxyObjects(fingerprint: string): void {
+  const { containers, networks } = proxyObjects(fingerprint);
+  for (const container of containers) docker('rm', '-f', container);
+  for (const network of networks) {
+    for (const member of dockerLines('network', 'inspect', network, '--format', '{{range .Containers}}{{.Name}}\n{{end}}')) {
+      docker('rm', '-f', member);
+    }
+    docker('network', 'rm', network);
+  }
+}
+
+/** An HTTP service of "the Docker host", bound to every address like a careless dev server. */
+async function hostService(body: string): Promise<{ server: Server; port: number }> {
+  const server = createServer((_request, response) => response.end(body));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '0.0.0.0', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** A running `tsk run` and the id of its task, read from its log. */
+interface RunningTask {
+  tsk: TskProcess;
+  id: Promise<string>;
+}
+
+/** Results the probe script prints as `CHECK <name> <value>` lines. */
+function checks(stderr: string): Record<string, string> {
+  const lines = stderr.split('\n').filter((line) => line.startsWith('CHECK '));
+  return Object.fromEntries(lines.map((line) => {
+    const [, name = '', ...value] = line.split(' ');
+    return [name, value.join(' ')];
+  }));
+}
+
+/** Write a file into a running sandbox (as its user): how the test hands over what only it knows. */
+function putFile(taskId: string, path: string, content: string): void {
+  execFileSync('docker', ['exec', '-i', '-u', 'agent', `tsk-${taskId}`, 'sh', '-c', `cat > ${path}.tmp && mv ${path}.tmp ${path}`], {
+    input: content,
+  });
+}
+
+function gatewayOf(network: string): string {
+  return docker('network', 'inspect', network, '--format', '{{(index .IPAM.Config 0).Gateway}}');
+}
+
+/** Wait for a file the test writes into the sandbox, then source it. */
+const WAIT_FOR_ENV = 'echo WAITING-FOR-TEST\nfor i in $(seq 1 1200); do [ -s /tmp/probe.env ] && break; sleep 0.1; done\n. /tmp/probe.env\n';
+
+describe('network isolation (tsk run, real Docker)', () => {
+  let home: TskHome;
+  let root: string;
+  let repo: string;
+  let defaultConf: string;
+  let proxyImage: string;
+  const existingImages = new Set<string>();
+  const fingerprints = new Set<string>();
+
+  /** The fingerprint tsk gives the proxy of this configuration (remembered for cleanup). */
+  function fingerprintFor(hostPorts: number[], squidConf?: string): string {
+    const fingerprint = proxyFingerprint({ hostPorts: [...hostPorts].sort((a, b) => a - b), squidConf: squidConf ?? defaultConf }, proxyImage);
+    fingerprints.add(fingerprint);
+    return fingerprint;
+  }
+
+  function writeUserConfig(lines: string[]): void {
+    mkdirSync(join(home.dir, 'config', 'tsk'), { recursive: true });
+    writeFileSync(join(home.dir, 'config', 'tsk', 'tsk.toml'), `[defaults]\n${lines.join('\n')}\n`);
+  }
+
+  function startTask(name: string, script: string): RunningTask {
+    const tsk = startTsk(['run', '--repo', repo, '--json', '--project', PROJECT, '--agent', 'script', '-n', name, '-p', script], { env: home.env });
+    let seen = '';
+    const id = new Promise<string>((resolve, reject) => {
+      tsk.child.stderr?.on('data', (chunk: Buffer) => {
+        seen += chunk.toString();
+        const match = /\[tsk\] Task ([A-Za-z0-9_]{8}) /.exec(seen);
+        if (match) resolve(match[1]!);
+      });
+      void tsk.done.then(() => reject(new Error(`tsk ended without a task id:\n${seen}`)));
+    });
+    id.catch(() => undefined);
+    return { tsk, id };
+  }
+
+  beforeAll(async () => {
+    home = await makeTskHome();
+    root = mkdtempSync(join(tmpdir(), 'tsk-netiso-'));
+    repo = join(root, 'repo');
+    mkdirSync(repo);
+    git(repo, 'init', '-q', '-b', 'main');
+    git(repo, 'config', 'user.name', 'Test User');
+    git(repo, 'config', 'user.email', 'test@example.com');
+    writeFileSync(join(repo, 'README.md'), '# test\n');
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'initial');
+    const plan = await planProxyImage(join(assetsRoot(), 'squid'));
+    defaultConf = plan.defaultSquidConf;
+    proxyImage = plan.tag;
+    for (const image of dockerLines('images', '--format', '{{.Repository}}:{{.Tag}}')) existingImages.add(image);
+  });
+
+  afterEach(() => {
+    for (const fingerprint of fingerprints) removeProxyObjects(fingerprint);
+  });
+
+  afterAll(async () => {
+    for (const fingerprint of fingerprints) removeProxyObjects(fingerprint);
+    // Images this file built (the sandbox image of its project, the proxy image if it was new); one
+    // still used by someone else's container stays.
+    for (const image of dockerLines('images', '--format', '{{.Repository}}:{{.Tag}}')) {
+      if (!existingImages.has(image) && (image.startsWith(`tsk/${PROJECT}/`) || image === proxyImage)) {
+        try {
+          docker('rmi', image);
+        } catch {
+          // in use elsewhere
+        }
+      }
+    }
+    await home?.cleanup();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('should keep an agent that tries to get out inside: only allowlisted hosts through the proxy, only forwarded host ports', async () => {
+    const forwarded = await hostService(`forwarded-${randomUUID()}\n`);
+    const other = await hostService('not-forwarded\n');
+    try {
+      // The services answer on the host itself: whatever the sandbox cannot reach is kept from it.
+      expect(await (await fetch(`http://127.0.0.1:${other.port}/`)).text()).toBe('not-forwarded\n');
+      writeUserConfig([`host_ports = [${forwarded.port}]`]);
+      const fingerprint = fingerprintFor([forwarded.port]);
+      const script = [
+        'set +e',
+        WAIT_FOR_ENV,
+        'check() { printf "CHECK %s %s\\n" "$1" "$2"; }',
+        'code() { curl -s -o /dev/null -w "%{http_code}" --max-time 30 "$@"; }',
+        'status() { curl -s -o /dev/null --max-time 5 "$@"; echo $?; }',
+        'check allowed_http "$(code -I http://deb.debian.org/debian/dists/bookworm/Release)"',
+        'check denied_http "$(code http://example.com/)"',
+        'check denied_http_by "$(curl -s -D - -o /dev/null --max-time 30 http://example.com/ | tr -d "\\r" | awk -F": " "tolower(\\$1)==\\"x-squid-error\\" {print \\$2}")"',
+        'check denied_connect "$(curl -s -o /dev/null -w "%{http_connect}" --max-time 30 https://example.com/)"',
+        // Names time out (Docker's DNS does not answer for them on an internal network): wait in parallel.
+        '( check direct_by_name "$(curl -s -o /dev/null --max-time 60 --noproxy "*" http://deb.debian.org/; echo $?)" ) &',
+        '( check dns_example "$(getent hosts example.com >/dev/null; echo $?)" ) &',
+        '( check dns_allowlisted "$(getent hosts deb.debian.org >/dev/null; echo $?)" ) &',
+        'check direct_to_egress "$(status --noproxy "*" http://$EGRESS_GATEWAY:$OTHER_PORT/)"',
+        'check gateway "$(code --noproxy "*" --max-time 5 http://$GATEWAY:$OTHER_PORT/)"',
+        'check proxy_port_3128 "$(code --noproxy "*" http://$TSK_PROXY_HOST:3128/)"',
+        'for port in 22 80 443 3129 8080 $OTHER_PORT; do check "closed_$port" "$(status --noproxy "*" http://$TSK_PROXY_HOST:$port/)"; done',
+        'check cap_eff "$(awk "/^CapEff/ {print \\$2}" /proc/self/status)"',
+        'check cap_bnd "$(awk "/^CapBnd/ {print \\$2}" /proc/self/status)"',
+        'check forwarded "$(curl -s --max-time 10 http://$TSK_PROXY_HOST:$FORWARDED_PORT/)"',
+        'check proxy_env "$HTTP_PROXY $HTTPS_PROXY $http_proxy $https_proxy"',
+        'wait',
+      ].join('\n');
+      const task = startTask('escape', script);
+      await task.tsk.waitFor('WAITING-FOR-TEST');
+      const id = await task.id;
+
+      // The sandbox and its proxy are the only members of the task network.
+      const network = `tsk-agent-${id}`;
+      const members = dockerLines('network', 'inspect', network, '--format', '{{range .Containers}}{{.Name}}\n{{end}}').sort();
+      expect(members).toEqual([`tsk-${id}`, `tsk-proxy-${fingerprint}`].sort());
+      putFile(
+        id,
+        '/tmp/probe.env',
+        [
+          `GATEWAY=${gatewayOf(network)}`,
+          `EGRESS_GATEWAY=${gatewayOf(`tsk-egress-${fingerprint}`)}`,
+          `OTHER_PORT=${other.port}`,
+          `FORWARDED_PORT=${forwarded.port}`,
+          '',
+        ].join('\n'),
+      );
+      const result = await task.tsk.done;
+      expect(result.exitCode, result.stderr).toBe(0);
+      const found = checks(result.stderr);
+
+      expect(found.allowed_http).toBe('200');
+      expect(found.denied_http).toBe('403');
+      expect(found.denied_http_by).toBe('ERR_ACCESS_DENIED 0');
+      expect(found.denied_connect).toBe('403');
+      expect(found.direct_by_name).toBe('6'); // curl: could not resolve host
+      expect(found.direct_to_egress).toMatch(/^(7|28)$/); // no route to the proxy's outside network
+      expect(found.dns_example).not.toBe('0');
+      expect(found.dns_allowlisted).not.toBe('0');
+      expect(found.gateway).toBe('000');
+      expect(found.proxy_port_3128).not.toBe('000');
+      for (const port of [22, 80, 443, 3129, 8080, other.port]) expect(found[`closed_${port}`], `port ${port}`).toBe('7');
+      const NET_ADMIN = 1n << 12n;
+      const NET_RAW = 1n << 13n;
+      for (const set of [found.cap_eff, found.cap_bnd]) {
+        expect(BigInt(`0x${set}`) & (NET_ADMIN | NET_RAW)).toBe(0n);
+      }
+      expect(found.forwarded).toMatch(/^forwarded-/);
+      expect(found.proxy_env).toBe(Array(4).fill('http://tsk-proxy:3128').join(' '));
+      expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+    } finally {
+      forwarded.server.close();
+      other.server.close();
+    }
+  });
+
+  it('should let a custom squid_conf that allows one domain deny every other, default-allowlisted ones included', async () => {
+    const squidConf = [
+      `# only the Debian mirror (${randomUUID()})`,
+      'http_port 3128',
+      'acl only_debian dstdomain -n deb.debian.org',
+      'acl Safe_ports port 80 443',
+      'acl SSL_ports port 443',
+      'acl CONNECT method CONNECT',
+      'http_access deny !Safe_ports',
+      'http_access deny CONNECT !SSL_ports',
+      'http_access allow only_debian',
+      'http_access deny all',
+      'cache deny all',
+      '',
+    ].join('\n');
+    writeUserConfig([`squid_conf = '''\n${squidConf}'''`]);
+    const fingerprint = fingerprintFor([], squidConf);
+    const script = [
+      'set +e',
+      'check() { printf "CHECK %s %s\\n" "$1" "$2"; }',
+      'code() { curl -s -o /dev/null -w "%{http_code}" --max-time 30 "$@"; }',
+      'check debian "$(code -I http://deb.debian.org/debian/dists/bookworm/Release)"',
+      'check npm "$(code http://registry.npmjs.org/)"',
+      'check github_connect "$(curl -s -o /dev/null -w "%{http_connect}" --max-time 30 https://github.com/)"',
+      'check example "$(code http://example.com/)"',
+      'echo WAITING-TO-END',
+      'while [ ! -e /tmp/end ]; do sleep 0.2; done',
+    ].join('\n');
+    const task = startTask('custom-squid', script);
+    await task.tsk.waitFor('WAITING-TO-END');
+    // The proxy runs exactly this configuration: its name is the fingerprint of this squid.conf.
+    expect(proxyObjects(fingerprint).containers).toEqual([`tsk-proxy-${fingerprint}`]);
+    putFile(await task.id, '/tmp/end', 'now');
+    const result = await task.tsk.done;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(checks(result.stderr)).toMatchObject({ debian: '200', npm: '403', github_connect: '403', example: '403' });
+  });
+
+  it('should share one proxy between two tasks with the same configuration, and remove it with its networks after both end', async () => {
+    // A port of its own (nothing listens there): this test's proxy is nobody else's.
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    writeUserConfig([`host_ports = [${port}]`]);
+    const fingerprint = fingerprintFor([port]);
+    const script = 'echo WAITING-TO-END\nwhile [ ! -e /tmp/end ]; do sleep 0.2; done';
+    const tasks = [startTask('share-a', script), startTask('share-b', script)];
+    await Promise.all(tasks.map((task) => task.tsk.waitFor('WAITING-TO-END')));
+    const ids = await Promise.all(tasks.map((task) => task.id));
+
+    const { containers, networks } = proxyObjects(fingerprint);
+    expect(containers).toEqual([`tsk-proxy-${fingerprint}`]);
+    expect(networks).toEqual([`tsk-agent-${ids[0]}`, `tsk-agent-${ids[1]}`, `tsk-egress-${fingerprint}`].sort());
+    const attached = docker('inspect', `tsk-proxy-${fingerprint}`, '--format', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}');
+    expect(attached.trim().split(' ').sort()).toEqual(networks);
+
+    // Both end at the same moment.
+    ids.forEach((id) => putFile(id, '/tmp/end', 'now'));
+    const results = await Promise.all(tasks.map((task) => task.tsk.done));
+    for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+    expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+  });
+
+  it('should let `tsk proxy stop` remove the proxy and network a killed tsk left behind, and nothing a task still uses', async () => {
+    const squidConf = `${defaultConf}\n# killed tsk (${randomUUID()})\n`;
+    writeUserConfig([`squid_conf = '''\n${squidConf}'''`]);
+    const fingerprint = fingerprintFor([], squidConf);
+    const task = startTask('killed', 'echo WAITING-TO-END\nwhile [ ! -e /tmp/end ]; do sleep 0.2; done');
+    await task.tsk.waitFor('WAITING-TO-END');
+    const id = await task.id;
+    task.tsk.child.kill('SIGKILL');
+    await task.tsk.done;
+
+    // The orphaned sandbox still runs on the task network: its proxy is in use.
+    const stop = async () => {
+      const result = await runTsk(['proxy', 'stop', '--json'], { env: home.env });
+      expect(result.exitCode, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { removedProxies: string[]; removedNetworks: string[]; inUse: string[] };
+    };
+    const busy = await stop();
+    expect(busy.inUse).toContain(`tsk-proxy-${fingerprint}`);
+    expect(busy.removedNetworks).not.toContain(`tsk-agent-${id}`);
+    expect(proxyObjects(fingerprint).containers).toEqual([`tsk-proxy-${fingerprint}`]);
+
+    // Once the sandbox is gone (reaped by a worker, or by hand), nothing is left using the proxy.
+    docker('rm', '-f', `tsk-${id}`);
+    const idle = await stop();
+    expect(idle.removedProxies).toContain(`tsk-proxy-${fingerprint}`);
+    expect(idle.removedNetworks).toContain(`tsk-agent-${id}`);
+    expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+  });
+});

@@ -1,0 +1,20 @@
+import type { StopIdleProxiesResult } from '@tsk/engine';
+import { BaseCommand } from '../../base-command.js';
+import { createEngineContext, createProxyManager } from '../../engine-context.js';
+
+export default class ProxyStop extends BaseCommand {
+  static override summary = 'Remove network proxies that no running task uses, with their networks.';
+  static override description =
+    'A proxy is normally removed when its last task ends; this cleans up after tasks that were killed. ' +
+    'Proxies and networks of running tasks are left alone, so it is safe to run at any time.';
+  static override enableJsonFlag = true;
+
+  async run(): Promise<StopIdleProxiesResult> {
+    await this.parse(ProxyStop);
+    const result = await createProxyManager(await createEngineContext()).stopIdle();
+    const removed = [...result.removedProxies, ...result.removedNetworks];
+    this.log(removed.length > 0 ? `Removed ${removed.join(', ')}` : 'No idle proxies or networks');
+    if (result.inUse.length > 0) this.log(`In use by running tasks: ${result.inUse.join(', ')}`);
+    return result;
+  }
+}
