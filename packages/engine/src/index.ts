@@ -72,3 +72,45 @@ export {
 export { TaskRunner, taskDir, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
 export { createTaskSpec, resolveTaskContext, planRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
+export { QueueError, TaskPayloadError } from './errors/index.js';
+export {
+  TaskQueue,
+  openTaskQueue,
+  openConfiguredQueue,
+  dockerServices,
+  connectRedis,
+  redactRedisUrl,
+  ensureEmbeddedRedis,
+  redisImagePlan,
+  deriveTaskView,
+  taskDurationMs,
+  validateTaskSpec,
+  deleteTask,
+  cleanTasks,
+  QueueKeys,
+  type TaskView,
+  type CancelOutcome,
+  type RetryOverrides,
+  type TaskLogEntry,
+  type OpenTaskQueue,
+  type ConfiguredQueue,
+  type DockerServices,
+  type RedisPurpose,
+} from './queue/index.js';
+export {
+  TaskWorker,
+  WorkerServer,
+  createWorkerServer,
+  stopOnSignals,
+  formatWorkerEvent,
+  listServers,
+  stopServers,
+  policyRefusal,
+  desktopNotifier,
+  DEFAULT_WORKER_TIMING,
+  type WorkerEvent,
+  type WorkerTiming,
+  type TaskExecutor,
+  type ServerInfo,
+  type CreateWorkerServerOptions,
+} from './worker/index.js';

@@ -1,8 +1,47 @@
+import { TskError, createWorkerServer, formatWorkerEvent, stopOnSignals, type LogSink, type WorkerEvent } from '@tsk/engine';
+import { parseWorkerArgs, USAGE } from './args.js';
+
+/** `HH:MM:SS line` on stdout: the worker's one line per event. */
+function printEvent(event: WorkerEvent): void {
+  const stream = event.kind === 'error' ? process.stderr : process.stdout;
+  stream.write(`${new Date().toISOString().slice(11, 19)} ${formatWorkerEvent(event)}\n`);
+}
+
+const progress: LogSink = { write: (source, line) => process.stderr.write(`[${source}] ${line}\n`) };
+
 /**
- * The `tsk-worker` process. The queue worker is built in the queue issue; until then the binary
- * only says so, so that nobody mistakes it for a working worker.
+ * The `tsk-worker` process: a queue worker in the foreground (containers, docker compose, systemd).
+ * The same engine code as `tsk server start`; this file only parses arguments and prints.
  */
-export async function main(_argv: string[]): Promise<number> {
-  process.stderr.write('Error: tsk-worker is not available yet; use `tsk run` to run tasks now\n');
-  return 1;
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const args = parseWorkerArgs(argv);
+    if (args.help) {
+      process.stdout.write(USAGE);
+      return 0;
+    }
+    const { server, close } = await createWorkerServer({
+      concurrency: args.workers,
+      name: args.name,
+      quitWhenEmpty: args.quitWhenEmpty,
+      health: args.health,
+      graceMs: args.graceSeconds * 1000,
+      log: progress,
+      onEvent: printEvent,
+    });
+    const removeHandlers = stopOnSignals(server);
+    try {
+      await server.start();
+      await server.done;
+    } finally {
+      removeHandlers();
+      await close();
+    }
+    return 0;
+  } catch (error) {
+    const message = error instanceof TskError ? error.userMessage : (error as Error).message;
+    if (process.env.TSK_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`Error: ${message.split('\n')[0]}\n`);
+    return 1;
+  }
 }

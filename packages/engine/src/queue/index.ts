@@ -1,0 +1,23 @@
+export { connectRedis, redactRedisUrl, type ConnectRedisOptions, type RedisPurpose } from './redis-connection.js';
+export { ensureEmbeddedRedis, type EmbeddedRedisOptions } from './embedded-redis.js';
+export { redisImagePlan, redisServerArgs } from './redis-image.js';
+export { openTaskQueue, type OpenTaskQueue, type OpenTaskQueueOptions } from './open-task-queue.js';
+export { QueueKeys, QUEUE_NAME, DEFAULT_NAMESPACE } from './queue-keys.js';
+export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions } from './task-queue.js';
+export { TaskStore, LOG_MAXLEN, type TaskOutcome, type ClaimResult } from './task-store.js';
+export { TaskChain, type JobEnqueuer } from './task-chain.js';
+export { type TaskRecord } from './task-record.js';
+export {
+  deriveTaskView,
+  taskDurationMs,
+  workerLostReason,
+  STALLED_REASON,
+  type TaskView,
+  type JobState,
+  type QueueFacts,
+} from './task-view.js';
+export { validateTaskSpec } from './validate-task-spec.js';
+export { taskLogWriter, type TaskLogEntry, type TaskLogWriter } from './task-log.js';
+export { type RetryOverrides } from './retry-spec.js';
+export { deleteTask, cleanTasks, removeTaskFiles, taskLogFile } from './task-files.js';
+export { openConfiguredQueue, dockerServices, type ConfiguredQueue, type OpenConfiguredQueueOptions, type DockerServices } from './open-configured-queue.js';

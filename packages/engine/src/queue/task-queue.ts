@@ -1,0 +1,235 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { InputError } from '../errors/index.js';
+import { log as debug } from '../logging/index.js';
+import { isTerminal, type TaskSpec, type TaskStatus } from '../model/index.js';
+import { bullConnection } from './bull-connection.js';
+import { loadViews } from './load-views.js';
+import { DEFAULT_NAMESPACE, QUEUE_NAME, QueueKeys } from './queue-keys.js';
+import { buildRetrySpec, type RetryOverrides } from './retry-spec.js';
+import { TaskChain } from './task-chain.js';
+import { followTaskLog, readTaskLog, tailTaskLog, type TaskLogEntry } from './task-log.js';
+import { TaskStore } from './task-store.js';
+import type { TaskView } from './task-view.js';
+
+export interface TaskQueueOptions {
+  /** An open connection (see `connectRedis`); the queue uses it but does not own it. */
+  connection: Redis;
+  /** Prefix of every key. @defaultValue 'tsk' */
+  namespace?: string;
+}
+
+/** What `cancel` did. */
+export type CancelOutcome =
+  /** It was QUEUED or WAITING and is now CANCELLED. */
+  | { kind: 'cancelled' }
+  /** It is running: its worker has been told and stops the container. */
+  | { kind: 'stopping' }
+  /** It had already ended. */
+  | { kind: 'ended'; status: TaskStatus }
+  | { kind: 'missing' };
+
+export interface WaitForTasksOptions {
+  signal?: AbortSignal;
+  /** @defaultValue 500 */
+  pollMs?: number;
+  /** Give up after this long and return what the tasks are at. @defaultValue no limit */
+  timeoutMs?: number;
+}
+
+/**
+ * The task queue as producers see it (add, list, cancel, retry, delete, clean, logs): one BullMQ queue
+ * whose job id is the task id and whose payload is the {@link TaskSpec}, plus a record per task in Redis
+ * that workers update. Status always comes from {@link deriveTaskView}.
+ */
+export class TaskQueue {
+  readonly keys: QueueKeys;
+  readonly store: TaskStore;
+  readonly chain: TaskChain;
+  readonly bull: Queue;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: TaskQueueOptions) {
+    this.keys = new QueueKeys(options.namespace ?? DEFAULT_NAMESPACE);
+    this.store = new TaskStore(options.connection, this.keys);
+    this.bull = new Queue(QUEUE_NAME, {
+      connection: bullConnection(options.connection),
+      prefix: this.keys.namespace,
+      // One attempt: a task is never run twice behind the user's back. Jobs are kept until the task is deleted.
+      defaultJobOptions: { attempts: 1, removeOnComplete: false, removeOnFail: false },
+    });
+    this.chain = new TaskChain(this.store, { enqueue: (spec) => this.enqueue(spec) });
+  }
+
+  get redis(): Redis {
+    return this.store.redis;
+  }
+
+  /**
+   * Queue a task. With `parentTaskId` it is WAITING until the parent ends (and starts, fails or is
+   * cancelled at once when the parent already has). Returns the task as it is now.
+   */
+  async add(spec: TaskSpec): Promise<TaskView> {
+    if (spec.parentTaskId === undefined) {
+      await this.store.create(spec, 'QUEUED');
+      try {
+        await this.enqueue(spec);
+      } catch (error) {
+        await this.chain.finish(spec.id, { status: 'FAILED', error: `could not queue: ${(error as Error).message}` });
+        throw error;
+      }
+    } else {
+      await this.checkParent(spec);
+      await this.store.create(spec, 'WAITING');
+      const parentStatus = await this.store.attachChild(spec.parentTaskId, spec.id);
+      if (parentStatus === 'missing') await this.chain.finish(spec.id, { status: 'FAILED', error: `parent task ${spec.parentTaskId} no longer exists` });
+      else if (isTerminal(parentStatus)) await this.chain.resolveChild(spec.id, spec.parentTaskId, parentStatus);
+    }
+    return (await this.get(spec.id)) ?? this.missing(spec.id);
+  }
+
+  /** Put a runnable task's job into BullMQ (job id = task id). */
+  async enqueue(spec: TaskSpec): Promise<void> {
+    await this.bull.add(spec.type, spec, { jobId: spec.id });
+  }
+
+  async get(id: string): Promise<TaskView | undefined> {
+    const record = await this.store.read(id);
+    return record && (await loadViews([record], this.bull, this.store))[0];
+  }
+
+  /** Several tasks by id, in the order asked; throws {@link InputError} naming the first unknown id. */
+  async getMany(ids: readonly string[]): Promise<TaskView[]> {
+    const views = await loadViews(await this.store.readMany(ids), this.bull, this.store);
+    return ids.map((id) => views.find((view) => view.id === id) ?? this.missing(id));
+  }
+
+  /** Every task, oldest first. */
+  async list(): Promise<TaskView[]> {
+    return loadViews(await this.store.readMany(await this.store.ids()), this.bull, this.store);
+  }
+
+  async cancel(id: string): Promise<CancelOutcome> {
+    const view = await this.get(id);
+    if (view === undefined) return { kind: 'missing' };
+    if (isTerminal(view.status)) return { kind: 'ended', status: view.status };
+    if (view.status === 'WAITING') {
+      const ended = await this.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
+      return ended ? { kind: 'cancelled' } : this.cancel(id);
+    }
+    const previous = await this.store.requestCancel(id);
+    if (previous === 'missing') return { kind: 'missing' };
+    if (previous === 'QUEUED' && (await this.removeJob(id))) {
+      await this.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
+      return { kind: 'cancelled' };
+    }
+    if (previous === 'QUEUED' || previous === 'RUNNING') return { kind: 'stopping' };
+    return this.cancel(id);
+  }
+
+  /** Block until every task has ended (or the timeout/abort); returns their views. */
+  async waitFor(ids: readonly string[], options: WaitForTasksOptions = {}): Promise<TaskView[]> {
+    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    for (;;) {
+      const views = await this.getMany(ids);
+      if (views.every((view) => isTerminal(view.status)) || Date.now() >= deadline || options.signal?.aborted) return views;
+      await sleep(options.pollMs ?? 500, options.signal);
+    }
+  }
+
+  /** A new task with the same instructions and settings as `id` (see {@link buildRetrySpec}). */
+  async retry(id: string, overrides: RetryOverrides = {}): Promise<TaskView> {
+    const original = await this.store.readSpec(id);
+    if (original === undefined) this.missing(id);
+    const keepParent = original.parentTaskId !== undefined && (await this.store.exists(original.parentTaskId));
+    return this.add(await buildRetrySpec(original, overrides, keepParent));
+  }
+
+  /** Remove a task's job, record and log. A task that has not ended is cancelled first. */
+  async remove(id: string): Promise<TaskSpec> {
+    const spec = await this.store.readSpec(id);
+    if (spec === undefined) this.missing(id);
+    const view = await this.get(id);
+    if (view !== undefined && !isTerminal(view.status)) {
+      await this.cancel(id);
+      await this.waitFor([id], { timeoutMs: 30_000 });
+    }
+    await this.removeJob(id);
+    await this.store.remove(id);
+    return spec;
+  }
+
+  /** Ids of ended tasks that finished before `finishedBefore` (all ended tasks when undefined). */
+  async endedTasks(finishedBefore?: Date): Promise<TaskView[]> {
+    const limit = finishedBefore?.getTime() ?? Infinity;
+    return (await this.list()).filter((task) => {
+      if (!isTerminal(task.status)) return false;
+      const ended = Date.parse(task.finishedAt ?? task.startedAt ?? task.createdAt);
+      return Number.isNaN(ended) || ended < limit;
+    });
+  }
+
+  readLog(id: string): Promise<TaskLogEntry[]> {
+    return readTaskLog(this.redis, this.keys, id);
+  }
+
+  tailLog(id: string, count: number): Promise<TaskLogEntry[]> {
+    return tailTaskLog(this.redis, this.keys, id, count);
+  }
+
+  /** The log from the beginning, then live lines until the task ends. */
+  followLog(id: string, signal?: AbortSignal): AsyncGenerator<TaskLogEntry> {
+    return followTaskLog(this.redis, this.keys, id, {
+      signal,
+      isFinished: async () => {
+        const view = await this.get(id);
+        return view === undefined || isTerminal(view.status);
+      },
+    });
+  }
+
+  /** Close the BullMQ queue (not the connection, which the caller owns). Safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= this.bull.close().catch((error: unknown) => debug.queue('queue close: %s', (error as Error).message));
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private async checkParent(spec: TaskSpec): Promise<void> {
+    const parentId = spec.parentTaskId ?? '';
+    const parent = await this.store.readSpec(parentId);
+    if (parent === undefined) throw new InputError(`No task ${parentId} to chain after`, { hint: 'see `tsk list`' });
+    if (parent.repoPath !== spec.repoPath) {
+      throw new InputError(`Task ${parentId} works on ${parent.repoPath}; a chained task must use the same repository`);
+    }
+  }
+
+  /** Remove the BullMQ job; false when it is locked by a worker (running) or already gone. */
+  private async removeJob(id: string): Promise<boolean> {
+    try {
+      return (await this.bull.remove(id)) === 1;
+    } catch (error) {
+      debug.queue('[%s] job removal: %s', id, (error as Error).message);
+      return false;
+    }
+  }
+
+  private missing(id: string): never {
+    throw new InputError(`No task ${id}`, { hint: 'see `tsk list`' });
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

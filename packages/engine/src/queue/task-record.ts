@@ -1,0 +1,89 @@
+import { TASK_STATUSES, type TaskSpec, type TaskStatus } from '../model/index.js';
+
+/**
+ * What Redis holds about one task (a hash). The spec is stored whole, and the fields `list` shows are
+ * stored beside it so that listing 1,000 tasks never parses 1,000 specs.
+ */
+export interface TaskRecord {
+  id: string;
+  status: TaskStatus;
+  name: string;
+  type: string;
+  agent: string;
+  stack: string;
+  project: string;
+  parent: string | undefined;
+  createdAt: string;
+  /** Queue worker that claimed the task last. */
+  worker: string | undefined;
+  startedAt: string | undefined;
+  finishedAt: string | undefined;
+  /** Result branch, only when the task produced changes. */
+  branch: string | undefined;
+  commit: string | undefined;
+  error: string | undefined;
+  summary: string | undefined;
+  /** `tsk cancel` asked the worker running this task to stop it. */
+  cancelRequested: boolean;
+  /** The task runs without network isolation (`--no-network-isolation`). */
+  noNetworkIsolation: boolean;
+}
+
+/** The hash fields that {@link recordFromHash} reads (everything but the spec). */
+export const RECORD_FIELDS = [
+  'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
+  'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation',
+] as const;
+
+/** The fields written when a task is added. */
+export function hashForNewTask(spec: TaskSpec, status: 'QUEUED' | 'WAITING'): Record<string, string> {
+  const fields: Record<string, string> = {
+    id: spec.id,
+    status,
+    name: spec.name,
+    type: spec.type,
+    agent: spec.agent,
+    stack: spec.stack,
+    project: spec.project,
+    createdAt: spec.createdAt,
+    spec: JSON.stringify(spec),
+  };
+  if (spec.parentTaskId !== undefined) fields.parent = spec.parentTaskId;
+  if (!spec.config.networkIsolation) fields.noNetworkIsolation = '1';
+  return fields;
+}
+
+function isStatus(value: string | null | undefined): value is TaskStatus {
+  return value !== null && value !== undefined && (TASK_STATUSES as readonly string[]).includes(value);
+}
+
+/**
+ * A record from the values of {@link RECORD_FIELDS} in order (HMGET), or undefined when the task does
+ * not exist (or the hash is not a task).
+ */
+export function recordFromHash(values: readonly (string | null)[]): TaskRecord | undefined {
+  const get = (field: (typeof RECORD_FIELDS)[number]): string | undefined => values[RECORD_FIELDS.indexOf(field)] ?? undefined;
+  const id = get('id');
+  const status = get('status');
+  if (id === undefined || !isStatus(status)) return undefined;
+  return {
+    id,
+    status,
+    name: get('name') ?? '',
+    type: get('type') ?? '',
+    agent: get('agent') ?? '',
+    stack: get('stack') ?? '',
+    project: get('project') ?? '',
+    parent: get('parent'),
+    createdAt: get('createdAt') ?? '',
+    worker: get('worker'),
+    startedAt: get('startedAt'),
+    finishedAt: get('finishedAt'),
+    branch: get('branch'),
+    commit: get('commit'),
+    error: get('error'),
+    summary: get('summary'),
+    cancelRequested: get('cancelRequested') === '1',
+    noNetworkIsolation: get('noNetworkIsolation') === '1',
+  };
+}

@@ -1,0 +1,190 @@
+import type { Redis } from 'ioredis';
+import { QueueError } from '../errors/index.js';
+import type { TaskSpec, TaskStatus } from '../model/index.js';
+import { ATTACH_CHILD, CLAIM, FINISH, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
+import type { QueueKeys } from './queue-keys.js';
+import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from './task-record.js';
+
+/** How a task ended, as recorded. */
+export interface TaskOutcome {
+  status: Extract<TaskStatus, 'COMPLETE' | 'FAILED' | 'CANCELLED'>;
+  branch?: string | undefined;
+  commit?: string | undefined;
+  error?: string | undefined;
+  summary?: string | undefined;
+  /** @defaultValue now */
+  finishedAt?: string;
+}
+
+/** What a worker learns when it tries to take a task. */
+export type ClaimResult =
+  | { kind: 'ok' }
+  | { kind: 'cancel' }
+  | { kind: 'missing' }
+  | { kind: 'not-runnable'; status: TaskStatus }
+  | { kind: 'rerun'; previousWorker: string };
+
+/** Log stream length kept per task (approximate: `XADD MAXLEN ~`). */
+export const LOG_MAXLEN = 10_000;
+
+function pairs(fields: Record<string, string | undefined>): string[] {
+  return Object.entries(fields).flatMap(([key, value]) => (value === undefined ? [] : [key, value]));
+}
+
+/**
+ * The task records in Redis (one hash per task plus an index) and every atomic change to them. Knows
+ * nothing of BullMQ: {@link TaskQueue} combines the two.
+ */
+export class TaskStore {
+  constructor(
+    readonly redis: Redis,
+    readonly keys: QueueKeys,
+  ) {}
+
+  /** Write a new task's record and index it. */
+  async create(spec: TaskSpec, status: 'QUEUED' | 'WAITING'): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.task(spec.id), hashForNewTask(spec, status))
+      .zadd(this.keys.index, Date.parse(spec.createdAt) || Date.now(), spec.id)
+      .exec();
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.task(id))) === 1;
+  }
+
+  async read(id: string): Promise<TaskRecord | undefined> {
+    return recordFromHash(await this.redis.hmget(this.keys.task(id), ...RECORD_FIELDS));
+  }
+
+  /** Records of many tasks in one round trip; missing ones are left out. */
+  async readMany(ids: readonly string[]): Promise<TaskRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hmget(this.keys.task(id), ...RECORD_FIELDS);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies
+      .map(([error, values]) => (error ? undefined : recordFromHash(values as (string | null)[])))
+      .filter((record): record is TaskRecord => record !== undefined);
+  }
+
+  async readSpec(id: string): Promise<TaskSpec | undefined> {
+    const text = await this.redis.hget(this.keys.task(id), 'spec');
+    if (text === null) return undefined;
+    try {
+      return JSON.parse(text) as TaskSpec;
+    } catch (error) {
+      throw new QueueError(`The stored spec of task ${id} is not valid JSON`, { cause: error });
+    }
+  }
+
+  async writeSpec(spec: TaskSpec): Promise<void> {
+    await this.redis.hset(this.keys.task(spec.id), 'spec', JSON.stringify(spec));
+  }
+
+  /** Every task id, oldest first. */
+  async ids(): Promise<string[]> {
+    return this.redis.zrange(this.keys.index, 0, -1);
+  }
+
+  /** Ids of tasks created before `before` (ms since the epoch). */
+  async idsCreatedBefore(before: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.index, '-inf', `(${before}`);
+  }
+
+  async runningIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.running);
+  }
+
+  async waitingIds(): Promise<string[]> {
+    return this.redis.smembers(this.keys.waiting);
+  }
+
+  async claim(id: string, worker: string, startedAt: string): Promise<ClaimResult> {
+    const reply = String(await this.redis.eval(CLAIM, 2, this.keys.task(id), this.keys.running, id, worker, startedAt));
+    if (reply === 'ok' || reply === 'cancel' || reply === 'missing') return { kind: reply };
+    if (reply.startsWith('rerun:')) return { kind: 'rerun', previousWorker: reply.slice('rerun:'.length) };
+    return { kind: 'not-runnable', status: reply as TaskStatus };
+  }
+
+  /** Take over a RUNNING task whose worker was lost (re-queue policy). */
+  async reclaim(id: string, worker: string, startedAt: string): Promise<boolean> {
+    return (await this.redis.eval(RECLAIM, 1, this.keys.task(id), worker, startedAt)) === 1;
+  }
+
+  /**
+   * Record how a task ended, unless it already ended. Returns its children (to cascade to) when this
+   * call ended it, undefined when it had already ended, was deleted, or (with `ifWorker`) moved on.
+   */
+  async finish(id: string, outcome: TaskOutcome, options: { ifWorker?: string } = {}): Promise<string[] | undefined> {
+    const fields = pairs({ branch: outcome.branch, commit: outcome.commit, error: outcome.error, summary: outcome.summary });
+    const reply = await this.redis.eval(
+      FINISH,
+      5,
+      this.keys.task(id),
+      this.keys.children(id),
+      this.keys.waiting,
+      this.keys.log(id),
+      this.keys.running,
+      id,
+      outcome.status,
+      outcome.finishedAt ?? new Date().toISOString(),
+      options.ifWorker ?? '',
+      String(LOG_MAXLEN),
+      ...fields,
+    );
+    return Array.isArray(reply) ? reply.map(String) : undefined;
+  }
+
+  /** Move a task from `from` to `to` (with extra fields) if it is still in `from`. */
+  async transition(id: string, from: TaskStatus, to: TaskStatus, fields: Record<string, string | undefined> = {}): Promise<boolean> {
+    const reply = await this.redis.eval(TRANSITION, 3, this.keys.task(id), this.keys.waiting, this.keys.running, id, from, to, ...pairs(fields));
+    return reply === 1;
+  }
+
+  /** Register `child` under `parent`: 'WAITING', or the parent's final status, or 'missing'. */
+  async attachChild(parent: string, child: string): Promise<TaskStatus | 'missing'> {
+    const reply = await this.redis.eval(ATTACH_CHILD, 3, this.keys.task(parent), this.keys.children(parent), this.keys.waiting, child);
+    return String(reply) as TaskStatus | 'missing';
+  }
+
+  /** Flag a QUEUED/RUNNING task for cancellation and tell the workers; returns the status it had. */
+  async requestCancel(id: string): Promise<TaskStatus | 'missing'> {
+    const status = String(await this.redis.eval(REQUEST_CANCEL, 1, this.keys.task(id))) as TaskStatus | 'missing';
+    if (status === 'QUEUED' || status === 'RUNNING') await this.redis.publish(this.keys.cancelChannel, id);
+    return status;
+  }
+
+  /** Which of these tasks have a pending cancel request. */
+  async cancelRequested(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.task(id), 'cancelRequested');
+    const replies = (await pipeline.exec()) ?? [];
+    return new Set(ids.filter((_, index) => replies[index]?.[1] === '1'));
+  }
+
+  /** Whether each worker's heartbeat exists. */
+  async workersAlive(names: Iterable<string>): Promise<Map<string, boolean>> {
+    const list = [...new Set(names)];
+    const alive = new Map<string, boolean>();
+    if (list.length === 0) return alive;
+    const pipeline = this.redis.pipeline();
+    for (const name of list) pipeline.exists(this.keys.heartbeat(name));
+    const replies = (await pipeline.exec()) ?? [];
+    list.forEach((name, index) => alive.set(name, replies[index]?.[1] === 1));
+    return alive;
+  }
+
+  /** Remove every key of a task (record, children set, log) and its index entries. */
+  async remove(id: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(this.keys.task(id), this.keys.children(id), this.keys.log(id))
+      .zrem(this.keys.index, id)
+      .srem(this.keys.waiting, id)
+      .srem(this.keys.running, id)
+      .exec();
+  }
+}

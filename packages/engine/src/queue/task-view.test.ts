@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { TaskRecord } from './task-record.js';
+import { deriveTaskView, STALLED_REASON, taskDurationMs } from './task-view.js';
+
+function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: 'Abc_1234',
+    status: 'QUEUED',
+    name: 'n',
+    type: 'generic',
+    agent: 'script',
+    stack: 'default',
+    project: 'p',
+    parent: undefined,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    worker: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+    branch: undefined,
+    commit: undefined,
+    error: undefined,
+    summary: undefined,
+    cancelRequested: false,
+    noNetworkIsolation: false,
+    ...overrides,
+  };
+}
+
+describe('deriveTaskView', () => {
+  it('keeps a recorded final status whatever BullMQ says', () => {
+    const done = record({ status: 'COMPLETE', worker: 'w1' });
+    expect(deriveTaskView(done, { jobState: 'failed', failedReason: 'x', workerAlive: false }).status).toBe('COMPLETE');
+    expect(deriveTaskView(record({ status: 'CANCELLED' }), { jobState: 'active' }).status).toBe('CANCELLED');
+  });
+
+  it('shows a queued task as QUEUED while its job waits, even before the job exists', () => {
+    for (const jobState of ['waiting', 'prioritized', 'delayed', 'unknown'] as const) {
+      expect(deriveTaskView(record(), { jobState }).status).toBe('QUEUED');
+    }
+  });
+
+  it('shows a job a worker has taken but not yet claimed as RUNNING', () => {
+    expect(deriveTaskView(record(), { jobState: 'active' }).status).toBe('RUNNING');
+  });
+
+  it('turns a RUNNING task whose worker heartbeat is gone into FAILED "worker <name> lost"', () => {
+    const view = deriveTaskView(record({ status: 'RUNNING', worker: 'host-1-ab12' }), { jobState: 'active', workerAlive: false });
+    expect(view).toMatchObject({ status: 'FAILED', error: 'worker host-1-ab12 lost' });
+  });
+
+  it('keeps a RUNNING task with a live worker RUNNING', () => {
+    expect(deriveTaskView(record({ status: 'RUNNING', worker: 'w' }), { jobState: 'active', workerAlive: true }).status).toBe('RUNNING');
+  });
+
+  it('maps BullMQ failures to FAILED, a stalled job to its lost worker', () => {
+    const stalled = deriveTaskView(record({ status: 'RUNNING', worker: 'w9' }), { jobState: 'failed', failedReason: STALLED_REASON });
+    expect(stalled).toMatchObject({ status: 'FAILED', error: 'worker w9 lost' });
+    const invalid = deriveTaskView(record(), { jobState: 'failed', failedReason: 'Job Abc_1234 is not a valid task: …' });
+    expect(invalid).toMatchObject({ status: 'FAILED', error: 'Job Abc_1234 is not a valid task: …' });
+  });
+
+  it('never reports the internal cancel flag', () => {
+    expect(deriveTaskView(record({ cancelRequested: true }), {})).not.toHaveProperty('cancelRequested');
+  });
+
+  it('leaves WAITING alone: it waits for its parent, not for BullMQ', () => {
+    expect(deriveTaskView(record({ status: 'WAITING', parent: 'Par_0001' }), { jobState: 'unknown' }).status).toBe('WAITING');
+  });
+});
+
+describe('taskDurationMs', () => {
+  it('measures finished tasks to the end and running ones to now; tasks never started have none', () => {
+    const startedAt = '2025-01-01T00:00:00.000Z';
+    expect(taskDurationMs({ status: 'COMPLETE', startedAt, finishedAt: '2025-01-01T00:01:05.000Z' })).toBe(65_000);
+    expect(taskDurationMs({ status: 'RUNNING', startedAt, finishedAt: undefined }, new Date('2025-01-01T00:00:10.000Z'))).toBe(10_000);
+    expect(taskDurationMs({ status: 'QUEUED', startedAt: undefined, finishedAt: undefined })).toBeUndefined();
+  });
+});

@@ -1,0 +1,58 @@
+import { isTerminal, type TaskStatus } from '../model/index.js';
+import type { TaskRecord } from './task-record.js';
+
+/** A task as `list`, `wait` and `logs` show it: the record with its status derived from every source. */
+export interface TaskView extends Omit<TaskRecord, 'cancelRequested'> {
+  status: TaskStatus;
+}
+
+/** BullMQ's job states, plus `unknown` for a job that does not exist. */
+export type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'delayed' | 'prioritized' | 'waiting-children' | 'unknown';
+
+/** What the queue knows about a task besides its record. Unset fields were not looked up. */
+export interface QueueFacts {
+  jobState?: JobState;
+  /** BullMQ's reason for a failed job. */
+  failedReason?: string;
+  /** Whether the heartbeat of `record.worker` is still there. */
+  workerAlive?: boolean;
+}
+
+/** BullMQ's reason for a job whose lock expired (its worker died) with `maxStalledCount: 0`. */
+export const STALLED_REASON = 'job stalled more than allowable limit';
+
+/** The reason a task of a dead worker failed with. */
+export function workerLostReason(worker: string | undefined): string {
+  return `worker ${worker ?? '(unknown)'} lost`;
+}
+
+function failedJobReason(record: TaskRecord, reason: string | undefined): string {
+  if (reason === undefined || reason === '') return 'failed in the queue without a reason';
+  return reason.includes(STALLED_REASON) ? workerLostReason(record.worker) : reason;
+}
+
+/**
+ * The one rule that turns a record plus queue facts into a status, so `list`, `wait` and `logs` agree:
+ * - a terminal status in the record is final (whoever ended the task wrote it, and first writer wins);
+ * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost", even before a live
+ *   worker gets round to recording that;
+ * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason;
+ * - a job BullMQ has handed to a worker that has not claimed it yet is already RUNNING.
+ */
+export function deriveTaskView(record: TaskRecord, facts: QueueFacts): TaskView {
+  const { cancelRequested: _ignored, ...view } = record;
+  if (isTerminal(record.status) || record.status === 'WAITING') return view;
+  const failed = (error: string): TaskView => ({ ...view, status: 'FAILED', error });
+  if (record.status === 'RUNNING' && facts.workerAlive === false) return failed(workerLostReason(record.worker));
+  if (facts.jobState === 'failed') return failed(failedJobReason(record, facts.failedReason));
+  if (record.status === 'QUEUED' && facts.jobState === 'active') return { ...view, status: 'RUNNING' };
+  return view;
+}
+
+/** Milliseconds a task has run (so far), or undefined when it never started. */
+export function taskDurationMs(task: Pick<TaskView, 'startedAt' | 'finishedAt' | 'status'>, now: Date = new Date()): number | undefined {
+  if (task.startedAt === undefined) return undefined;
+  const end = task.finishedAt !== undefined ? Date.parse(task.finishedAt) : task.status === 'RUNNING' ? now.getTime() : undefined;
+  if (end === undefined) return undefined;
+  return Math.max(0, end - Date.parse(task.startedAt));
+}

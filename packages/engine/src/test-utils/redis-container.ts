@@ -1,0 +1,44 @@
+import { mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { createDocker, ensureBaseImage, ImageBuilder } from '../docker/index.js';
+import { silentSink } from '../logging/index.js';
+import { redisImagePlan, redisServerArgs } from '../queue/redis-image.js';
+
+// Ryuk's image would have to be pulled, and this machine has no registry: containers are stopped by the tests.
+process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+
+/** A Redis for one test file: tsk's own Redis image (built locally from the base image), password set. */
+export interface TestRedis {
+  container: StartedTestContainer;
+  /** The URL as it is now (the mapped port changes when the container restarts). */
+  url(): string;
+  /** Stop Redis gracefully (it writes its data) and start it again. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRedis(): Promise<TestRedis> {
+  const docker = createDocker();
+  const lockDir = join(tmpdir(), 'tsk-test-locks');
+  await mkdir(lockDir, { recursive: true });
+  const plan = redisImagePlan('debian:bookworm-slim');
+  await ensureBaseImage({ docker, tag: plan.baseImage, log: silentSink });
+  await new ImageBuilder(docker, { lockDir }).ensureImage(plan, { log: silentSink });
+  const password = 'test-pw';
+  const container = await new GenericContainer(plan.tag)
+    .withCommand(redisServerArgs(password))
+    .withExposedPorts(6379)
+    .withLabels({ 'tsk.test': 'redis' })
+    .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+    .start();
+  return {
+    container,
+    url: () => `redis://:${password}@${container.getHost()}:${container.getMappedPort(6379)}`,
+    restart: () => container.restart({ timeout: 10 }),
+    stop: async () => {
+      await container.stop({ timeout: 0 });
+    },
+  };
+}

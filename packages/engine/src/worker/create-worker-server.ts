@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { LogSink } from '../logging/index.js';
+import { dockerServices, openConfiguredQueue } from '../queue/open-configured-queue.js';
+import { TaskRunner } from '../runner/task-runner.js';
+import { desktopNotifier } from './desktop-notifier.js';
+import { TaskWorker } from './task-worker.js';
+import type { WorkerEvent } from './worker-events.js';
+import { createWorkerNetworkProvider } from './worker-network.js';
+import { WorkerServer } from './worker-server.js';
+import type { WorkerTiming } from './worker-timing.js';
+
+export interface CreateWorkerServerOptions {
+  /** @defaultValue process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Tasks at once. @defaultValue `[server] workers` */
+  concurrency?: number;
+  /** @defaultValue `<hostname>-<pid>-<4 hex>`: unique even when a container restarts with the same pid */
+  name?: string;
+  /** @defaultValue false */
+  quitWhenEmpty?: boolean;
+  /** `/healthz` address; undefined for none. */
+  health: { host: string; port: number } | undefined;
+  /** How long running tasks may finish when stopping. @defaultValue 300_000 */
+  graceMs?: number;
+  /** Desktop notification when a task ends (where there is a desktop). @defaultValue true */
+  notify?: boolean;
+  timing?: Partial<WorkerTiming>;
+  /** Progress of the embedded Redis's first start. */
+  log: LogSink;
+  onEvent: (event: WorkerEvent) => void;
+}
+
+/** A worker server and the function that releases its connections once it has stopped. */
+export interface CreatedWorkerServer {
+  server: WorkerServer;
+  close(): Promise<void>;
+}
+
+/** The worker's composition root (shared by `tsk-worker` and `tsk server start`). */
+export async function createWorkerServer(options: CreateWorkerServerOptions): Promise<CreatedWorkerServer> {
+  const env = options.env ?? process.env;
+  const name = options.name ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const opened = await openConfiguredQueue({ purpose: 'worker', log: options.log, env });
+  try {
+    const { config } = opened;
+    const services = await dockerServices(env, config.machine.runtimeDir);
+    const concurrency = options.concurrency ?? config.machine.server.workers;
+    const network = createWorkerNetworkProvider(services.docker, services.images, config);
+    const runner = new TaskRunner({
+      docker: services.docker,
+      images: services.images,
+      network,
+      dataDir: config.machine.dataDir,
+      workerName: name,
+    });
+    const worker = new TaskWorker({
+      queue: opened.queue,
+      docker: services.docker,
+      executor: runner,
+      name,
+      concurrency,
+      policy: config.machine.worker,
+      dataDir: config.machine.dataDir,
+      notify: options.notify === false ? undefined : desktopNotifier(env),
+      timing: options.timing,
+      onEvent: options.onEvent,
+      sweepNetworks: () => network.stopIdle(),
+    });
+    const server = new WorkerServer({
+      worker,
+      queue: opened.queue,
+      runtimeDir: config.machine.runtimeDir,
+      dataDir: config.machine.dataDir,
+      autoCleanAgeDays: config.machine.server.autoCleanAgeDays,
+      health: options.health,
+      quitWhenEmpty: options.quitWhenEmpty ?? false,
+      graceMs: options.graceMs ?? 300_000,
+      concurrency,
+      redisUrl: opened.shownUrl,
+      onEvent: options.onEvent,
+    });
+    return { server, close: () => opened.close() };
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+}

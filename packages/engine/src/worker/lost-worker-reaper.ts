@@ -1,0 +1,142 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Dockerode from 'dockerode';
+import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from '../docker/index.js';
+import { dockerStatus } from '../docker/docker-client.js';
+import { isTerminal } from '../model/index.js';
+import { taskLogWriter, workerLostReason, type TaskQueue } from '../queue/index.js';
+import { taskDir } from '../runner/task-runner.js';
+import type { WorkerEvent } from './worker-events.js';
+
+export interface LostWorkerReaperOptions {
+  docker: Dockerode;
+  queue: TaskQueue;
+  /** This worker: never reaped by itself. */
+  worker: string;
+  dataDir: string;
+  /** Re-queue a lost worker's tasks instead of failing them (`[worker] requeue_lost`). */
+  requeueLost: boolean;
+  /**
+   * After this process (re)connects to Redis it waits this long before judging anyone lost: when Redis
+   * itself was down, every worker's heartbeat lapsed and they need a moment to beat again.
+   */
+  settleMs: number;
+  onEvent: (event: WorkerEvent) => void;
+  /**
+   * Frees the networks (and proxies left without tasks) that reaped sandboxes used; their task networks
+   * belong to the network provider, not to the worker. @defaultValue nothing
+   */
+  sweepNetworks?: () => Promise<unknown>;
+}
+
+/** Registry entries of workers not seen for this long are forgotten. */
+const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * Cleans up after queue workers that died without stopping (SIGKILL, power loss): their RUNNING tasks
+ * become FAILED "worker <name> lost" (or are re-queued), and on this Docker host their sandboxes,
+ * networks and workspaces are removed. Every worker runs it periodically; all steps are idempotent, so
+ * several workers sweeping at once is harmless.
+ */
+export class LostWorkerReaper {
+  private readySince = Date.now();
+
+  constructor(private readonly options: LostWorkerReaperOptions) {
+    options.queue.redis.on('ready', () => {
+      this.readySince = Date.now();
+    });
+  }
+
+  async sweep(): Promise<void> {
+    if (Date.now() - this.readySince < this.options.settleMs) return;
+    const dead = await this.deadWorkers();
+    await this.settleLostTasks();
+    if (dead.size > 0) {
+      await this.reapContainers(dead);
+      await this.options.sweepNetworks?.();
+    }
+    await this.removeStaleWorkspaces();
+    await this.options.queue.chain.sweepWaiting();
+  }
+
+  /** Registered workers (other than this one) whose heartbeat is gone. */
+  private async deadWorkers(): Promise<Set<string>> {
+    const { queue } = this.options;
+    await queue.redis.zremrangebyscore(queue.keys.workers, '-inf', Date.now() - FORGET_AFTER_MS);
+    const names = await queue.redis.zrange(queue.keys.workers, 0, -1);
+    const alive = await queue.store.workersAlive(names);
+    return new Set(names.filter((name) => name !== this.options.worker && alive.get(name) === false));
+  }
+
+  private async settleLostTasks(): Promise<void> {
+    const { queue } = this.options;
+    const records = await queue.store.readMany(await queue.store.runningIds());
+    const alive = await queue.store.workersAlive(records.flatMap((record) => (record.worker ? [record.worker] : [])));
+    for (const record of records) {
+      if (record.status !== 'RUNNING' || record.worker === undefined || record.worker === this.options.worker) continue;
+      if (alive.get(record.worker) !== false) continue;
+      const reason = workerLostReason(record.worker);
+      const log = taskLogWriter(queue.redis, queue.keys, record.id);
+      if (this.options.requeueLost) {
+        log.write('warn', `${reason}; re-queued`);
+        if (await queue.store.transition(record.id, 'RUNNING', 'QUEUED')) {
+          this.options.onEvent({ kind: 'lost', task: record.id, worker: record.worker, requeued: true });
+        }
+      } else {
+        log.write('warn', reason);
+        await log.flush();
+        if (await queue.chain.finish(record.id, { status: 'FAILED', error: reason }, { ifWorker: record.worker })) {
+          this.options.onEvent({ kind: 'lost', task: record.id, worker: record.worker, requeued: false });
+        }
+      }
+    }
+  }
+
+  /** Sandboxes on this Docker host left by dead queue workers, and the networks and workspaces of their tasks. */
+  private async reapContainers(dead: Set<string>): Promise<void> {
+    const { docker } = this.options;
+    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, LABEL_WORKER] } });
+    for (const info of containers) {
+      const worker = info.Labels[LABEL_WORKER] ?? '';
+      if (!dead.has(worker)) continue;
+      const name = info.Names[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12);
+      await ignoreGone(docker.getContainer(info.Id).remove({ force: true, v: true }));
+      this.options.onEvent({ kind: 'reaped', what: 'container', name, worker });
+      const task = info.Labels[LABEL_TASK];
+      if (task !== undefined) await this.removeWorkspace(task, worker);
+    }
+    const networks = await docker.listNetworks({ filters: { label: [LABEL_WORKER] } });
+    for (const network of networks) {
+      const worker = network.Labels?.[LABEL_WORKER] ?? '';
+      if (!dead.has(worker)) continue;
+      await ignoreGone(docker.getNetwork(network.Id).remove());
+      this.options.onEvent({ kind: 'reaped', what: 'network', name: network.Name, worker });
+    }
+  }
+
+  /** Workspaces under this machine's data dir whose task has ended (the runner normally removes them). */
+  private async removeStaleWorkspaces(): Promise<void> {
+    const ids = await readdir(join(this.options.dataDir, 'tasks')).catch(() => [] as string[]);
+    if (ids.length === 0) return;
+    // Only tasks the queue knows: `tsk run` workspaces share the directory and have no record.
+    for (const record of await this.options.queue.store.readMany(ids)) {
+      if (isTerminal(record.status)) await this.removeWorkspace(record.id, record.worker ?? '(unknown)');
+    }
+  }
+
+  private async removeWorkspace(taskId: string, worker: string): Promise<void> {
+    const dir = taskDir(this.options.dataDir, taskId);
+    const existed = (await readdir(dir).catch(() => undefined)) !== undefined;
+    await rm(dir, { recursive: true, force: true });
+    if (existed) this.options.onEvent({ kind: 'reaped', what: 'workspace', name: dir, worker });
+  }
+}
+
+async function ignoreGone(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation;
+  } catch (error) {
+    const status = dockerStatus(error);
+    if (status !== 404 && status !== 409) throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import { Flags } from '@oclif/core';
+import { createTaskSpec, InputError, type TaskView } from '@tsk/engine';
+import { BaseCommand } from '../base-command.js';
+import { editInEditor } from '../editor.js';
+import { readPrompt } from '../prompt-input.js';
+import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
+import { openCliQueue } from '../queue/open-cli-queue.js';
+import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { waitExitCode, waitReport } from '../queue/wait-report.js';
+import { taskFlags } from '../task-flags.js';
+import { terminalSink } from '../terminal-sink.js';
+
+export default class Add extends BaseCommand {
+  static override summary = 'Queue a task for a worker (tsk server start) to run.';
+  static override description =
+    'Snapshots the repository now, so later edits do not change the task. With --parent the task waits until that task ' +
+    'is COMPLETE and starts from its result; it fails or is cancelled with it. -a a,b queues one task per agent.';
+  static override examples = [
+    `<%= config.bin %> add -t feat -n dark-mode -p 'Add a dark mode toggle'`,
+    `<%= config.bin %> add -n review -p 'Review the change' --parent AbC123_x`,
+    `<%= config.bin %> add -a claude,codex -p 'Fix the flaky test' -w`,
+  ];
+  static override enableJsonFlag = true;
+  static override flags = {
+    ...taskFlags,
+    ...multiAgentFlag,
+    parent: Flags.string({ description: 'Chain after this task: start from its result once it is COMPLETE.' }),
+    wait: Flags.boolean({ char: 'w', description: 'Wait for the task(s) to end, like tsk wait.', default: false }),
+  };
+
+  async run(): Promise<TaskViewJson[]> {
+    const { flags } = await this.parse(Add);
+    const log = terminalSink(process.stderr);
+    const agents = parseAgents(flags.agent);
+    const prompt = await readPrompt(flags, log);
+    await using opened = await openCliQueue();
+    const { queue } = opened;
+    if (flags.parent !== undefined && (await queue.get(flags.parent)) === undefined) {
+      throw new InputError(`No task ${flags.parent} to chain after`, { hint: 'see `tsk list`' });
+    }
+    let edited: string | undefined;
+    const queued: TaskView[] = [];
+    for (const agent of agents) {
+      const spec = await createTaskSpec({
+        repoPath: flags.repo ?? process.cwd(),
+        type: flags.type,
+        name: flags.name,
+        prompt,
+        agent,
+        stack: flags.stack,
+        project: flags.project,
+        branch: flags.branch,
+        networkIsolation: flags['network-isolation'] ? undefined : false,
+        parentTaskId: flags.parent,
+        // One edit for all agents: they get the same instructions.
+        edit: flags.edit ? async (text) => (edited ??= await editInEditor(text)) : undefined,
+        log,
+      });
+      queued.push(await queue.add(spec));
+      this.log(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
+    }
+    if (!flags.wait) return queued.map(taskViewJson);
+    const ended = await queue.waitFor(queued.map((task) => task.id));
+    for (const line of await waitReport(queue, ended, process.stdout.isTTY === true)) this.log(line);
+    const result = ended.map(taskViewJson);
+    if (waitExitCode(ended) !== 0) {
+      if (flags.json) this.logJson(result);
+      this.exit(1);
+    }
+    return result;
+  }
+}

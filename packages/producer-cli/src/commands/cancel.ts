@@ -1,0 +1,43 @@
+import { Args } from '@oclif/core';
+import { isTerminal, type TaskQueue, type TaskView } from '@tsk/engine';
+import { BaseCommand } from '../base-command.js';
+import { openCliQueue } from '../queue/open-cli-queue.js';
+import { taskIdsFrom } from '../queue/task-ids-arg.js';
+import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+
+/** How long to wait for a running task's worker to stop it before reporting "stopping". */
+const STOP_WAIT_MS = 30_000;
+
+export default class Cancel extends BaseCommand {
+  static override summary = 'Cancel queued, waiting or running tasks.';
+  static override description =
+    'A queued or waiting task is removed from the queue; a running one is stopped by its worker, wherever it runs ' +
+    '(its container is killed). Either way the task ends CANCELLED, and so do the tasks chained after it.';
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { ids: Args.string({ description: 'Task ids', required: true }) };
+
+  async run(): Promise<TaskViewJson[]> {
+    const { argv } = await this.parse(Cancel);
+    const ids = taskIdsFrom(argv);
+    await using opened = await openCliQueue();
+    const tasks = await opened.queue.getMany(ids);
+    const results: TaskView[] = [];
+    for (const task of tasks) results.push(await this.cancelOne(opened.queue, task));
+    return results.map(taskViewJson);
+  }
+
+  private async cancelOne(queue: TaskQueue, task: TaskView): Promise<TaskView> {
+    const outcome = await queue.cancel(task.id);
+    if (outcome.kind === 'ended') {
+      this.log(`${task.id} had already ended (${outcome.status})`);
+    } else if (outcome.kind === 'cancelled') {
+      this.log(`Cancelled ${task.id}`);
+    } else if (outcome.kind === 'stopping') {
+      const [after] = await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS });
+      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${task.worker}` : ''})`);
+      else this.log(`Stopping ${task.id}: its worker has been told`);
+    }
+    return (await queue.get(task.id)) ?? task;
+  }
+}

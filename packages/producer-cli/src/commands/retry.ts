@@ -1,0 +1,38 @@
+import { Args, Flags } from '@oclif/core';
+import { type TaskView } from '@tsk/engine';
+import { BaseCommand } from '../base-command.js';
+import { editInEditor } from '../editor.js';
+import { openCliQueue } from '../queue/open-cli-queue.js';
+import { taskIdsFrom } from '../queue/task-ids-arg.js';
+import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { parseAgent } from '../task-flags.js';
+
+export default class Retry extends BaseCommand {
+  static override summary = 'Queue a new task with the same instructions and settings as an earlier one.';
+  static override description =
+    'The instructions are reused as they were rendered (not re-templated) and the settings as they were resolved; the new ' +
+    'task starts from the same commit (a chained task from its parent’s result). --agent, --name and --edit change that.';
+  static override strict = false;
+  static override enableJsonFlag = true;
+  static override args = { ids: Args.string({ description: 'Task ids', required: true }) };
+  static override flags = {
+    agent: Flags.string({ char: 'a', description: 'Run it with this agent instead.' }),
+    name: Flags.string({ char: 'n', description: 'Give it this name (and branch) instead.' }),
+    edit: Flags.boolean({ char: 'e', description: 'Edit the instructions in $EDITOR first.', default: false }),
+  };
+
+  async run(): Promise<TaskViewJson[]> {
+    const { argv, flags } = await this.parse(Retry);
+    const ids = taskIdsFrom(argv);
+    const agent = parseAgent(flags.agent);
+    await using opened = await openCliQueue();
+    await opened.queue.getMany(ids);
+    const queued: TaskView[] = [];
+    for (const id of ids) {
+      const task = await opened.queue.retry(id, { agent, name: flags.name, edit: flags.edit ? editInEditor : undefined });
+      this.log(`Queued ${task.id} (retry of ${id}; ${task.type}, ${task.stack}, ${task.agent})`);
+      queued.push(task);
+    }
+    return queued.map(taskViewJson);
+  }
+}

@@ -1,0 +1,69 @@
+import type { TaskView } from '@tsk/engine';
+import { describe, expect, it } from 'vitest';
+import { renderTaskTable, summarizeTasks } from './task-table.js';
+
+function task(overrides: Partial<TaskView>): TaskView {
+  return {
+    id: 'Abc_1234',
+    status: 'QUEUED',
+    name: 'dark-mode',
+    type: 'feat',
+    agent: 'claude',
+    stack: 'node',
+    project: 'p',
+    parent: undefined,
+    createdAt: '2025-01-01T10:00:00.000Z',
+    worker: undefined,
+    startedAt: undefined,
+    finishedAt: undefined,
+    branch: undefined,
+    commit: undefined,
+    error: undefined,
+    summary: undefined,
+    noNetworkIsolation: false,
+    ...overrides,
+  };
+}
+
+describe('renderTaskTable', () => {
+  it('should mark tasks running without network isolation', () => {
+    const [, isolated, open] = renderTaskTable([task({}), task({ id: 'Open_123', noNetworkIsolation: true })], false);
+    expect(isolated).not.toContain('[no-net-iso]');
+    expect(open).toContain('dark-mode [no-net-iso]');
+  });
+
+  const tasks = [
+    task({}),
+    task({
+      id: 'Xyz_9876',
+      status: 'COMPLETE',
+      parent: 'Abc_1234',
+      worker: 'host-1',
+      branch: 'tsk/feat/dark-mode/Xyz_9876',
+      startedAt: '2025-01-01T10:00:00.000Z',
+      finishedAt: '2025-01-01T10:01:05.000Z',
+    }),
+  ];
+
+  it('has the spec’s columns, aligned', () => {
+    const [header, first, second] = renderTaskTable(tasks, false);
+    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'Branch', 'Worker', 'Created']);
+    expect(first?.split(/\s{2,}/).slice(0, 8)).toEqual(['Abc_1234', 'dark-mode', 'feat', 'QUEUED', '-', '-', 'claude', '-']);
+    expect(second?.split(/\s{2,}/).slice(0, 9)).toEqual(['Xyz_9876', 'dark-mode', 'feat', 'COMPLETE', '1m05s', 'Abc_1234', 'claude', 'tsk/feat/dark-mode/Xyz_9876', 'host-1']);
+    expect(header?.indexOf('Status')).toBe(first?.indexOf('QUEUED'));
+  });
+
+  it('colours statuses only on a terminal, without breaking alignment', () => {
+    expect(renderTaskTable(tasks, false).join('\n')).not.toContain('\x1b[');
+    const coloured = renderTaskTable(tasks, true);
+    expect(coloured[2]).toContain('\x1b[32mCOMPLETE\x1b[0m');
+    expect(coloured[2]?.replace(/\x1b\[\d+m/g, '')).toBe(renderTaskTable(tasks, false)[2]);
+  });
+});
+
+describe('summarizeTasks', () => {
+  it('counts tasks per status, leaving out statuses with none', () => {
+    expect(summarizeTasks([])).toBe('No tasks');
+    expect(summarizeTasks([task({}), task({ status: 'RUNNING' }), task({ status: 'QUEUED' })])).toBe('3 tasks: 2 queued, 1 running');
+  });
+});

@@ -1,0 +1,54 @@
+import { TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
+import { colorStatus } from '../terminal-sink.js';
+import { formatDuration } from './format-duration.js';
+
+const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'Branch', 'Worker', 'Created'] as const;
+
+/** `2024-05-01 14:03` in local time. */
+function formatCreated(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function row(task: TaskView, now: Date): string[] {
+  return [
+    task.id,
+    // Tasks that bypass the proxy stand out in the list.
+    task.noNetworkIsolation ? `${task.name} [no-net-iso]` : task.name,
+    task.type,
+    task.status,
+    formatDuration(taskDurationMs(task, now)),
+    task.parent ?? '-',
+    task.agent,
+    task.branch ?? '-',
+    task.worker ?? '-',
+    formatCreated(task.createdAt),
+  ];
+}
+
+/** The `tsk list` table, one line per task; the status is coloured only when `tty`. */
+export function renderTaskTable(tasks: readonly TaskView[], tty: boolean, now = new Date()): string[] {
+  const rows = tasks.map((task) => row(task, now));
+  const widths = HEADERS.map((header, column) => Math.max(header.length, ...rows.map((cells) => cells[column]?.length ?? 0)));
+  const line = (cells: readonly string[], colour: boolean) =>
+    cells
+      .map((cell, column) => {
+        const padded = cell.padEnd(widths[column] ?? 0);
+        // Pad first, colour after: escape codes must not count towards the width.
+        return colour && HEADERS[column] === 'Status' ? padded.replace(cell, colorStatus(cell, true)) : padded;
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(HEADERS, false), ...rows.map((cells) => line(cells, tty))];
+}
+
+/** `5 tasks: 1 running, 2 queued, 2 complete` (statuses with no task are left out). */
+export function summarizeTasks(tasks: readonly TaskView[]): string {
+  if (tasks.length === 0) return 'No tasks';
+  const parts = TASK_STATUSES.map((status) => [status, tasks.filter((task) => task.status === status).length] as const)
+    .filter(([, count]) => count > 0)
+    .map(([status, count]) => `${count} ${status.toLowerCase()}`);
+  return `${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}

@@ -1,0 +1,44 @@
+import { taskDurationMs, type TaskView } from '@tsk/engine';
+
+/** The object `--json` prints for a queued task (stable field names for scripts). */
+export interface TaskViewJson {
+  id: string;
+  name: string;
+  type: string;
+  agent: string;
+  stack: string;
+  project: string;
+  status: string;
+  parent: string | null;
+  branch: string | null;
+  commit: string | null;
+  error: string | null;
+  summary: string | null;
+  worker: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export function taskViewJson(task: TaskView): TaskViewJson {
+  return {
+    id: task.id,
+    name: task.name,
+    type: task.type,
+    agent: task.agent,
+    stack: task.stack,
+    project: task.project,
+    status: task.status,
+    parent: task.parent ?? null,
+    branch: task.branch ?? null,
+    commit: task.commit ?? null,
+    error: task.error ?? null,
+    summary: task.summary ?? null,
+    worker: task.worker ?? null,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt ?? null,
+    finishedAt: task.finishedAt ?? null,
+    durationMs: taskDurationMs(task) ?? null,
+  };
+}

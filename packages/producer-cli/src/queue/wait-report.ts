@@ -1,0 +1,24 @@
+import { taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
+import { colorStatus } from '../terminal-sink.js';
+import { formatDuration } from './format-duration.js';
+
+/** Log lines shown under each waited-for task. */
+const TAIL_LINES = 5;
+
+/**
+ * What `tsk wait` prints per task: status, duration, branch or error, then its last log lines indented.
+ */
+export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], tty: boolean): Promise<string[]> {
+  const lines: string[] = [];
+  for (const task of tasks) {
+    const outcome = task.branch ? `branch ${task.branch}` : (task.error ?? task.summary ?? 'no changes');
+    lines.push(`${task.id} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
+    for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${entry.line}`);
+  }
+  return lines;
+}
+
+/** Exit code of `tsk wait` and `tsk add -w`: 0 only when every task is COMPLETE. */
+export function waitExitCode(tasks: readonly TaskView[]): number {
+  return tasks.every((task) => task.status === 'COMPLETE') ? 0 : 1;
+}

@@ -1,0 +1,67 @@
+import { parseArgs } from 'node:util';
+import { InputError } from '@tsk/engine';
+
+/** The worker's command line, checked. */
+export interface WorkerArgs {
+  help: boolean;
+  workers: number | undefined;
+  name: string | undefined;
+  quitWhenEmpty: boolean;
+  health: { host: string; port: number } | undefined;
+  graceSeconds: number;
+}
+
+export const USAGE = `Usage: tsk-worker [options]
+
+Run tasks from the tsk queue (Redis from [redis] url / TSK_REDIS_URL, else the embedded tsk-redis).
+
+Options:
+  -w, --workers <n>        tasks to run at once (default: [server] workers)
+      --name <name>        worker name (default: <hostname>-<pid>-<random>)
+  -q, --quit-when-empty    exit once nothing is queued or running
+      --health-host <ip>   address of the /healthz endpoint (default: 127.0.0.1)
+      --health-port <port> port of the /healthz endpoint (default: 0 = any free port)
+      --no-health          no /healthz endpoint
+      --grace <seconds>    on SIGTERM, how long running tasks may finish before they are cancelled (default: 300)
+  -h, --help               show this help
+`;
+
+function integer(value: string | undefined, option: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) throw new InputError(`${option} must be an integer ≥ ${min}, got "${value}"`);
+  return number;
+}
+
+export function parseWorkerArgs(argv: string[]): WorkerArgs {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        workers: { type: 'string', short: 'w' },
+        name: { type: 'string' },
+        'quit-when-empty': { type: 'boolean', short: 'q', default: false },
+        'health-host': { type: 'string', default: '127.0.0.1' },
+        'health-port': { type: 'string', default: '0' },
+        'no-health': { type: 'boolean', default: false },
+        grace: { type: 'string', default: '300' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new InputError((error as Error).message, { hint: 'see tsk-worker --help' });
+  }
+  const port = integer(values['health-port'], '--health-port', 0) ?? 0;
+  if (port > 65535) throw new InputError(`--health-port must be at most 65535, got ${port}`);
+  return {
+    help: values.help ?? false,
+    workers: integer(values.workers, '--workers', 1),
+    name: values.name,
+    quitWhenEmpty: values['quit-when-empty'] ?? false,
+    health: values['no-health'] ? undefined : { host: values['health-host'] ?? '127.0.0.1', port },
+    graceSeconds: integer(values.grace, '--grace', 0) ?? 300,
+  };
+}
