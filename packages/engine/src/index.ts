@@ -101,6 +101,7 @@ export {
   TaskWorker,
   WorkerServer,
   createWorkerServer,
+  runWorkerServer,
   stopOnSignals,
   formatWorkerEvent,
   listServers,

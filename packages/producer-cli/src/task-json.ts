@@ -1,36 +1,25 @@
 import type { TaskResult, TaskSpec } from '@tsk/engine';
+import { taskViewJson, type TaskViewJson } from './queue/task-view-json.js';
 
-/** The object `--json` prints for a task (stable field names for scripts). */
-export interface TaskJson {
-  id: string;
-  name: string;
-  type: string;
-  agent: string;
-  stack: string;
-  project: string;
-  status: string;
-  branch: string | null;
-  commit: string | null;
-  error: string | null;
-  summary: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export function taskJson(spec: TaskSpec, result: TaskResult): TaskJson {
-  return {
+/** The `--json` object of a task run inline by `tsk run`: the same shape as a queued task's. */
+export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
+  return taskViewJson({
     id: spec.id,
+    status: result.status,
     name: spec.name,
     type: spec.type,
     agent: spec.agent,
     stack: spec.stack,
     project: spec.project,
-    status: result.status,
-    branch: result.branch ?? null,
-    commit: result.commit ?? null,
-    error: result.error ?? null,
-    summary: result.summary ?? null,
+    parent: spec.parentTaskId,
+    createdAt: spec.createdAt,
+    worker: undefined,
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
-  };
+    branch: result.branch,
+    commit: result.commit,
+    error: result.error,
+    summary: result.summary,
+    noNetworkIsolation: !spec.config.networkIsolation,
+  });
 }

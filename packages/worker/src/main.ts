@@ -1,4 +1,4 @@
-import { TskError, createWorkerServer, formatWorkerEvent, stopOnSignals, type LogSink, type WorkerEvent } from '@tsk/engine';
+import { TskError, formatWorkerEvent, runWorkerServer, type LogSink, type WorkerEvent } from '@tsk/engine';
 import { parseWorkerArgs, USAGE } from './args.js';
 
 /** `HH:MM:SS line` on stdout: the worker's one line per event. */
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     }
-    const { server, close } = await createWorkerServer({
+    await runWorkerServer({
       concurrency: args.workers,
       name: args.name,
       quitWhenEmpty: args.quitWhenEmpty,
@@ -29,14 +29,6 @@ export async function main(argv: string[]): Promise<number> {
       log: progress,
       onEvent: printEvent,
     });
-    const removeHandlers = stopOnSignals(server);
-    try {
-      await server.start();
-      await server.done;
-    } finally {
-      removeHandlers();
-      await close();
-    }
     return 0;
   } catch (error) {
     const message = error instanceof TskError ? error.userMessage : (error as Error).message;

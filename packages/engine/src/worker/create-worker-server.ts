@@ -4,6 +4,7 @@ import type { LogSink } from '../logging/index.js';
 import { dockerServices, openConfiguredQueue } from '../queue/open-configured-queue.js';
 import { TaskRunner } from '../runner/task-runner.js';
 import { desktopNotifier } from './desktop-notifier.js';
+import { stopOnSignals } from './stop-on-signals.js';
 import { TaskWorker } from './task-worker.js';
 import type { WorkerEvent } from './worker-events.js';
 import { createWorkerNetworkProvider } from './worker-network.js';
@@ -84,5 +85,21 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
   } catch (error) {
     await opened.close();
     throw error;
+  }
+}
+
+/**
+ * Create a worker server, run it until it stops (the queue is empty with `quitWhenEmpty`, `tsk server
+ * stop`, SIGTERM/SIGINT — a second signal cancels running tasks at once) and release its connections.
+ */
+export async function runWorkerServer(options: CreateWorkerServerOptions): Promise<void> {
+  const { server, close } = await createWorkerServer(options);
+  const removeHandlers = stopOnSignals(server);
+  try {
+    await server.start();
+    await server.done;
+  } finally {
+    removeHandlers();
+    await close();
   }
 }

@@ -1,7 +1,7 @@
 export { TaskWorker, type TaskWorkerOptions, type StopOptions } from './task-worker.js';
 export { TaskProcessor, type TaskExecutor, type JobOutcome } from './task-processor.js';
 export { WorkerServer, type WorkerServerOptions } from './worker-server.js';
-export { createWorkerServer, type CreateWorkerServerOptions, type CreatedWorkerServer } from './create-worker-server.js';
+export { createWorkerServer, runWorkerServer, type CreateWorkerServerOptions, type CreatedWorkerServer } from './create-worker-server.js';
 export { stopOnSignals } from './stop-on-signals.js';
 export { formatWorkerEvent, type WorkerEvent } from './worker-events.js';
 export { DEFAULT_WORKER_TIMING, type WorkerTiming } from './worker-timing.js';

@@ -5,7 +5,8 @@ import { createEngineContext, createInlineRunner } from '../engine-context.js';
 import { assertEditorTerminal, editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
 import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
-import { taskJson, type TaskJson } from '../task-json.js';
+import { taskJson } from '../task-json.js';
+import type { TaskViewJson } from '../queue/task-view-json.js';
 import { colorStatus, terminalSink } from '../terminal-sink.js';
 
 export default class Run extends BaseCommand {
@@ -20,7 +21,7 @@ export default class Run extends BaseCommand {
   static override enableJsonFlag = true;
   static override flags = { ...taskFlags, ...singleAgentFlag };
 
-  async run(): Promise<TaskJson> {
+  async run(): Promise<TaskViewJson> {
     const { flags } = await this.parse(Run);
     // With --json, stdout carries only the JSON object: every log line goes to stderr.
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { createWorkerServer, formatWorkerEvent, stopOnSignals, type WorkerEvent } from '@tsk/engine';
+import { formatWorkerEvent, runWorkerServer, type WorkerEvent } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
 import { terminalSink } from '../../terminal-sink.js';
 
@@ -25,7 +25,7 @@ export default class ServerStart extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServerStart);
-    const { server, close } = await createWorkerServer({
+    await runWorkerServer({
       concurrency: flags.workers,
       name: flags.name,
       quitWhenEmpty: flags['quit-when-empty'],
@@ -34,13 +34,5 @@ export default class ServerStart extends BaseCommand {
       log: terminalSink(process.stderr),
       onEvent: printEvent,
     });
-    const removeHandlers = stopOnSignals(server);
-    try {
-      await server.start();
-      await server.done;
-    } finally {
-      removeHandlers();
-      await close();
-    }
   }
 }
