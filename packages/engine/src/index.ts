@@ -42,6 +42,7 @@ export {
   assertDockerAvailable,
   ImageBuilder,
   ensureBaseImage,
+  imageId,
   bootstrapBaseImage,
   renderDryRun,
   detectStack,

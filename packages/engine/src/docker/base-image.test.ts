@@ -17,7 +17,7 @@ function fakeDocker(options: { present?: boolean; pull: 'refuse' | 'hang' }): Do
     pulls,
     getImage: () => ({
       inspect: async () => {
-        if (options.present) return {};
+        if (options.present) return { Id: 'sha256:base' };
         throw Object.assign(new Error('no such image'), { statusCode: 404 });
       },
     }),
@@ -77,6 +77,7 @@ describe('ensureBaseImage', () => {
     expect(await ensureBaseImage({ tag: 'debian:bookworm-slim', log: recorder(), docker })).toEqual({
       tag: 'debian:bookworm-slim',
       origin: 'present',
+      id: 'sha256:base',
     });
     expect(docker.pulls).toEqual([]);
   });

@@ -43,14 +43,21 @@ export type BaseImageOrigin = 'present' | 'pulled' | 'bootstrapped';
  * Make sure the base image exists: nothing to do when it is present; otherwise pull it, and when no
  * registry answers (air-gapped hosts, no Docker Hub), build it from a Debian mirror with debootstrap.
  */
-export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<{ tag: string; origin: BaseImageOrigin }> {
+export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<{ tag: string; origin: BaseImageOrigin; id: string }> {
+  const origin = await obtainBaseImage(options);
+  const id = await imageId(options.docker, options.tag);
+  if (id === undefined) throw new ImageBuildError(options.tag, `Base image ${options.tag} is still missing after it was ${origin}`);
+  return { tag: options.tag, origin, id };
+}
+
+async function obtainBaseImage(options: EnsureBaseImageOptions): Promise<BaseImageOrigin> {
   const { tag, docker } = options;
-  if (await imagePresent(docker, tag)) return { tag, origin: 'present' };
+  if ((await imageId(docker, tag)) !== undefined) return 'present';
   if (options.pull !== false) {
     options.log.write('tsk', `Pulling base image ${tag}`);
     try {
       await pullImage(docker, tag, options.log, options.pullIdleTimeoutMs ?? 15_000, options.signal);
-      return { tag, origin: 'pulled' };
+      return 'pulled';
     } catch (error) {
       options.signal?.throwIfAborted();
       options.log.write('warn', `Cannot pull ${tag} (${messageOf(error)}); building it with debootstrap instead`);
@@ -63,7 +70,7 @@ export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<
     });
   }
   await bootstrapBaseImage({ ...options, suite });
-  return { tag, origin: 'bootstrapped' };
+  return 'bootstrapped';
 }
 
 /**
@@ -180,12 +187,12 @@ async function pullImage(docker: Dockerode, tag: string, sink: LogSink, idleTime
   }
 }
 
-async function imagePresent(docker: Dockerode, tag: string): Promise<boolean> {
+/** The engine's id of an image, or undefined when it is not present. */
+export async function imageId(docker: Dockerode, tag: string): Promise<string | undefined> {
   try {
-    await docker.getImage(tag).inspect();
-    return true;
+    return (await docker.getImage(tag).inspect()).Id;
   } catch (error) {
-    if (dockerStatus(error) === 404) return false;
+    if (dockerStatus(error) === 404) return undefined;
     throw toTskError(error, tag, 'inspect');
   }
 }

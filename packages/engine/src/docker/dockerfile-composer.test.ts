@@ -144,6 +144,14 @@ describe('composeImagePlan', () => {
   });
 
   describe('tag hash', () => {
+    it('should change with the base image id, since the same FROM line may name a rebuilt base image', () => {
+      const without = composeImagePlan(input()).tag;
+      const onOld = composeImagePlan(input({ baseImageId: 'sha256:aaaa' })).tag;
+      const onNew = composeImagePlan(input({ baseImageId: 'sha256:bbbb' })).tag;
+      expect(new Set([without, onOld, onNew]).size).toBe(3);
+      expect(composeImagePlan(input({ baseImageId: 'sha256:aaaa' })).tag).toBe(onOld);
+    });
+
     const baseline = composeImagePlan(input()).tag;
 
     it('should be stable for the same inputs', () => {

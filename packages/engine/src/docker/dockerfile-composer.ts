@@ -50,6 +50,12 @@ export interface ComposeImagePlanInput {
   projectFiles?: readonly ContextFile[];
   /** Git identity for commits made in the sandbox; the base layer's defaults apply when absent. */
   gitIdentity?: { name: string; email: string };
+  /**
+   * The engine's id of the base image. It is part of the tag: `FROM debian:bookworm-slim` reads the same
+   * after the base image was re-pulled or re-bootstrapped, but images built on the old one are stale.
+   * Omitted only where no engine is asked (checking a plan at task creation).
+   */
+  baseImageId?: string;
   /** The built-in `dockerfiles/` folder (`join(assetsRoot(), 'dockerfiles')`). */
   builtInDir: string;
 }
@@ -120,7 +126,7 @@ export function composeImagePlan(input: ComposeImagePlanInput): ImagePlan {
     buildArgs.GIT_USER_EMAIL = input.gitIdentity.email;
   }
   const contextFiles = [...ca.files, ...projectContext(input.projectFiles ?? [])];
-  const hash = planHash(dockerfile, buildArgs, contextFiles);
+  const hash = planHash(dockerfile, buildArgs, contextFiles, input.baseImageId);
   return {
     tag: `tsk/${projectName}/${input.stack}/${input.agent}:${hash}`,
     baseImage: config.baseImage,
@@ -265,11 +271,11 @@ function hashable(file: ContextFile): unknown {
   return file.mode === undefined ? { name: file.name, content } : { name: file.name, content, mode: file.mode };
 }
 
-function planHash(dockerfile: string, buildArgs: Record<string, string>, files: readonly ContextFile[]): string {
+function planHash(dockerfile: string, buildArgs: Record<string, string>, files: readonly ContextFile[], baseImageId: string | undefined): string {
   const hash = createHash('sha256');
   const sortedArgs = Object.entries(buildArgs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const sortedFiles = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(hashable);
-  hash.update(JSON.stringify({ format: PLAN_FORMAT, dockerfile, buildArgs: sortedArgs, files: sortedFiles }));
+  hash.update(JSON.stringify({ format: PLAN_FORMAT, dockerfile, buildArgs: sortedArgs, files: sortedFiles, baseImageId }));
   return hash.digest('hex').slice(0, 12);
 }
 

@@ -19,6 +19,7 @@ export {
 export {
   bootstrapBaseImage,
   ensureBaseImage,
+  imageId,
   debianSuiteOf,
   type BootstrapBaseImageOptions,
   type EnsureBaseImageOptions,

@@ -10,6 +10,11 @@ export interface PlanRepositoryImageOptions {
   agent?: AgentName;
   project?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The id of the configured base image (part of the tag), found or made once the base image name is
+   * known. @defaultValue none: the tag is then that of a plan without an engine
+   */
+  baseImageId?: (baseImage: string) => Promise<string | undefined>;
 }
 
 /** The image a task in this repository would use (`tsk docker build`), and the base image it needs. */
@@ -20,6 +25,7 @@ export async function planRepositoryImage(options: PlanRepositoryImageOptions, i
     cli: { agent: options.agent, stack: options.stack },
     env: options.env,
   });
-  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids, repo.workdir);
+  const baseImageId = await options.baseImageId?.(config.task.baseImage);
+  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids, repo.workdir, baseImageId);
   return { plan, baseImage: config.task.baseImage };
 }

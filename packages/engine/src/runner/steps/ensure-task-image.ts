@@ -15,6 +15,7 @@ export async function planTaskImage(
   spec: Pick<TaskSpec, 'config' | 'stack' | 'agent' | 'project'>,
   ids: AgentIds,
   projectDir: string,
+  baseImageId?: string,
 ): Promise<ImagePlan> {
   return composeImagePlan({
     config: spec.config,
@@ -27,6 +28,7 @@ export async function planTaskImage(
     caFiles: spec.config.caCertificates.map(({ path, content }) => ({ name: basename(path), content })),
     projectFiles: await collectProjectFiles(projectDir, spec.config.setup),
     builtInDir: join(assetsRoot(), 'dockerfiles'),
+    baseImageId,
   });
 }
 
@@ -40,10 +42,8 @@ export async function ensureTaskImage(
   ids: AgentIds,
   options: { log: LogSink; signal?: AbortSignal; projectDir: string },
 ): Promise<string> {
-  const plan = await planTaskImage(spec, ids, options.projectDir);
-  if (!(await engine.images.imageExists(plan.tag))) {
-    await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
-  }
+  const base = await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
+  const plan = await planTaskImage(spec, ids, options.projectDir, base.id);
   const { tag, built } = await engine.images.ensureImage(plan, { log: options.log, signal: options.signal });
   options.log.write('tsk', built ? `Built image ${tag}` : `Using image ${tag}`);
   return tag;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { agentIds, assetsRoot, ensureBaseImage, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
+import { agentIds, assetsRoot, createDocker, ensureBaseImage, imageId, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
 import { parseAgent } from '../../task-flags.js';
 import { BaseCommand } from '../../base-command.js';
 import { createEngineContext, createProxyManager } from '../../engine-context.js';
@@ -28,17 +28,24 @@ export default class DockerBuild extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(DockerBuild);
     if (flags['proxy-only']) return this.buildProxy(flags['dry-run'], flags['no-cache']);
-    const { plan, baseImage } = await planRepositoryImage(
-      { repoPath: flags.repo ?? process.cwd(), stack: flags.stack, agent: parseAgent(flags.agent), project: flags.project },
+    const log = terminalSink();
+    // A dry run needs no engine; when one answers, its base image id makes the printed tag the real one.
+    const context = flags['dry-run'] ? undefined : await createEngineContext();
+    const { plan } = await planRepositoryImage(
+      {
+        repoPath: flags.repo ?? process.cwd(),
+        stack: flags.stack,
+        agent: parseAgent(flags.agent),
+        project: flags.project,
+        baseImageId: async (baseImage) =>
+          context ? (await ensureBaseImage({ docker: context.docker, tag: baseImage, log })).id : imageId(createDocker(), baseImage).catch(() => undefined),
+      },
       agentIds(),
     );
-    if (flags['dry-run']) {
+    if (!context) {
       process.stdout.write(renderDryRun(plan));
       return;
     }
-    const log = terminalSink();
-    const context = await createEngineContext();
-    await ensureBaseImage({ docker: context.docker, tag: baseImage, log });
     const { tag, built } = await context.images.ensureImage(plan, { log, noCache: flags['no-cache'] });
     process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
   }
