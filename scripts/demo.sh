@@ -21,6 +21,7 @@ printf 'SECRET=do-not-leak\n' > .env
 cat > "$scratch/task.sh" <<'TASK'
 echo "agent is $(id -un) (uid $(id -u)) in $(pwd)"
 test ! -e .env && echo ".env was not copied into the sandbox"
+echo "a host off the allowlist answers: HTTP $(curl -s -o /dev/null -w '%{http_code}' http://example.com/) (from the proxy)"
 printf 'def greet(name):\n    return f"hello {name}"\n' > greet.py
 git add greet.py && git commit -q -m "feat: add greet()"
 echo "and one uncommitted leftover" >> README.md
