@@ -215,7 +215,7 @@ describe('tsk queue commands (built CLI, real Redis, real Docker)', () => {
 
   it('uses an embedded tsk-redis container when no Redis is configured, and fails in one line when a configured one is unreachable', async () => {
     const name = `tsk-redis-test-${process.pid}`;
-    const env = { ...home.env, TSK_REDIS_URL: '', TSK_REDIS_CONTAINER: name };
+    const env: NodeJS.ProcessEnv = { ...home.env, TSK_REDIS_CONTAINER: name };
     delete env.TSK_REDIS_URL;
     try {
       const listed = await tsk(['list'], env);
