@@ -73,11 +73,11 @@ export function startTsk(args: string[], options: { env: NodeJS.ProcessEnv; cwd?
     done,
     waitFor: (text, timeoutMs = 300_000) =>
       new Promise<void>((resolveWait, reject) => {
-        const timer = setTimeout(() => reject(new Error(`"${text}" not printed after ${timeoutMs}ms\nstderr:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(() => reject(new Error(`"${text}" not printed after ${timeoutMs}ms\nstdout:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
         watchers.push({ text, resolve: () => (clearTimeout(timer), resolveWait()) });
         check();
         void done.then(() => {
-          if (watchers.some((w) => w.text === text)) reject(new Error(`tsk exited before printing "${text}"\nstderr:\n${stderr}`));
+          if (watchers.some((w) => w.text === text)) reject(new Error(`tsk exited before printing "${text}"\nstdout:\n${stdout}\nstderr:\n${stderr}`));
         });
       }),
   };
