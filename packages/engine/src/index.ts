@@ -11,7 +11,7 @@ export {
   TaskCancelledError,
   type TskErrorCode,
 } from './errors/index.js';
-export { newTaskId, isTaskId, sanitizeRefPart, resultBranchName, assetsRoot, tskDirs, type TskDirs } from './common/index.js';
+export { newTaskId, isTaskId, sanitizeRefPart, resultBranchName, assetsRoot, tskDirs, ensureDockerLockDir, type TskDirs } from './common/index.js';
 export { log, silentSink, teeSink, type LogSink, type LogSource } from './logging/index.js';
 export {
   AGENT_NAMES,

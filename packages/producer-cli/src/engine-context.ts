@@ -1,9 +1,8 @@
-import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import {
   assertDockerAvailable,
   createDocker,
+  ensureDockerLockDir,
   ImageBuilder,
   ProxyManager,
   TaskRunner,
@@ -18,16 +17,16 @@ export interface EngineContext {
   docker: Dockerode;
   images: ImageBuilder;
   dataDir: string;
-  runtimeDir: string;
+  /** Machine-wide locks on shared Docker objects (image builds, proxies). */
+  lockDir: string;
 }
 
 export async function createEngineContext(env: NodeJS.ProcessEnv = process.env): Promise<EngineContext> {
   const dirs = tskDirs(env);
   const docker = createDocker(env);
   await assertDockerAvailable(docker);
-  const lockDir = join(dirs.runtimeDir, 'locks');
-  await mkdir(lockDir, { recursive: true });
-  return { docker, images: new ImageBuilder(docker, { lockDir }), dataDir: dirs.dataDir, runtimeDir: dirs.runtimeDir };
+  const lockDir = await ensureDockerLockDir(env);
+  return { docker, images: new ImageBuilder(docker, { lockDir }), dataDir: dirs.dataDir, lockDir };
 }
 
 /**
@@ -35,7 +34,7 @@ export async function createEngineContext(env: NodeJS.ProcessEnv = process.env):
  * Squid proxies (or Docker's bridge for tasks with isolation off). Proxy progress goes to stderr.
  */
 export function createProxyManager(context: EngineContext, log: LogSink = terminalSink(process.stderr)): ProxyManager {
-  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: join(context.runtimeDir, 'locks'), log });
+  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: context.lockDir, log });
 }
 
 /** A runner for tasks executed by this CLI process (`tsk run`, `tsk shell`). */

@@ -1,5 +1,4 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { ensureDockerLockDir } from '../common/paths.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { assertDockerAvailable, createDocker, ImageBuilder, type Dockerode } from '../docker/index.js';
 import type { LogSink } from '../logging/index.js';
@@ -10,15 +9,16 @@ import type { RedisPurpose } from './redis-connection.js';
 export interface DockerServices {
   docker: Dockerode;
   images: ImageBuilder;
+  /** The machine-wide lock folder for shared Docker objects (see {@link ensureDockerLockDir}). */
+  lockDir: string;
 }
 
 /** Connect to Docker (one clear error when it is not there) and set up the image builder. */
-export async function dockerServices(env: NodeJS.ProcessEnv, runtimeDir: string): Promise<DockerServices> {
+export async function dockerServices(env: NodeJS.ProcessEnv): Promise<DockerServices> {
   const docker = createDocker(env);
   await assertDockerAvailable(docker);
-  const lockDir = join(runtimeDir, 'locks');
-  await mkdir(lockDir, { recursive: true });
-  return { docker, images: new ImageBuilder(docker, { lockDir }) };
+  const lockDir = await ensureDockerLockDir(env);
+  return { docker, images: new ImageBuilder(docker, { lockDir }), lockDir };
 }
 
 export interface OpenConfiguredQueueOptions {
@@ -48,7 +48,7 @@ export async function openConfiguredQueue(options: OpenConfiguredQueueOptions): 
     redisUrl: config.machine.redisUrl,
     purpose: options.purpose,
     embedded: async () => ({
-      ...(options.docker ?? (await dockerServices(env, config.machine.runtimeDir))),
+      ...(options.docker ?? (await dockerServices(env))),
       baseImage: config.task.baseImage,
       log: options.log,
       containerName: env.TSK_REDIS_CONTAINER || undefined,

@@ -45,9 +45,9 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
   const opened = await openConfiguredQueue({ purpose: 'worker', log: options.log, env });
   try {
     const { config } = opened;
-    const services = await dockerServices(env, config.machine.runtimeDir);
+    const services = await dockerServices(env);
     const concurrency = options.concurrency ?? config.machine.server.workers;
-    const network = createWorkerNetworkProvider(services.docker, services.images, config);
+    const network = createWorkerNetworkProvider(services);
     const runner = new TaskRunner({
       docker: services.docker,
       images: services.images,

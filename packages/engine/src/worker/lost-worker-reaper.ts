@@ -23,8 +23,8 @@ export interface LostWorkerReaperOptions {
   settleMs: number;
   onEvent: (event: WorkerEvent) => void;
   /**
-   * Frees the networks (and proxies left without tasks) that reaped sandboxes used; their task networks
-   * belong to the network provider, not to the worker. @defaultValue nothing
+   * Frees task networks whose task is gone and proxies left without tasks; they belong to the network
+   * provider, not to the worker. @defaultValue nothing
    */
   sweepNetworks?: () => Promise<unknown>;
 }
@@ -51,10 +51,10 @@ export class LostWorkerReaper {
     if (Date.now() - this.readySince < this.options.settleMs) return;
     const dead = await this.deadWorkers();
     await this.settleLostTasks();
-    if (dead.size > 0) {
-      await this.reapContainers(dead);
-      await this.options.sweepNetworks?.();
-    }
+    if (dead.size > 0) await this.reapContainers(dead);
+    // Every sweep, not only after reaping: a task network outlives its task when the process that ran
+    // it died at any moment (a killed `tsk run` too), and its proxy must not stay up for nobody.
+    await this.options.sweepNetworks?.();
     await this.removeStaleWorkspaces();
     await this.options.queue.chain.sweepWaiting();
   }
