@@ -45,6 +45,7 @@ export async function ensureTaskImage(
   const base = await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
   const plan = await planTaskImage(spec, ids, options.projectDir, base.id);
   const { tag, built } = await engine.images.ensureImage(plan, { log: options.log, signal: options.signal });
-  options.log.write('tsk', built ? `Built image ${tag}` : `Using image ${tag}`);
+  // A build reports itself (with its duration); an existing image is worth one line too.
+  if (!built) options.log.write('tsk', `Using image ${tag}`);
   return tag;
 }
