@@ -12,7 +12,9 @@ describe('ensureBaseImage (real engine)', () => {
   it('should find the shared base image without pulling or bootstrapping', async () => {
     const lines: string[] = [];
     const log: LogSink = { write: (_source, line) => lines.push(line) };
-    expect(await ensureBaseImage({ tag: BASE_IMAGE, docker: createDocker(), log })).toEqual({ tag: BASE_IMAGE, origin: 'present' });
+    const docker = createDocker();
+    const expectedId = (await docker.getImage(BASE_IMAGE).inspect()).Id;
+    expect(await ensureBaseImage({ tag: BASE_IMAGE, docker, log })).toEqual({ tag: BASE_IMAGE, origin: 'present', id: expectedId });
     expect(lines).toEqual([]);
   });
 });
