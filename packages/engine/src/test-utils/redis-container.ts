@@ -1,7 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
+import { ensureDockerLockDir } from '../common/paths.js';
 import { createDocker, ensureBaseImage, ImageBuilder } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
 import { redisImagePlan, redisServerArgs } from '../queue/redis-image.js';
@@ -21,8 +19,8 @@ export interface TestRedis {
 
 export async function startTestRedis(): Promise<TestRedis> {
   const docker = createDocker();
-  const lockDir = join(tmpdir(), 'tsk-test-locks');
-  await mkdir(lockDir, { recursive: true });
+  // The machine-wide lock folder: the product builds this same image and must not race with a test.
+  const lockDir = await ensureDockerLockDir();
   const plan = redisImagePlan('debian:bookworm-slim');
   await ensureBaseImage({ docker, tag: plan.baseImage, log: silentSink });
   await new ImageBuilder(docker, { lockDir }).ensureImage(plan, { log: silentSink });
