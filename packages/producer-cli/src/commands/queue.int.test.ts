@@ -45,6 +45,9 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  // A killed worker's task network (and its proxy) is freed by the next worker's sweep; none runs after
+  // the last test, so free them here as a user would.
+  if (home) await tsk(['proxy', 'stop']);
   await redis?.stop();
   await home?.cleanup();
   if (root) rmSync(root, { recursive: true, force: true });
