@@ -134,7 +134,6 @@ export class TaskRunner {
       log.write('tsk', 'No changes: no branch created');
       return { summary: run.summary ?? 'No changes' };
     }
-    log.write('tsk', `Result branch ${spec.branch} (${result.commit?.slice(0, 12)})`);
     return { branch: spec.branch, commit: result.commit, summary: run.summary };
   }
 
