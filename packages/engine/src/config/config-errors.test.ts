@@ -42,6 +42,11 @@ async function failure(options: LoadConfigOptions = {}): Promise<Error> {
   return error;
 }
 
+/** Lets the project file set keys that reach this machine, so the errors after that check show. */
+async function trustRepository(): Promise<void> {
+  await write(userFile, `trusted_repositories = [${JSON.stringify(repo)}]\n`);
+}
+
 describe('loadConfig errors', () => {
   it('should report malformed TOML with file and line', async () => {
     await write(projectFile, 'agent = "claude"\nmemory_gb = = 3\n');
@@ -132,6 +137,7 @@ describe('loadConfig errors', () => {
   });
 
   it('should name a squid_conf_path that does not exist', async () => {
+    await trustRepository();
     await write(projectFile, 'squid_conf_path = "missing.conf"\n');
     expect((await failure()).message).toBe(`${projectFile}: squid_conf_path: file not found: ${join(repo, '.tsk', 'missing.conf')}`);
   });
@@ -150,6 +156,7 @@ describe('loadConfig errors', () => {
   });
 
   it('should reject a directory given as a file', async () => {
+    await trustRepository();
     await write(projectFile, `ca_certificates = ["${repo}"]\n`);
     expect((await failure()).message).toBe(`${projectFile}: ca_certificates[0]: not a file: ${repo}`);
   });

@@ -121,6 +121,15 @@ export const pathList: Format = listOf('file paths', (item, at) => {
   if (typeof item !== 'string' || item.trim() === '') throw FormatViolation.expected('a file path', item, at);
 });
 
+/** Only `~` and `~/…` are expanded; anything else must already be absolute. */
+const ABSOLUTE_OR_HOME = /^(\/|~\/|~$)/;
+
+// Relative paths are refused, not resolved: the working directory changes between runs, so what one
+// names would be a guess.
+export const absolutePathList: Format = listOf('absolute paths', (item, at) => {
+  if (typeof item !== 'string' || !ABSOLUTE_OR_HOME.test(item)) throw FormatViolation.expected('an absolute path (or ~/...)', item, at);
+});
+
 /** Checks that a list entry is a table holding only `allowed` keys. */
 function entryTable(item: unknown, at: string, allowed: readonly string[]): Record<string, unknown> {
   if (!isTable(item)) throw FormatViolation.expected(`a table with ${allowed.join(', ')}`, item, at);
@@ -145,8 +154,7 @@ export const volumeList: Format = listOf('{ host | name, container, readonly } t
   if ((entry.host === undefined) === (entry.name === undefined)) {
     throw new FormatViolation('expected exactly one of host (a bind mount) or name (a named volume)', at);
   }
-  // Only `~` and `~/…` are expanded; anything else must already be absolute.
-  if (entry.host !== undefined && (typeof entry.host !== 'string' || !/^(\/|~\/|~$)/.test(entry.host))) {
+  if (entry.host !== undefined && (typeof entry.host !== 'string' || !ABSOLUTE_OR_HOME.test(entry.host))) {
     throw FormatViolation.expected('an absolute host path (or ~/...)', entry.host, `${at}.host`);
   }
   if (entry.name !== undefined && (typeof entry.name !== 'string' || !VOLUME_NAME.test(entry.name))) {

@@ -113,6 +113,8 @@ describe('loadConfig', () => {
       await write(
         userFile,
         [
+          // The project file below mounts a host path and passes a device: the user trusts this repository.
+          `trusted_repositories = [${JSON.stringify(repo)}]`,
           '[defaults]',
           'host_ports = [5432]',
           'devices = ["/dev/fuse"]',
@@ -177,7 +179,7 @@ describe('loadConfig', () => {
       await write(join(root, 'config', 'tsk', 'corp.pem'), pem('user'));
       await write(join(repo, '.tsk', 'certs', 'internal.pem'), pem('project'));
       await write(join(root, 'home', 'home.pem'), pem('home'));
-      await write(userFile, '[defaults]\nca_certificates = ["corp.pem", "~/home.pem"]\n');
+      await write(userFile, `trusted_repositories = [${JSON.stringify(repo)}]\n[defaults]\nca_certificates = ["corp.pem", "~/home.pem"]\n`);
       await write(projectFile, 'ca_certificates = ["certs/internal.pem"]\n');
       const { task } = await loadConfig({ repoPath: repo, env });
       expect(task.caCertificates).toEqual([
@@ -190,6 +192,7 @@ describe('loadConfig', () => {
     it('should hold the text of squid_conf_path, resolved against its file', async () => {
       await write(join(repo, '.tsk', 'squid.conf'), 'http_access allow all\n');
       await write(projectFile, 'squid_conf_path = "squid.conf"\n');
+      await write(userFile, `trusted_repositories = [${JSON.stringify(repo)}]\n`);
       expect((await loadConfig({ repoPath: repo, env })).task.squidConf).toBe('http_access allow all\n');
     });
 

@@ -9,6 +9,7 @@ import { checkStackName, cliLayer, type CliConfigOverrides } from './cli-overrid
 import type { BuiltInDefaults, ConfigLayer, SquidSource } from './config-layer.js';
 import { layerFromTable } from './layer-from-table.js';
 import { mergeLayers } from './merge.js';
+import { checkProjectTrust } from './project-trust.js';
 import { readTomlFile } from './read-toml.js';
 import type { ResolvedConfig } from './resolved-config.js';
 import { sharedSchema } from './schema.js';
@@ -17,8 +18,14 @@ import { validateUserFile } from './user-file.js';
 import { loadTable } from './validate-table.js';
 
 export interface LoadConfigOptions {
-  /** The repository (main repository of a worktree) whose `.tsk/tsk.toml` applies. */
+  /** The work tree (a linked worktree's own) whose `.tsk/tsk.toml` applies. */
   repoPath?: string;
+  /**
+   * The repository's main work tree, which `trusted_repositories` must name before its `.tsk/tsk.toml`
+   * may reach this machine (a linked worktree is trusted through its main work tree).
+   * @defaultValue repoPath
+   */
+  mainWorkdir?: string;
   /** Project name for `[project.<name>]`. @defaultValue the basename of `repoPath`, sanitised */
   project?: string;
   /** Command-line flags: the highest level. */
@@ -70,7 +77,8 @@ async function readSquidConf(source: SquidSource | undefined): Promise<string | 
 /**
  * Resolves the configuration for one task (and the machine settings) from every level: command line >
  * user `[project.<name>]` > project `.tsk/tsk.toml` > user `[defaults]` > detected stack > built-in
- * defaults. Every file is validated completely before anything is returned.
+ * defaults. Every file is validated completely before anything is returned, and a project file may set
+ * keys that reach this machine only for a repository in `trusted_repositories`.
  *
  * @throws ConfigError naming the file, the key and what was expected; InputError for bad CLI values.
  */
@@ -88,6 +96,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const user = validateUserFile(userRaw ?? {}, userFile, env);
   const projectLevel =
     projectFile && projectRaw ? validateSharedTable(projectRaw, { file: projectFile, prefix: '' }, userFile) : undefined;
+  // Before layerFromTable, which reads the files the table names (squid_conf_path, ca_certificates).
+  if (projectLevel && options.repoPath) {
+    const repository = options.mainWorkdir ?? options.repoPath;
+    await checkProjectTrust(projectLevel, { repository, trusted: user.trustedRepositories, userFile, home });
+  }
   const project = projectNameOf(options);
   const fileTables = [findProjectTable(user.projects, project), projectLevel, user.defaults];
   const fileLayers = await Promise.all(

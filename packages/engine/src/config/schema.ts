@@ -79,6 +79,7 @@ export interface UserTable {
     allow_no_network_isolation: boolean;
     requeue_lost: boolean;
   };
+  trusted_repositories: string[];
   defaults: Record<string, unknown>;
   project: Record<string, unknown>;
 }
@@ -116,6 +117,11 @@ export const userSchema: convict.Schema<UserTable> = {
     allow_privileged: policy('Accept jobs that ask for privileged mode.'),
     allow_no_network_isolation: policy('Accept jobs without network isolation.'),
     requeue_lost: policy('Re-queue the tasks of a lost worker instead of failing them.'),
+  },
+  trusted_repositories: {
+    doc: 'Repositories (main work trees) whose own .tsk/tsk.toml may set keys that reach this machine.',
+    format: format.absolutePathList,
+    default: [],
   },
   defaults: { doc: 'Shared keys for every project.', format: Object, default: {} },
   project: { doc: 'Shared keys per project: [project.<name>].', format: Object, default: {} },

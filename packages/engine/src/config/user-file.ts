@@ -14,6 +14,8 @@ export interface UserFile {
   defaults: ValidatedTable | undefined;
   /** Keyed by the table name as written in the file. */
   projects: Map<string, ValidatedTable>;
+  /** `trusted_repositories` as written (absolute or `~` paths, not yet expanded or resolved). */
+  trustedRepositories: string[];
 }
 
 function misplacedAtTop(key: string): string | undefined {
@@ -51,5 +53,5 @@ export function validateUserFile(raw: Record<string, unknown>, file: string, env
     server: { workers: config.get('server.workers'), autoCleanAgeDays: config.get('server.auto_clean_age_days') },
     worker: policy,
   };
-  return { machine, defaults, projects };
+  return { machine, defaults, projects, trustedRepositories: config.get('trusted_repositories') };
 }

@@ -22,6 +22,7 @@ export async function resolveTaskContext(options: TaskContextOptions): Promise<T
   const repo = await resolveRepository(options.repoPath);
   const config = await loadConfig({
     repoPath: repo.workdir,
+    mainWorkdir: repo.mainWorkdir,
     project: options.project,
     cli: options.cli,
     detectedStack: await detectStack(repo.workdir),

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../test-utils/repo-state.js';
@@ -74,7 +74,12 @@ describe('configuration errors through the built CLI', () => {
   });
 
   it('should name a missing squid_conf_path or ca_certificates file', async () => {
-    await expectRejected({ project: 'squid_conf_path = "squid.conf"\n' }, () => `${projectFile}: squid_conf_path: file not found: ${join(repo, '.tsk', 'squid.conf')}`);
+    // The repository is trusted, so its own file may name files on this machine.
+    const trusted = `trusted_repositories = [${JSON.stringify(repo)}]\n`;
+    await expectRejected(
+      { user: trusted, project: 'squid_conf_path = "squid.conf"\n' },
+      () => `${projectFile}: squid_conf_path: file not found: ${join(repo, '.tsk', 'squid.conf')}`,
+    );
     await expectRejected(
       { user: '[defaults]\nca_certificates = ["/nonexistent/corp.pem"]\n' },
       () => `${userFile}: defaults.ca_certificates[0]: file not found: /nonexistent/corp.pem`,
@@ -82,7 +87,7 @@ describe('configuration errors through the built CLI', () => {
     const notPem = join(home.dir, 'corp.der');
     writeFileSync(notPem, 'binary');
     await expectRejected(
-      { project: `ca_certificates = ["${notPem}"]\n` },
+      { user: trusted, project: `ca_certificates = ["${notPem}"]\n` },
       () => `${projectFile}: ca_certificates[0]: ${notPem} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
     );
   });
@@ -93,6 +98,63 @@ describe('configuration errors through the built CLI', () => {
 
   it('should name a project COPY source the repository does not have', async () => {
     await expectRejected({ project: 'setup = "COPY missing.txt /opt/"\n' }, () => /^Error: setup: COPY source "missing.txt" matches no file in /);
+  });
+});
+
+/**
+ * A cloned repository is hostile: its own `.tsk/tsk.toml` may not reach this machine (here: mount the
+ * host's root) until the user lists the repository's path in `trusted_repositories`.
+ */
+describe("a repository's own configuration is not trusted by default", () => {
+  let home: TskHome;
+  let repo: string;
+  let userFile: string;
+  let projectFile: string;
+
+  beforeAll(async () => {
+    home = await makeTskHome();
+    repo = realpathSync(makeSimpleRepo(join(home.dir, 'cloned-repo')));
+    userFile = join(home.env.TSK_CONFIG_HOME!, 'tsk', 'tsk.toml');
+    projectFile = join(repo, '.tsk', 'tsk.toml');
+    writeFiles(repo, { '.tsk/tsk.toml': 'agent = "no-op"\nvolumes = [{ host = "/", container = "/host" }]\n' });
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '-m', 'ask for the host');
+  });
+
+  afterAll(async () => {
+    await home.cleanup();
+  });
+
+  const dryRun = (path: string) => runTsk(['docker', 'build', '--dry-run', '--repo', path], { env: home.env });
+  const refusal = (file: string, trust: string) =>
+    `${file}: volumes[0].host "/": keys that reach this machine are refused from a repository you have not trusted ` +
+    `(if you trust it, add "${trust}" to trusted_repositories at the top level of ${userFile})`;
+
+  it('should refuse a host mount from the project file, creating nothing, until the user trusts the repository', async () => {
+    for (const args of [['docker', 'build', '--dry-run', '--repo', repo], ['run', '--repo', repo, '-p', 'x']]) {
+      expectOneLineError(await runTsk(args, { env: home.env }), refusal(projectFile, repo));
+    }
+    expect(git(repo, 'for-each-ref', 'refs/tsk/')).toBe('');
+    expect(existsSync(join(home.env.TSK_DATA_HOME!, 'tsk', 'tasks'))).toBe(false);
+
+    // Trusting another repository with the same name (so the same project name) does not count.
+    writeFiles(join(home.env.TSK_CONFIG_HOME!, 'tsk'), { 'tsk.toml': `trusted_repositories = ["${join(home.dir, 'elsewhere', 'cloned-repo')}"]\n` });
+    expectOneLineError(await dryRun(repo), refusal(projectFile, repo));
+
+    writeFiles(join(home.env.TSK_CONFIG_HOME!, 'tsk'), { 'tsk.toml': `trusted_repositories = ["${repo}"]\n` });
+    const trusted = await dryRun(repo);
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
+    expect(trusted.stdout).toMatch(/^# image tsk\/cloned-repo\/default\/no-op:[0-9a-f]{12}$/m);
+  });
+
+  it('should trust a linked worktree through its main work tree', async () => {
+    const worktree = join(home.dir, 'cloned-feature');
+    git(repo, 'worktree', 'add', '-q', '-b', 'feature', worktree);
+    writeFiles(join(home.env.TSK_CONFIG_HOME!, 'tsk'), { 'tsk.toml': `trusted_repositories = ["${worktree}"]\n` });
+    expectOneLineError(await dryRun(worktree), refusal(join(worktree, '.tsk', 'tsk.toml'), repo));
+    writeFiles(join(home.env.TSK_CONFIG_HOME!, 'tsk'), { 'tsk.toml': `trusted_repositories = ["${repo}"]\n` });
+    const trusted = await dryRun(worktree);
+    expect(trusted.exitCode, trusted.stderr).toBe(0);
   });
 });
 
@@ -205,6 +267,8 @@ describe('configuration reaching the task (real Docker)', () => {
 
   function userToml(defaultsValue: string): string {
     return [
+      // The project file bind-mounts a host folder, which needs the user's trust in this repository.
+      `trusted_repositories = [${JSON.stringify(repo)}]`,
       '[defaults]',
       'memory_gb = 1.5',
       'cpu = 1',
