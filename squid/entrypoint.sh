@@ -25,8 +25,10 @@ install_firewall() {
   for port in $HOST_PORTS; do
     iptables -w 5 -A INPUT -p tcp --dport "$port" -j ACCEPT
   done
-  # Refuse (rather than drop) so that probes fail fast, like a closed port would.
+  # Refuse (rather than drop) so that probes fail fast, like a closed port would. Sandboxes' DNS is pinned
+  # to this address (it answers no DNS): a lookup must fail at once, not after the resolver's timeout.
   iptables -w 5 -A INPUT -p tcp -j REJECT --reject-with tcp-reset
+  iptables -w 5 -A INPUT -p udp -j REJECT --reject-with icmp-port-unreachable
   iptables -w 5 -A INPUT -j DROP
   # The proxy is on every task network and on its egress network: it must never route between them.
   iptables -w 5 -P FORWARD DROP

@@ -9,9 +9,22 @@ export {
   ContainerError,
   DockerUnavailableError,
   TaskCancelledError,
+  TrustError,
+  TaskRefusedError,
   type TskErrorCode,
 } from './errors/index.js';
-export { newTaskId, isTaskId, sanitizeRefPart, resultBranchName, assetsRoot, tskDirs, ensureDockerLockDir, type TskDirs } from './common/index.js';
+export {
+  newTaskId,
+  isTaskId,
+  sanitizeRefPart,
+  resultBranchName,
+  assetsRoot,
+  tskDirs,
+  ensureDockerLockDir,
+  taskDir,
+  taskLogFile,
+  type TskDirs,
+} from './common/index.js';
 export { log, silentSink, teeSink, type LogSink, type LogSource } from './logging/index.js';
 export {
   AGENT_NAMES,
@@ -19,8 +32,11 @@ export {
   TASK_STATUSES,
   TERMINAL_STATUSES,
   isTerminal,
+  validateTaskSpec,
+  TASK_LIMITS,
   type AgentName,
   type TaskSpec,
+  type TaskSigner,
   type TaskSource,
   type TaskStatus,
   type TaskResult,
@@ -70,7 +86,7 @@ export {
   type StopIdleProxiesResult,
   type ProxyImagePlan,
 } from './proxy/index.js';
-export { TaskRunner, taskDir, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
+export { TaskRunner, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
 export { createTaskSpec, resolveTaskContext, planRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
 export { QueueError, TaskPayloadError } from './errors/index.js';
@@ -85,13 +101,13 @@ export {
   redisImagePlan,
   deriveTaskView,
   taskDurationMs,
-  validateTaskSpec,
   deleteTask,
   cleanTasks,
   QueueKeys,
   type TaskView,
   type CancelOutcome,
   type RetryOverrides,
+  type RetryTrust,
   type TaskLogEntry,
   type OpenTaskQueue,
   type ConfiguredQueue,
@@ -107,12 +123,32 @@ export {
   formatWorkerEvent,
   listServers,
   stopServers,
-  policyRefusal,
   desktopNotifier,
+  RunLedger,
   DEFAULT_WORKER_TIMING,
   type WorkerEvent,
   type WorkerTiming,
   type TaskExecutor,
+  type WorkerTrust,
   type ServerInfo,
   type CreateWorkerServerOptions,
 } from './worker/index.js';
+export {
+  createSigningKey,
+  ensureSigningKey,
+  loadSigningKey,
+  signingKeyFile,
+  parsePublicKey,
+  shortKey,
+  KeyRing,
+  signTask,
+  openSignedJob,
+  peekJob,
+  taskSigner,
+  signResult,
+  type SigningKey,
+  type SignedJob,
+  type SignedTask,
+  type TrustedSigner,
+} from './signing/index.js';
+export { grantTask, loadLocalTrust, policyRefusals, NO_GRANT, type TaskGrant, type LocalTrust } from './trust/index.js';

@@ -21,5 +21,9 @@ export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
     error: result.error,
     summary: result.summary,
     noNetworkIsolation: !spec.config.networkIsolation,
+    signer: spec.signer.name,
+    baseCommit: result.baseCommit,
+    resultSignature: undefined,
+    resultSigner: undefined,
   });
 }

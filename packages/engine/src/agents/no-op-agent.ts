@@ -4,7 +4,6 @@ import { INSTRUCTIONS_PATH, plainLogParser, type Agent } from './agent.js';
 export const noOpAgent: Agent = {
   name: 'no-op',
   command: () => ['cat', INSTRUCTIONS_PATH],
-  mounts: () => [],
   env: () => [],
   createLogParser: plainLogParser,
 };

@@ -7,7 +7,6 @@ import { INSTRUCTIONS_PATH, plainLogParser, type Agent } from './agent.js';
 export const scriptAgent: Agent = {
   name: 'script',
   command: () => ['bash', '-e', INSTRUCTIONS_PATH],
-  mounts: () => [],
   env: () => [],
   createLogParser: plainLogParser,
 };

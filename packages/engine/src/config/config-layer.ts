@@ -23,6 +23,7 @@ export interface ConfigLayer {
   agentConfig?: Record<string, LayerSetup>;
   hostPorts?: number[];
   env?: EnvVar[];
+  envFromWorker?: string[];
   volumes?: VolumeMount[];
   devices?: string[];
   squid?: SquidSource;

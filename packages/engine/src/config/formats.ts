@@ -117,6 +117,22 @@ export const deviceList: Format = listOf('device paths', (item, at) => {
   }
 });
 
+export const envNameList: Format = listOf('environment variable names', (item, at) => {
+  if (typeof item !== 'string' || !ENV_NAME.test(item)) throw FormatViolation.expected('an environment variable name', item, at);
+});
+
+export const textList: Format = listOf('strings', (item, at) => {
+  if (typeof item !== 'string' || item.trim() === '') throw FormatViolation.expected('a non-empty string', item, at);
+});
+
+export const trustedKeyList: Format = listOf('{ name, key } tables', (item, at) => {
+  const entry = entryTable(item, at, ['name', 'key']);
+  if (typeof entry.name !== 'string' || entry.name.trim() === '') throw FormatViolation.expected('a name', entry.name, `${at}.name`);
+  if (typeof entry.key !== 'string' || !entry.key.startsWith('ed25519:')) {
+    throw FormatViolation.expected('a public key as `tsk key show` prints it (ed25519:…)', entry.key, `${at}.key`);
+  }
+}, { field: 'key', of: (entry) => entry.key });
+
 export const pathList: Format = listOf('file paths', (item, at) => {
   if (typeof item !== 'string' || item.trim() === '') throw FormatViolation.expected('a file path', item, at);
 });

@@ -80,6 +80,7 @@ export async function layerFromTable(table: ValidatedTable, home: string): Promi
   setIfDefined(layer, 'hostPorts', values.host_ports);
   setIfDefined(layer, 'devices', values.devices);
   setIfDefined(layer, 'env', values.env?.map(({ name, value }) => ({ name, value })));
+  setIfDefined(layer, 'envFromWorker', values.env_from_worker);
   setIfDefined(layer, 'stackConfig', values.stack_config && toLayerSetups(values.stack_config));
   setIfDefined(layer, 'agentConfig', values.agent_config && toLayerSetups(values.agent_config));
   setIfDefined(layer, 'volumes', values.volumes?.map((volume, i) => toVolume(volume, home, `${table.file}: ${at('volumes')}[${i}]`)));

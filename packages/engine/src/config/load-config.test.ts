@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
 import { loadConfig } from './load-config.js';
 
 // A throwaway home, config dir and repository per test: never the real ~/.config.
@@ -45,6 +46,7 @@ describe('loadConfig', () => {
       agentConfig: {},
       hostPorts: [],
       env: [],
+      envFromWorker: [],
       volumes: [],
       devices: [],
       squidConf: undefined,
@@ -58,11 +60,50 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7 },
-      worker: { allowBindMounts: false, allowDevices: false, allowPrivileged: false, allowNoNetworkIsolation: false, requeueLost: false },
+      worker: workerPolicyFixture(),
+      baseImage: 'debian:bookworm-slim',
+      userFile,
       configDir: join(root, 'config', 'tsk'),
       dataDir: join(root, 'data', 'tsk'),
       runtimeDir: join(root, 'run', 'tsk'),
     });
+  });
+
+  it('should read the [worker] policy, expanding ~ in its paths', async () => {
+    const key = `ed25519:${'B'.repeat(43)}=`;
+    await write(
+      userFile,
+      [
+        '[worker]',
+        `trusted_keys = [{ name = "bob", key = "${key}" }]`,
+        'trusted_keys_file = "~/keys"',
+        'allow_squid_conf = true',
+        'host_ports = [5432]',
+        'base_images = ["debian:trixie-slim"]',
+        'max_memory_gb = 4',
+        'repositories = ["~/src/", "/srv/repos"]',
+        'share_env = ["NPM_TOKEN"]',
+        'team_credentials = { claude = "~/team/anthropic-key" }',
+      ].join('\n'),
+    );
+    const { machine } = await loadConfig({ repoPath: repo, env });
+    expect(machine.worker).toEqual(
+      workerPolicyFixture({
+        trustedKeys: [{ name: 'bob', key }],
+        trustedKeysFile: join(root, 'home', 'keys'),
+        allowSquidConf: true,
+        hostPorts: [5432],
+        baseImages: ['debian:trixie-slim'],
+        maxMemoryGb: 4,
+        repositories: [join(root, 'home', 'src'), '/srv/repos'],
+        shareEnv: ['NPM_TOKEN'],
+        teamCredentials: { claude: join(root, 'home', 'team', 'anthropic-key') },
+      }),
+    );
+    await write(userFile, '[worker]\nrepositories = ["src"]\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(`${userFile}: worker.repositories[0]: expected an absolute path (or ~/...), got "src"`);
+    await write(userFile, '[worker]\ntrusted_keys = [{ name = "bob", key = "ssh-rsa AAAA" }]\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('worker.trusted_keys[0].key: expected a public key as `tsk key show` prints it');
   });
 
   describe('levels', () => {

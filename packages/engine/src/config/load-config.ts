@@ -93,7 +93,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     projectFile ? readTomlFile(projectFile) : Promise.resolve(undefined),
   ]);
 
-  const user = validateUserFile(userRaw ?? {}, userFile, env);
+  const user = validateUserFile(userRaw ?? {}, userFile, env, home);
   const projectLevel =
     projectFile && projectRaw ? validateSharedTable(projectRaw, { file: projectFile, prefix: '' }, userFile) : undefined;
   // Before layerFromTable, which reads the files the table names (squid_conf_path, ca_certificates).
@@ -113,10 +113,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   log.config('levels for project %s: %o', project, layers.map((layer) => layer.source));
 
   const { squid, ...merged } = mergeLayers(layers, builtInDefaults());
-  const { baseImage, ...machine } = user.machine;
   return {
-    task: { ...merged, squidConf: await readSquidConf(squid), baseImage },
-    machine: { ...machine, ...dirs },
+    task: { ...merged, squidConf: await readSquidConf(squid), baseImage: user.machine.baseImage },
+    machine: { ...user.machine, ...dirs, userFile },
     project,
   };
 }

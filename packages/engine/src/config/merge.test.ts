@@ -21,6 +21,7 @@ describe('mergeLayers', () => {
       agentConfig: {},
       hostPorts: [],
       env: [],
+      envFromWorker: [],
       volumes: [],
       devices: [],
       squid: undefined,

@@ -4,7 +4,7 @@ import type { LayerSetup, TaskConfig } from './resolved-config.js';
 /** The merged task configuration, before the winning squid file is read and the base image added. */
 export type MergedTaskConfig = Omit<TaskConfig, 'squidConf' | 'baseImage'> & { squid: SquidSource | undefined };
 
-type ListField = 'hostPorts' | 'env' | 'volumes' | 'devices' | 'caCertificates';
+type ListField = 'hostPorts' | 'env' | 'envFromWorker' | 'volumes' | 'devices' | 'caCertificates';
 type ListItem<F extends ListField> = NonNullable<ConfigLayer[F]>[number];
 
 /** Scalars: the highest level that sets the field wins. */
@@ -58,6 +58,7 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     agentConfig: mergeMaps(all, 'agentConfig'),
     hostPorts: combine(all, 'hostPorts', (port) => port),
     env: combine(all, 'env', (variable) => variable.name),
+    envFromWorker: combine(all, 'envFromWorker', (name) => name),
     volumes: combine(all, 'volumes', (volume) => volume.container),
     devices: combine(all, 'devices', (device) => device),
     squid: firstSet(all, 'squid'),

@@ -16,7 +16,8 @@ function everyEntry(key: string): (values: readonly (string | number)[]) => stri
 /**
  * The one rule of which shared keys reach this machine rather than stay inside the sandbox and its image:
  * bind mounts and devices (host files), forwarded host ports (host services), the proxy's rules (what the
- * sandbox may reach at all) and CA files (read from the host's disk, then trusted for TLS in the sandbox).
+ * sandbox may reach at all), CA files (read from the host's disk, then trusted for TLS in the sandbox) and
+ * variables taken from the environment of the machine that runs the task.
  * Every shared key is listed, so a new key cannot be added without deciding which side it is on.
  */
 const HOST_REACH: { [K in keyof SharedTable]: HostReach<K> } = {
@@ -28,6 +29,8 @@ const HOST_REACH: { [K in keyof SharedTable]: HostReach<K> } = {
   stack_config: false,
   agent_config: false,
   env: false,
+  // Values from the environment of the machine running the task: the user's own secrets.
+  env_from_worker: everyEntry('env_from_worker'),
   git_town: false,
   // A named volume is a Docker volume tsk owns (`tsk-` prefixed); only a `host` entry is a bind mount.
   volumes: (volumes) => volumes.flatMap((volume, i) => (volume.host === undefined ? [] : [`volumes[${i}].host ${describeValue(volume.host)}`])),

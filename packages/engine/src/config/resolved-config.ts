@@ -41,7 +41,10 @@ export interface TaskConfig {
   stackConfig: Record<string, LayerSetup>;
   agentConfig: Record<string, LayerSetup>;
   hostPorts: number[];
+  /** Stored with the task (and so in the queue's Redis): never secrets. */
   env: EnvVar[];
+  /** Names of variables the sandbox gets from the environment of the machine that runs it. */
+  envFromWorker: string[];
   volumes: VolumeMount[];
   devices: string[];
   /** Full squid.conf text (inline `squid_conf`, or the contents of `squid_conf_path`). */
@@ -55,13 +58,36 @@ export interface TaskConfig {
   networkIsolation: boolean;
 }
 
-/** What a worker accepts from a job. Job authors must not be able to mount the worker's disks. */
+/**
+ * Whose jobs a worker runs and what they may ask of its machine (`[worker]`). Jobs signed by the
+ * worker's owner may ask what `tsk run` may; every other setting here limits jobs of other signers, and
+ * its default refuses.
+ */
 export interface WorkerPolicy {
+  /** Teammates' public keys (`[worker] trusted_keys`). */
+  trustedKeys: { name: string; key: string }[];
+  /** A file of more of them, one `<key> <name>` per line (absolute). */
+  trustedKeysFile: string | undefined;
   allowBindMounts: boolean;
   allowDevices: boolean;
   allowPrivileged: boolean;
   allowNoNetworkIsolation: boolean;
-  /** Re-queue tasks of a lost worker instead of failing them. */
+  allowSquidConf: boolean;
+  /** `setup`, `stack_config` and `agent_config` layers. */
+  allowImageLayers: boolean;
+  /** Host ports that may be forwarded. */
+  hostPorts: number[];
+  /** Base images allowed besides the worker's own `base_image`. */
+  baseImages: string[];
+  maxMemoryGb: number;
+  maxCpu: number;
+  /** Repositories (absolute paths; a folder covers what is below it) that may be read. */
+  repositories: string[];
+  /** Variables of the worker's environment that may be handed out (`env_from_worker`). */
+  shareEnv: string[];
+  /** Files holding the API keys other signers' agents get, by agent (absolute). */
+  teamCredentials: Partial<Record<'claude' | 'codex', string>>;
+  /** Re-queue tasks of a lost worker instead of failing them (any signer). */
   requeueLost: boolean;
 }
 
@@ -72,6 +98,10 @@ export interface MachineConfig {
   remoteUrl: string | undefined;
   server: { workers: number; autoCleanAgeDays: number };
   worker: WorkerPolicy;
+  /** The base image this machine's configuration names (`base_image`): other signers may always use it. */
+  baseImage: string;
+  /** The user file's path, for messages. */
+  userFile: string;
   /** Where tsk keeps task workspaces and logs (`$TSK_DATA_HOME/tsk`). */
   dataDir: string;
   /** Where the user's tsk.toml and templates live (`$TSK_CONFIG_HOME/tsk`). */

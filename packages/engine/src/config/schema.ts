@@ -29,6 +29,7 @@ export interface SharedTable {
   agent_config: Record<string, LayerSetupTable>;
   host_ports: number[];
   env: { name: string; value: string }[];
+  env_from_worker: string[];
   volumes: VolumeTable[];
   devices: string[];
   squid_conf: string | null;
@@ -51,7 +52,12 @@ export const sharedSchema: convict.Schema<SharedTable> = {
   stack_config: { doc: 'Per-stack layer overrides: stack_config.<stack>.setup.', format: Object, default: {} },
   agent_config: { doc: 'Per-agent layer overrides: agent_config.<agent>.setup.', format: Object, default: {} },
   host_ports: { doc: 'Host ports reachable from the sandbox.', format: format.portList, default: [] },
-  env: { doc: 'Environment variables: [{ name, value }].', format: format.envList, default: [] },
+  env: { doc: 'Environment variables: [{ name, value }] (stored with the task: never secrets).', format: format.envList, default: [] },
+  env_from_worker: {
+    doc: 'Variables the sandbox gets from the environment of the machine that runs the task (secrets stay out of the queue).',
+    format: format.envNameList,
+    default: [],
+  },
   volumes: { doc: 'Mounts: [{ host | name, container, readonly }].', format: format.volumeList, default: [] },
   devices: { doc: 'Host devices passed to the sandbox.', format: format.deviceList, default: [] },
   squid_conf: { doc: 'Full squid.conf text for the proxy.', format: format.text, default: null, nullable: true },
@@ -73,10 +79,21 @@ export interface UserTable {
   remote: { url: string | null };
   server: { workers: number; auto_clean_age_days: number };
   worker: {
+    trusted_keys: { name: string; key: string }[];
+    trusted_keys_file: string | null;
     allow_bind_mounts: boolean;
     allow_devices: boolean;
     allow_privileged: boolean;
     allow_no_network_isolation: boolean;
+    allow_squid_conf: boolean;
+    allow_image_layers: boolean;
+    host_ports: number[];
+    base_images: string[];
+    max_memory_gb: number;
+    max_cpu: number;
+    repositories: string[];
+    share_env: string[];
+    team_credentials: { claude: string | null; codex: string | null };
     requeue_lost: boolean;
   };
   trusted_repositories: string[];
@@ -111,11 +128,27 @@ export const userSchema: convict.Schema<UserTable> = {
     workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },
     auto_clean_age_days: { doc: 'Age in days after which finished tasks are cleaned.', format: format.nonNegativeNumber, default: 7 },
   },
+  // Whose jobs this worker runs, and what jobs signed by anyone but its owner may ask of this machine
+  // (the owner's own jobs may ask what `tsk run` may).
   worker: {
+    trusted_keys: { doc: 'Teammates whose tasks this worker runs: [{ name, key }].', format: format.trustedKeyList, default: [] },
+    trusted_keys_file: { doc: 'A file of trusted keys, one "<key> <name>" per line.', format: format.nonEmptyText, default: null, nullable: true },
     allow_bind_mounts: policy('Accept jobs that bind-mount host paths.'),
     allow_devices: policy('Accept jobs that pass host devices.'),
     allow_privileged: policy('Accept jobs that ask for privileged mode.'),
     allow_no_network_isolation: policy('Accept jobs without network isolation.'),
+    allow_squid_conf: policy('Accept jobs with their own proxy configuration (squid_conf).'),
+    allow_image_layers: policy('Accept jobs with their own image layers (setup, stack_config, agent_config).'),
+    host_ports: { doc: 'Host ports other signers’ jobs may have forwarded.', format: format.portList, default: [] },
+    base_images: { doc: 'Base images other signers’ jobs may use besides base_image.', format: format.textList, default: [] },
+    max_memory_gb: { doc: 'Most memory (GiB) other signers’ jobs may ask for.', format: format.positiveNumber, default: 12 },
+    max_cpu: { doc: 'Most CPUs other signers’ jobs may ask for.', format: format.positiveNumber, default: 8 },
+    repositories: { doc: 'Repositories (paths; folders include what is below) other signers’ jobs may read.', format: format.pathList, default: [] },
+    share_env: { doc: 'Variables of this worker’s environment other signers’ jobs may get (env_from_worker).', format: format.envNameList, default: [] },
+    team_credentials: {
+      claude: { doc: 'File holding the Anthropic API key other signers’ claude tasks use.', format: format.nonEmptyText, default: null, nullable: true },
+      codex: { doc: 'File holding the OpenAI API key other signers’ codex tasks use.', format: format.nonEmptyText, default: null, nullable: true },
+    },
     requeue_lost: policy('Re-queue the tasks of a lost worker instead of failing them.'),
   },
   trusted_repositories: {

@@ -1,12 +1,14 @@
 import type { MachineConfig, WorkerPolicy } from './resolved-config.js';
+import { isAbsolute, normalize } from 'node:path';
 import { ConfigError } from '../errors/index.js';
+import { expandHome } from './layer-from-table.js';
 import { describeValue, isTable } from './describe-value.js';
 import { SHARED_KEYS, userSchema } from './schema.js';
 import { validateSharedTable, type ValidatedTable } from './shared-table.js';
 import { checkEnvironment, checkTable, loadTable } from './validate-table.js';
 
 /** Machine settings from the user file and the environment (directories are added by the loader). */
-export type MachineSettings = Omit<MachineConfig, 'dataDir' | 'configDir' | 'runtimeDir'> & { baseImage: string };
+export type MachineSettings = Omit<MachineConfig, 'dataDir' | 'configDir' | 'runtimeDir' | 'userFile'>;
 
 /** The user file, fully validated: machine settings, `[defaults]` and every `[project.<name>]`. */
 export interface UserFile {
@@ -27,7 +29,7 @@ function misplacedAtTop(key: string): string | undefined {
  * override it, and extracts the machine settings. Every `[project.<name>]` table is validated, not only
  * the current project's, so a mistake is reported where it is made rather than when that project runs.
  */
-export function validateUserFile(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv): UserFile {
+export function validateUserFile(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv, home: string): UserFile {
   checkTable(userSchema, raw, { file, prefix: '' }, misplacedAtTop);
   const usedEnv = checkEnvironment(userSchema, env);
   const defaults = raw.defaults === undefined ? undefined : validateSharedTable(raw.defaults, { file, prefix: 'defaults.' }, file);
@@ -38,11 +40,26 @@ export function validateUserFile(raw: Record<string, unknown>, file: string, env
   }
   const config = loadTable(userSchema, raw, file, usedEnv);
   const worker = config.get('worker');
+  const path = (value: string, key: string): string => absolutePath(value, file, home, `worker.${key}`);
+  const teamCredentials: WorkerPolicy['teamCredentials'] = {};
+  if (worker.team_credentials.claude) teamCredentials.claude = path(worker.team_credentials.claude, 'team_credentials.claude');
+  if (worker.team_credentials.codex) teamCredentials.codex = path(worker.team_credentials.codex, 'team_credentials.codex');
   const policy: WorkerPolicy = {
+    trustedKeys: worker.trusted_keys,
+    trustedKeysFile: worker.trusted_keys_file === null ? undefined : path(worker.trusted_keys_file, 'trusted_keys_file'),
     allowBindMounts: worker.allow_bind_mounts,
     allowDevices: worker.allow_devices,
     allowPrivileged: worker.allow_privileged,
     allowNoNetworkIsolation: worker.allow_no_network_isolation,
+    allowSquidConf: worker.allow_squid_conf,
+    allowImageLayers: worker.allow_image_layers,
+    hostPorts: worker.host_ports,
+    baseImages: worker.base_images,
+    maxMemoryGb: worker.max_memory_gb,
+    maxCpu: worker.max_cpu,
+    repositories: worker.repositories.map((repository, index) => path(repository, `repositories[${index}]`)),
+    shareEnv: worker.share_env,
+    teamCredentials,
     requeueLost: worker.requeue_lost,
   };
   const machine: MachineSettings = {
@@ -54,4 +71,11 @@ export function validateUserFile(raw: Record<string, unknown>, file: string, env
     worker: policy,
   };
   return { machine, defaults, projects, trustedRepositories: config.get('trusted_repositories') };
+}
+
+/** A path of the user file: `~` expanded; anything else must be absolute (a worker's cwd means nothing). */
+function absolutePath(value: string, file: string, home: string, key: string): string {
+  const expanded = expandHome(value, home);
+  if (!isAbsolute(expanded)) throw new ConfigError(`${file}: ${key}: expected an absolute path (or ~/...), got "${value}"`);
+  return normalize(expanded).replace(/(.)\/$/, '$1');
 }

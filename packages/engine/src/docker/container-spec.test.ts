@@ -11,7 +11,7 @@ const options: SandboxSpecOptions = {
   instructionsFile: '/data/tasks/Ab_12345/instructions.md',
   command: ['bash', '-e', INSTRUCTIONS_PATH],
   env: [{ name: 'FOO', value: 'bar' }],
-  agentMounts: [{ source: '/home/u/.claude', target: '/home/agent/.claude', readOnly: false }],
+  homeMounts: { '.claude': '/data/tasks/Ab_12345/home/.claude' },
   volumes: [
     { kind: 'named', name: 'tsk-cache', container: '/cache', readonly: false },
     { kind: 'bind', host: '/srv/logs', container: '/logs', readonly: true },
@@ -19,7 +19,12 @@ const options: SandboxSpecOptions = {
   devices: [],
   memoryGb: 2,
   cpus: 1.5,
-  network: { networkMode: 'tsk-agent-Ab_12345', env: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }] },
+  network: {
+    networkMode: 'tsk-agent-Ab_12345',
+    env: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }],
+    dns: ['172.30.0.2'],
+    build: { networkMode: 'tsk-agent-Ab_12345', args: {} },
+  },
 };
 
 describe('buildSandboxSpec', () => {
@@ -42,19 +47,26 @@ describe('buildSandboxSpec', () => {
     expect(spec.HostConfig?.NanoCpus).toBe(1.5e9);
   });
 
-  it('should mount the workspace read-write, the instructions read-only, and the configured volumes', () => {
-    expect(spec.HostConfig?.Binds).toEqual([
-      '/data/tasks/Ab_12345/repo:/workspace/p',
-      `/data/tasks/Ab_12345/instructions.md:${INSTRUCTIONS_PATH}:ro`,
-      '/home/u/.claude:/home/agent/.claude',
-      'tsk-cache:/cache',
-      '/srv/logs:/logs:ro',
+  it('should mount the workspace read-write, the instructions read-only, the task’s home copies and the configured volumes', () => {
+    expect(spec.HostConfig?.Binds).toBeUndefined();
+    expect(spec.HostConfig?.Mounts).toEqual([
+      { Type: 'bind', Source: '/data/tasks/Ab_12345/repo', Target: '/workspace/p', ReadOnly: false },
+      { Type: 'bind', Source: '/data/tasks/Ab_12345/instructions.md', Target: INSTRUCTIONS_PATH, ReadOnly: true },
+      { Type: 'bind', Source: '/data/tasks/Ab_12345/home/.claude', Target: '/home/agent/.claude', ReadOnly: false },
+      { Type: 'volume', Source: 'tsk-cache', Target: '/cache', ReadOnly: false },
+      { Type: 'bind', Source: '/srv/logs', Target: '/logs', ReadOnly: true },
     ]);
   });
 
-  it('should put the task and proxy variables in the environment and use the task network', () => {
+  it('should keep a named volume a volume whatever its name says (never a host path)', () => {
+    const hostile = buildSandboxSpec({ ...options, volumes: [{ kind: 'named', name: '/var/run/docker.sock', container: '/sock', readonly: false }] });
+    expect(hostile.HostConfig?.Mounts?.at(-1)).toEqual({ Type: 'volume', Source: '/var/run/docker.sock', Target: '/sock', ReadOnly: false });
+  });
+
+  it('should put the task and proxy variables in the environment, use the task network and pin its DNS', () => {
     expect(spec.Env).toEqual(['FOO=bar', 'HTTP_PROXY=http://proxy:3128']);
     expect(spec.HostConfig?.NetworkMode).toBe('tsk-agent-Ab_12345');
+    expect(spec.HostConfig?.Dns).toEqual(['172.30.0.2']);
   });
 
   it('should attach a TTY and stdin only when interactive', () => {

@@ -1,6 +1,5 @@
 import type Dockerode from 'dockerode';
 import type { EnvVar, VolumeMount } from '../config/resolved-config.js';
-import type { AgentMount } from '../agents/agent.js';
 import { INSTRUCTIONS_PATH } from '../agents/agent.js';
 
 /** Labels that let any worker find what a task or a worker left behind. */
@@ -16,11 +15,21 @@ export const REQUIRED_DROPPED_CAPS = [
   'NET_ADMIN', 'NET_RAW', 'SYS_ADMIN', 'SYS_PTRACE', 'SETUID', 'SETGID', 'DAC_OVERRIDE', 'SETPCAP', 'AUDIT_WRITE',
 ] as const;
 
-/** How the sandbox reaches the network: its Docker network mode and the variables that point at a proxy. */
+/** How the sandbox, and the builds of its image, reach the network. */
 export interface SandboxNetwork {
   /** `none`, `bridge`, or the name of the task's internal network. */
   networkMode: string;
+  /** Variables that point at the proxy. */
   env: EnvVar[];
+  /**
+   * The only DNS server the engine's resolver may forward to for this sandbox: an address on its own
+   * network that answers no DNS. Docker before 26 forwarded an internal network's lookups to the host's
+   * resolvers (CVE-2024-29018), so names could leak; pinning the forwarder closes that on every engine.
+   * @defaultValue the engine's
+   */
+  dns?: string[];
+  /** Where image builds for this task run, and the build arguments that send them through the proxy. */
+  build: { networkMode: string; args: Record<string, string> };
 }
 
 export interface SandboxSpecOptions {
@@ -34,7 +43,11 @@ export interface SandboxSpecOptions {
   instructionsFile: string;
   command: string[];
   env: EnvVar[];
-  agentMounts: AgentMount[];
+  /**
+   * Host paths (the task's own copies of what the agent needs to authenticate) mounted at paths of the
+   * sandbox user's home: `{ '.claude': '/data/tasks/x/home/.claude' }`. Never the user's own files.
+   */
+  homeMounts: Record<string, string>;
   volumes: VolumeMount[];
   devices: string[];
   memoryGb: number;
@@ -52,9 +65,22 @@ export function sandboxName(taskId: string): string {
   return `tsk-${taskId}`;
 }
 
-function volumeBind(volume: VolumeMount): string {
-  const source = volume.kind === 'bind' ? volume.host : volume.name;
-  return `${source}:${volume.container}${volume.readonly ? ':ro' : ''}`;
+/** Where the sandbox user's home is (set by the base image layer). */
+export const SANDBOX_HOME = '/home/agent';
+
+/**
+ * A configured volume as a structured mount. Structured, not a `source:target` bind string: a string is
+ * parsed by the engine, so a "named volume" whose name is a path (`/`, `/var/run/docker.sock`) would become
+ * a host bind mount. A `volume` mount's source can only ever be a volume name.
+ */
+function volumeMount(volume: VolumeMount): Dockerode.MountSettings {
+  return volume.kind === 'bind'
+    ? { Type: 'bind', Source: volume.host, Target: volume.container, ReadOnly: volume.readonly }
+    : { Type: 'volume', Source: volume.name, Target: volume.container, ReadOnly: volume.readonly };
+}
+
+function bind(source: string, target: string, readOnly: boolean): Dockerode.MountSettings {
+  return { Type: 'bind', Source: source, Target: target, ReadOnly: readOnly };
 }
 
 /**
@@ -81,11 +107,11 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
     AttachStdout: true,
     AttachStderr: true,
     HostConfig: {
-      Binds: [
-        `${options.workspaceDir}:${workdir}`,
-        `${options.instructionsFile}:${INSTRUCTIONS_PATH}:ro`,
-        ...options.agentMounts.map((m) => `${m.source}:${m.target}${m.readOnly ? ':ro' : ''}`),
-        ...options.volumes.map(volumeBind),
+      Mounts: [
+        bind(options.workspaceDir, workdir, false),
+        bind(options.instructionsFile, INSTRUCTIONS_PATH, true),
+        ...Object.entries(options.homeMounts).map(([path, source]) => bind(source, `${SANDBOX_HOME}/${path}`, false)),
+        ...options.volumes.map(volumeMount),
       ],
       Devices: options.devices.map((device) => ({ PathOnHost: device, PathInContainer: device, CgroupPermissions: 'rwm' })),
       Memory: Math.round(options.memoryGb * 1024 ** 3),
@@ -94,6 +120,7 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges:true'],
       NetworkMode: options.network.networkMode,
+      ...(options.network.dns ? { Dns: options.network.dns } : {}),
       Init: true,
       AutoRemove: false,
     },

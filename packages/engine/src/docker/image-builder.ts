@@ -23,6 +23,12 @@ export interface ImageBuilderOptions {
   lockPollMs?: number;
 }
 
+/** Where a build's RUN steps run and the build arguments that point them at a proxy. */
+export interface BuildNetwork {
+  networkMode: string;
+  args: Record<string, string>;
+}
+
 export interface EnsureImageOptions {
   /** Build even if the image exists, without Docker's layer cache. */
   noCache?: boolean;
@@ -31,6 +37,14 @@ export interface EnsureImageOptions {
   /** Receives build output as `build` lines and waiting notices as `tsk` lines. */
   log: LogSink;
   signal?: AbortSignal;
+  /**
+   * The network RUN steps get. Proxy variables are Docker's predefined build arguments: they reach RUN
+   * steps without an ARG line and never enter the image or its cache key.
+   * @defaultValue Docker's default bridge (only for tsk's own images: the proxy's, Redis's)
+   */
+  network?: BuildNetwork;
+  /** Memory and CPU limits of the RUN steps. @defaultValue none */
+  limits?: { memoryBytes: number; cpus: number };
 }
 
 export interface EnsureImageResult {
@@ -141,7 +155,16 @@ export class ImageBuilder {
         stream = await this.docker.buildImage(context, {
           t: plan.tag,
           dockerfile: DOCKERFILE,
-          buildargs: plan.buildArgs,
+          buildargs: { ...plan.buildArgs, ...options.network?.args },
+          ...(options.network ? { networkmode: options.network.networkMode } : {}),
+          ...(options.limits
+            ? {
+                memory: options.limits.memoryBytes,
+                memswap: options.limits.memoryBytes,
+                cpuperiod: 100_000,
+                cpuquota: Math.max(1000, Math.round(options.limits.cpus * 100_000)),
+              }
+            : {}),
           labels: { ...plan.labels, [MANAGED_LABEL]: 'true' },
           nocache: options.noCache === true,
           rm: true,

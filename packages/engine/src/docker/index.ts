@@ -15,6 +15,7 @@ export {
   type ImageBuilderOptions,
   type EnsureImageOptions,
   type EnsureImageResult,
+  type BuildNetwork,
 } from './image-builder.js';
 export {
   bootstrapBaseImage,

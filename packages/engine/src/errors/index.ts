@@ -8,3 +8,4 @@ export { ContainerError, DockerUnavailableError } from './container-error.js';
 export { TaskCancelledError } from './task-cancelled-error.js';
 export { QueueError, TaskPayloadError } from './queue-error.js';
 export { ProxyError } from './proxy-error.js';
+export { TrustError, TaskRefusedError } from './trust-error.js';

@@ -10,7 +10,8 @@ export type TskErrorCode =
   | 'TASK_CANCELLED'
   | 'INPUT'
   | 'QUEUE'
-  | 'PROXY';
+  | 'PROXY'
+  | 'TRUST';
 
 export interface TskErrorOptions {
   /** What the user can do about it, appended to the one-line message shown by the CLI. */

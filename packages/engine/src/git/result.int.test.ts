@@ -25,7 +25,8 @@ async function setup(files: FileTree = { 'a.txt': 'a\n' }, prepare?: (repo: stri
     dir,
     branch: BRANCH,
   });
-  const options = { workspaceDir: dir, branch: BRANCH, baseCommit: workspace.baseCommit, taskName: 'thing', repoPath: repo };
+  const scratchDir = join(await tempDir(), 'collect');
+  const options = { workspaceDir: dir, scratchDir, branch: BRANCH, baseCommit: workspace.baseCommit, taskName: 'thing', repoPath: repo };
   return { repo, dir, options };
 }
 
@@ -52,9 +53,13 @@ describe('collectResult', () => {
     await writeFile(join(dir, 'leftover.txt'), 'left uncommitted\n');
     const before = repoState(repo);
 
+    const agentCommit = git(dir, 'rev-parse', 'HEAD');
     const result = await collectResult(options);
 
-    expect(result).toEqual({ changed: true, commit: git(dir, 'rev-parse', 'HEAD') });
+    expect(result.changed).toBe(true);
+    // The leftovers commit is made outside the workspace, on top of the agent's HEAD.
+    expect(git(repo, 'rev-parse', `${result.commit}^`)).toBe(agentCommit);
+    expect(git(dir, 'rev-parse', 'HEAD')).toBe(agentCommit);
     const after = repoState(repo);
     expect({ ...after, '<branches>': '' }).toEqual({ ...before, '<branches>': '' });
     expect(after['<branches>']).toBe(`${before['<branches>']}\nrefs/heads/${BRANCH} ${result.commit}`);
@@ -155,6 +160,54 @@ describe('collectResult', () => {
     expect(result.changed).toBe(true);
     expect(git(repo, 'show', `${BRANCH}:a.txt`)).toBe('changed');
     expect(existsSync(dirname(marker)) && readdirSync(dirname(marker))).toEqual([]);
+  });
+
+  it('should commit leftovers as the origin’s user, whatever identity the agent configured', async () => {
+    const { repo, dir, options } = await setup();
+    git(dir, 'config', 'user.name', 'Mallory');
+    git(dir, 'config', 'user.email', 'mallory@evil.example');
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+    await collectResult(options);
+    expect(git(repo, 'log', '-1', '--format=%an <%ae> / %cn <%ce>', BRANCH)).toBe('Test User <test@example.com> / Test User <test@example.com>');
+  });
+
+  it('should never run a filter the workspace config defines, however its name is spelt', async () => {
+    const { repo, dir, options } = await setup();
+    const marker = join(await tempDir(), 'pwned');
+    // Names the old guard's parser missed: a tab, spaces, a dot, an upper-case letter.
+    const names = ['evil\tx', 'sp ace', 'do.t', 'Case'];
+    const config = names.map((name) => `[filter "${name}"]\n\tclean = sh -c 'touch ${marker}'; cat\n\trequired = true\n`).join('');
+    await writeFile(join(dir, '.git/config'), `${readFileSync(join(dir, '.git/config'), 'utf8')}${config}`);
+    await writeFiles(dir, { '.gitattributes': names.map((name, i) => `f${i}.txt filter=${name.replace(/[\t ]/g, '\\$&')}\n`).join(''), 'f0.txt': '0', 'f1.txt': '1', 'f2.txt': '2', 'f3.txt': '3' });
+
+    const result = await collectResult(options);
+
+    expect(result.changed).toBe(true);
+    expect(git(repo, 'show', `${BRANCH}:f3.txt`)).toBe('3');
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('should refuse a symbolic link anywhere in the workspace’s .git and leave its target alone', async () => {
+    const { repo, dir, options } = await setup();
+    const victim = join(await tempDir(), 'victim.txt');
+    await writeFile(victim, 'host file\n');
+    await rm(join(dir, '.git/logs/HEAD'), { force: true });
+    execFileSync('ln', ['-s', victim, join(dir, '.git/logs/HEAD')]);
+    await writeFile(join(dir, 'a.txt'), 'changed\n');
+
+    await expect(collectResult(options)).rejects.toThrow(/logs\/HEAD is a symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('host file\n');
+    expect(branchExists(repo, BRANCH)).toBe(false);
+  });
+
+  it('should refuse alternates and FIFOs in the workspace’s .git (no borrowed objects, no hang)', async () => {
+    const alternate = await setup();
+    await writeFile(join(alternate.dir, '.git/objects/info/alternates'), `${join(alternate.repo, '.git/objects')}\n`);
+    await expect(collectResult(alternate.options)).rejects.toThrow(/objects\/info\/alternates redirects git/);
+
+    const fifo = await setup();
+    execFileSync('mkfifo', [join(fifo.dir, '.git/COMMIT_EDITMSG')]);
+    await expect(collectResult(fifo.options)).rejects.toThrow(/COMMIT_EDITMSG is not a regular file/);
   });
 
   it('should refuse a workspace whose .git was replaced by a pointer elsewhere', async () => {

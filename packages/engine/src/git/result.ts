@@ -1,17 +1,24 @@
+import { constants } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
 import { runGit, tryGit } from './git-cli.js';
 import { hostIdentity } from './identity.js';
-import { lfsObjectsDir, shareObjects } from './lfs.js';
+import { LFS_FILTER, lfsObjectsDir, shareObjects } from './lfs.js';
 import { originDirs } from './origin.js';
-import { workspaceGuard } from './workspace-guard.js';
+import { inspectWorkspaceGitDir, readWorkspaceHead } from './workspace-git-dir.js';
 
 /** Where the agent worked and where its result goes. */
 export interface CollectResultOptions {
   /** The task's workspace (a clone made by `prepareWorkspace`), possibly owned by the sandbox's uid. */
   workspaceDir: string;
+  /**
+   * A folder of tsk's own, never visible to the sandbox and not existing yet: the git directory the result
+   * is assembled in.
+   */
+  scratchDir: string;
   /** Name of the result branch to create in the origin. */
   branch: string;
   /** The commit the workspace started from; a HEAD still there with a clean tree means "no changes". */
@@ -37,73 +44,122 @@ export interface CollectedResult {
 }
 
 /**
- * Commit whatever the agent left uncommitted on the workspace's HEAD (any branch, or detached). Returns
- * whether a commit was made. No hook runs: the guard points hooksPath nowhere (`--no-verify` alone would
- * still run post-commit hooks, and the agent could have written any of them).
+ * Settings of every git command that assembles the result. The git directory is tsk's own, but the work
+ * tree and the objects are the agent's: no hook, no fsmonitor, no signing, no background maintenance.
+ * LFS's filter is configured here so `.gitattributes` in the work tree can use it; any other filter a
+ * work tree names is one the host's own configuration defines, or none at all.
  */
-async function commitLeftovers(workspaceDir: string, guard: readonly string[], taskName: string): Promise<boolean> {
-  const git = { cwd: workspaceDir, trustRepository: true };
-  await runGit([...guard, 'add', '-A'], git);
-  const tree = (await runGit([...guard, 'write-tree'], git)).trim();
-  // An agent may leave HEAD unborn (orphan branch): then everything it added is a change.
-  const headTree = (await tryGit([...guard, 'rev-parse', '--verify', '--quiet', 'HEAD^{tree}'], git))?.trim();
-  if (headTree === tree) return false;
-  // The agent may have dropped the identity prepareWorkspace wrote; fall back rather than fail.
-  const identity = await hostIdentity(workspaceDir, true);
-  // The guard also turns off signing: the user's signing key is not the worker's to use.
-  const who = ['-c', `user.name=${identity.name}`, '-c', `user.email=${identity.email}`];
-  await runGit([...guard, ...who, 'commit', '--no-verify', '--quiet', '-m', `tsk automated changes for task: ${taskName}`], git);
-  return true;
+const SCRATCH_CONFIG = [
+  '-c', 'core.hooksPath=/dev/null',
+  '-c', 'core.fsmonitor=false',
+  '-c', 'core.untrackedCache=false',
+  '-c', 'commit.gpgsign=false',
+  '-c', 'gc.auto=0',
+  '-c', 'maintenance.auto=false',
+  ...LFS_FILTER.flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+];
+
+/**
+ * A git directory of tsk's own in which to assemble the result: it borrows the workspace's objects
+ * (read-only, through `objects/info/alternates`) and its index as a stat cache, and writes only to itself.
+ * Every writing git command runs here, never with the agent's `.git` as its git directory: there, a
+ * symbolic link (`logs/HEAD` → a file of the host) would make git write through it, and its config can
+ * run programs.
+ */
+async function scratchRepository(scratchDir: string, workspaceGitDir: string): Promise<string[]> {
+  await mkdir(scratchDir, { mode: 0o700 });
+  await runGit(['init', '--quiet', '--bare', '--', scratchDir], { cwd: scratchDir });
+  await writeFile(join(scratchDir, 'objects', 'info', 'alternates'), `${join(workspaceGitDir, 'objects')}\n`);
+  // The agent's index only saves re-hashing unchanged files: whatever it claims, the agent decides what its
+  // result contains anyway. Copied, so git never writes to the agent's file.
+  await copyFile(join(workspaceGitDir, 'index'), join(scratchDir, 'index'), constants.COPYFILE_EXCL).catch(() => undefined);
+  return ['--git-dir', scratchDir, ...SCRATCH_CONFIG];
 }
 
 /**
- * Bring the workspace's HEAD into the origin as `refs/heads/<branch>`. Fetching writes only objects;
- * `update-ref` with an empty old value then creates the branch atomically and refuses if it exists, so
- * the user's HEAD, index, work tree and other branches are never touched.
+ * The commit holding everything the agent left: its HEAD when the work tree matches it, else a new commit
+ * on top of HEAD (`tsk automated changes for task: <name>`) made with the origin's identity — never the
+ * one the agent's config names.
  */
-async function publishBranch(options: CollectResultOptions, originDir: string, commit: string): Promise<void> {
+async function resultCommit(options: CollectResultOptions, git: string[], head: string | undefined, originWorkdir: string): Promise<string> {
+  const scratch = { cwd: options.scratchDir, trustRepository: true };
+  const inTree = [...git, '--work-tree', options.workspaceDir];
+  const indexed = await tryGit([...git, 'ls-files', '--cached', '--error-unmatch', '--', '.'], scratch);
+  if (indexed === undefined && head !== undefined) await runGit([...git, 'read-tree', '--end-of-options', head], scratch);
+  await runGit([...inTree, 'add', '--all', '--', '.'], { cwd: options.workspaceDir, trustRepository: true });
+  const tree = (await runGit([...git, 'write-tree'], scratch)).trim();
+  const headTree = head === undefined ? undefined : (await runGit([...git, 'rev-parse', '--verify', '--end-of-options', `${head}^{tree}`], scratch)).trim();
+  if (head !== undefined && tree === headTree) return head;
+  const identity = await hostIdentity(originWorkdir, true);
+  const parents = head === undefined ? [] : ['-p', head];
+  const commit = await runGit([...git, 'commit-tree', '--no-gpg-sign', '-m', `tsk automated changes for task: ${options.taskName}`, ...parents, tree], {
+    ...scratch,
+    env: {
+      GIT_AUTHOR_NAME: identity.name,
+      GIT_AUTHOR_EMAIL: identity.email,
+      GIT_COMMITTER_NAME: identity.name,
+      GIT_COMMITTER_EMAIL: identity.email,
+    },
+  });
+  options.log?.write('tsk', 'Committed uncommitted changes left by the agent');
+  return commit.trim();
+}
+
+/**
+ * Bring `commit` into the origin as `refs/heads/<branch>`. The origin fetches it from the scratch
+ * repository with every new object checked (`fetch.fsckObjects`: a malformed tree or a hostile
+ * `.gitmodules` is refused before it lands), then `update-ref` with an empty old value creates the branch
+ * atomically and refuses if it exists, so the user's HEAD, index, work tree and other branches are never
+ * touched.
+ */
+async function publishBranch(options: CollectResultOptions, git: string[], originDir: string, commit: string): Promise<void> {
   const origin = { cwd: originDir, trustRepository: true };
   const ref = `refs/heads/${options.branch}`;
-  if ((await tryGit(['rev-parse', '--verify', '--quiet', ref], origin)) !== undefined) {
+  if ((await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], origin)) !== undefined) {
     throw new InputError(`branch ${options.branch} already exists in ${originDir}`, {
       hint: 'delete or rename that branch, then retry the task',
     });
   }
-  // safe.directory=* reaches the upload-pack git runs in the workspace, which may belong to another uid.
+  await runGit([...git, 'update-ref', 'refs/heads/result', commit], { cwd: options.scratchDir, trustRepository: true });
   // No maintenance: a background gc in the user's repository is not tsk's to start.
-  await runGit(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', options.workspaceDir, 'HEAD'], origin);
+  await runGit(
+    ['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', options.scratchDir, 'refs/heads/result'],
+    origin,
+  );
   await runGit(['update-ref', '-m', `tsk: result of task ${options.taskName}`, ref, commit, ''], origin);
 }
 
 /**
- * Turn what the agent left in the workspace into a branch of the origin repository: commit leftovers
- * (`tsk automated changes for task: <name>`), then, unless HEAD is still `baseCommit`, create
- * `refs/heads/<branch>` in the origin from the workspace's HEAD, copy new LFS objects back and record
- * the git-town parent. Throws {@link InputError} when the branch already exists in the origin.
+ * Turn what the agent left in the workspace into a branch of the origin repository: refuse a workspace
+ * whose `.git` points outside itself (see {@link inspectWorkspaceGitDir}), commit leftovers, then, unless
+ * the result is still `baseCommit`, copy new LFS objects (verified) and create `refs/heads/<branch>` in the
+ * origin, and record the git-town parent. Throws {@link InputError} when the branch already exists there.
  */
 export async function collectResult(options: CollectResultOptions): Promise<CollectedResult> {
   const log = options.log ?? silentSink;
-  const ws = { cwd: options.workspaceDir, trustRepository: true };
-  const guard = await workspaceGuard(options.workspaceDir);
-  const committed = await commitLeftovers(options.workspaceDir, guard, options.taskName);
-  if (committed) log.write('tsk', 'Committed uncommitted changes left by the agent');
-  const head = (await runGit([...guard, 'rev-parse', '--verify', 'HEAD^{commit}'], ws)).trim();
-  if (head === options.baseCommit) {
-    debug.git('workspace %s unchanged at %s', options.workspaceDir, head);
+  const workspaceGitDir = join(options.workspaceDir, '.git');
+  await inspectWorkspaceGitDir(workspaceGitDir);
+  const head = await readWorkspaceHead(workspaceGitDir);
+  const origin = await originDirs(options.repoPath);
+  const git = await scratchRepository(options.scratchDir, workspaceGitDir);
+  const commit = await resultCommit({ ...options, log }, git, head, origin.workdir);
+  if (commit === options.baseCommit) {
+    debug.git('workspace %s unchanged at %s', options.workspaceDir, commit);
     return { changed: false, commit: undefined };
   }
 
-  const origin = await originDirs(options.repoPath);
-  // LFS objects first: once the branch exists, the user may check it out and need them.
-  const lfsAdded = await shareObjects(lfsObjectsDir(join(options.workspaceDir, '.git')), lfsObjectsDir(origin.commonDir), {
-    hardLink: false,
-    verify: true,
-  });
-  if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
-  await publishBranch(options, origin.workdir, head);
-  if (options.gitTown && options.parentBranch) {
-    await runGit(['config', `git-town-branch.${options.branch}.parent`, options.parentBranch], { cwd: origin.workdir, trustRepository: true });
+  // LFS objects first: once the branch exists, the user may check it out and need them. Only files whose
+  // content hashes to their name are copied: the agent could otherwise plant wrong content under the oid
+  // of an object the origin has not fetched yet.
+  let lfsAdded = 0;
+  for (const store of [lfsObjectsDir(workspaceGitDir), lfsObjectsDir(options.scratchDir)]) {
+    lfsAdded += await shareObjects(store, lfsObjectsDir(origin.commonDir), { hardLink: false, verify: true });
   }
-  log.write('tsk', `Branch ${options.branch} created in ${origin.workdir} (${head.slice(0, 12)})`);
-  return { changed: true, commit: head };
+  if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
+  await publishBranch(options, git, origin.workdir, commit);
+  if (options.gitTown && options.parentBranch) {
+    await runGit(['config', '--', `git-town-branch.${options.branch}.parent`, options.parentBranch], { cwd: origin.workdir, trustRepository: true });
+  }
+  log.write('tsk', `Branch ${options.branch} created in ${origin.workdir} (${commit.slice(0, 12)})`);
+  return { changed: true, commit };
 }

@@ -1,4 +1,6 @@
 export { AGENT_NAMES, isAgentName, type AgentName } from './agent-name.js';
-export type { TaskSpec, TaskSource } from './task-spec.js';
+export { TASK_SPEC_VERSION, type TaskSpec, type TaskSource, type TaskSigner } from './task-spec.js';
 export { TASK_STATUSES, TERMINAL_STATUSES, isTerminal, type TaskStatus } from './task-state.js';
 export type { TaskResult } from './task-result.js';
+export { TASK_LIMITS } from './task-limits.js';
+export { validateTaskSpec } from './validate-task-spec.js';

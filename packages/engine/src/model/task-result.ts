@@ -8,6 +8,8 @@ export interface TaskResult {
   branch: string | undefined;
   /** The result commit (tip of the branch). */
   commit: string | undefined;
+  /** The commit the task started from, once its workspace was made (a chained task's children start here when it changed nothing). */
+  baseCommit: string | undefined;
   /** Failure or cancellation reason, or "No changes" notes. */
   error: string | undefined;
   /** Human-readable outcome: "No changes", the agent summary… */

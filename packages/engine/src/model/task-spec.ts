@@ -3,17 +3,28 @@ import type { AgentName } from './agent-name.js';
 
 /** Where a worker gets the task's starting commit. */
 export type TaskSource =
-  /** The origin repository on this machine; only workers on the same machine can use it. */
+  /** The origin repository on this machine (snapshot ref `refs/tsk/snapshots/<id>`); only workers on the same machine can use it. */
   | { kind: 'local'; repoPath: string; ref: string; commit: string }
-  /** A shared git remote the producer pushed the snapshot ref to. */
+  /** A shared git remote: not designed yet, so {@link validateTaskSpec} refuses it. */
   | { kind: 'remote'; url: string; ref: string; commit: string };
+
+/** Who queued a task: the name and public key of the key that signed it. */
+export interface TaskSigner {
+  name: string;
+  /** `ed25519:<base64>`. */
+  key: string;
+}
+
+/** The payload version this tsk writes and accepts. Version 1 payloads were unsigned. */
+export const TASK_SPEC_VERSION = 2;
 
 /**
  * The immutable description of one task: everything a worker, on this machine or another, needs to run
- * it. It is the BullMQ job payload, so it must stay JSON-serialisable; bump `version` on breaking changes.
+ * it. It is signed by the person who queued it (see `signing/`) and travels as the BullMQ job payload, so
+ * it must stay JSON-serialisable; bump {@link TASK_SPEC_VERSION} on breaking changes.
  */
 export interface TaskSpec {
-  version: 1;
+  version: typeof TASK_SPEC_VERSION;
   /** 8 characters of [A-Za-z0-9_], never starting with '-'. */
   id: string;
   name: string;
@@ -26,6 +37,10 @@ export interface TaskSpec {
   instructions: string;
   /** The origin repository the result branch goes back to (main repository of a worktree). */
   repoPath: string;
+  /**
+   * Where the task starts. For a chained task (`parentTaskId`) this is only the producer's snapshot: the
+   * worker starts it from its parent's signed result instead.
+   */
   source: TaskSource;
   /** Result branch, `tsk/<type>/<name>/<id>`. */
   branch: string;
@@ -35,4 +50,5 @@ export interface TaskSpec {
   parentTaskId: string | undefined;
   config: TaskConfig;
   createdAt: string;
+  signer: TaskSigner;
 }

@@ -1,12 +1,13 @@
 import type { SandboxNetworkLease, SandboxNetworkProvider } from './network-provider.js';
 
 /**
- * Networks without a proxy: an isolated task gets no network at all (`none`); a task with isolation
- * turned off gets Docker's default bridge. Used where no proxy is wanted or available.
+ * Networks without a proxy, for tests: an isolated task's sandbox gets no network at all (`none`); a
+ * task with isolation turned off gets Docker's default bridge. Image builds use the default bridge, so
+ * this provider is not isolation: workers and `tsk run` use {@link ProxyManager}.
  */
 export class DirectNetworkProvider implements SandboxNetworkProvider {
   async acquire(task: { config: { networkIsolation: boolean } }): Promise<SandboxNetworkLease> {
     const networkMode = task.config.networkIsolation ? 'none' : 'bridge';
-    return { network: { networkMode, env: [] }, release: async () => undefined };
+    return { network: { networkMode, env: [], build: { networkMode: 'bridge', args: {} } }, release: async () => undefined };
   }
 }

@@ -28,3 +28,13 @@ export function proxyEnv(host: string, port: number): EnvVar[] {
     { name: 'TSK_PROXY_HOST', value: host },
   ];
 }
+
+/**
+ * Docker's predefined proxy build arguments (they reach RUN steps without an ARG line, and never enter
+ * the image or its cache key), for builds on a task's network.
+ */
+export function proxyBuildArgs(host: string, port: number): Record<string, string> {
+  const url = `http://${host}:${port}`;
+  const noProxy = ['localhost', '127.0.0.1', '::1'].join(',');
+  return { HTTP_PROXY: url, HTTPS_PROXY: url, http_proxy: url, https_proxy: url, NO_PROXY: noProxy, no_proxy: noProxy };
+}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { assetsRoot } from '../common/assets.js';
-import { LABEL_MANAGED } from '../docker/container-spec.js';
+import { LABEL_MANAGED, type SandboxNetwork } from '../docker/container-spec.js';
 import { ImageBuilder, type EnsureImageResult } from '../docker/index.js';
 import { ProxyError } from '../errors/index.js';
 import { log as debug, silentSink, type LogSink } from '../logging/index.js';
@@ -10,7 +10,7 @@ import { DockerNetworkClient, networkGateway } from './network-client.js';
 import type { NetworkTask, SandboxNetworkProvider } from './network-provider.js';
 import { ensureProxyContainer } from './proxy-container.js';
 import { buildProxyContainerSpec } from './proxy-container-spec.js';
-import { proxyEnv } from './proxy-env.js';
+import { proxyBuildArgs, proxyEnv } from './proxy-env.js';
 import { DEFAULT_PROXY_BASE_IMAGE, ensureProxyImage, planProxyImage, type ProxyImagePlan } from './proxy-image.js';
 import { ProxyLease } from './proxy-lease.js';
 import { withProxyLock } from './proxy-lock.js';
@@ -120,7 +120,7 @@ export class ProxyManager implements SandboxNetworkProvider {
    */
   async acquire(task: NetworkTask): Promise<ProxyLease> {
     if (!task.config.networkIsolation) {
-      return new ProxyLease({ networkMode: 'bridge', env: [] }, undefined, async () => undefined);
+      return new ProxyLease({ networkMode: 'bridge', env: [], build: { networkMode: 'bridge', args: {} } }, undefined, async () => undefined);
     }
     const log = task.log ?? this.log;
     const { signal } = task;
@@ -132,6 +132,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     const network = taskNetworkName(task.id);
     await this.clearLeftoverTaskNetwork(network, signal);
 
+    let proxyAddress: string | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       try {
         await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
@@ -144,6 +145,7 @@ export class ProxyManager implements SandboxNetworkProvider {
         }
         assertTaskNetworkIsolated(info);
         await this.engine.networks.connect(network, proxyContainerName(fingerprint), [PROXY_ALIAS]);
+        proxyAddress = await this.memberAddress(network, proxyContainerName(fingerprint));
       } catch (error) {
         // Leave nothing half set up: this task's network goes, and the proxy too if no one else uses it.
         await detachTaskNetwork(this.engine, fingerprint, network).catch(() => undefined);
@@ -151,8 +153,17 @@ export class ProxyManager implements SandboxNetworkProvider {
         throw error;
       }
     });
-    debug.proxy('[%s] on %s behind %s', task.id, network, proxyContainerName(fingerprint));
-    return new ProxyLease({ networkMode: network, env: proxyEnv(PROXY_ALIAS, PROXY_PORT) }, proxyContainerName(fingerprint), () =>
+    debug.proxy('[%s] on %s behind %s (%s)', task.id, network, proxyContainerName(fingerprint), proxyAddress);
+    const sandboxNetwork: SandboxNetwork = {
+      networkMode: network,
+      env: proxyEnv(PROXY_ALIAS, PROXY_PORT),
+      // The proxy answers no DNS (and refuses the query at once), so the engine's resolver has nowhere to
+      // forward an outside name to, whatever the engine's version and the host's resolver.
+      dns: [proxyAddress ?? ''],
+      // Builds of the task's image run on the task's own network: only the proxy, only its allowlist.
+      build: { networkMode: network, args: proxyBuildArgs(PROXY_ALIAS, PROXY_PORT) },
+    };
+    return new ProxyLease(sandboxNetwork, proxyContainerName(fingerprint), () =>
       withProxyLock(fingerprint, { lockDir: this.options.lockDir }, async () => {
         if (!(await detachTaskNetwork(this.engine, fingerprint, network))) {
           log.write('warn', `Network ${network} still has a container attached; \`tsk proxy stop\` removes it later`);
@@ -209,10 +220,20 @@ export class ProxyManager implements SandboxNetworkProvider {
       await this.engine.networks.remove(network);
       return;
     }
+    let proxyAddress: string | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       await detachTaskNetwork(this.engine, fingerprint, network);
       await removeProxyIfIdle(this.engine, fingerprint);
     });
+  }
+
+  /** A container's IPv4 address on a network. @throws ProxyError when it has none */
+  private async memberAddress(network: string, container: string): Promise<string> {
+    const info = await this.engine.networks.inspect(network);
+    const member = Object.values(info?.Containers ?? {}).find((entry) => entry.Name === container);
+    const address = member?.IPv4Address?.split('/')[0];
+    if (!address) throw new ProxyError(`The proxy ${container} has no address on ${network}`);
+    return address;
   }
 
   private engineFacts(): Promise<EngineFacts> {

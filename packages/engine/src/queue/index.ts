@@ -16,8 +16,8 @@ export {
   type JobState,
   type QueueFacts,
 } from './task-view.js';
-export { validateTaskSpec } from './validate-task-spec.js';
 export { taskLogWriter, type TaskLogEntry, type TaskLogWriter } from './task-log.js';
-export { type RetryOverrides } from './retry-spec.js';
-export { deleteTask, cleanTasks, removeTaskFiles, taskLogFile } from './task-files.js';
+export { originalForRetry, type RetryOverrides, type RetryTrust } from './retry-spec.js';
+export { pinSnapshot } from './snapshot-pin.js';
+export { deleteTask, cleanTasks, removeTaskFiles } from './task-files.js';
 export { openConfiguredQueue, dockerServices, type ConfiguredQueue, type OpenConfiguredQueueOptions, type DockerServices } from './open-configured-queue.js';

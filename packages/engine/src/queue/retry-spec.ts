@@ -1,8 +1,11 @@
+import { isFullCommitHash } from '../common/git-names.js';
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
-import { InputError } from '../errors/index.js';
-import type { AgentName, TaskSpec } from '../model/index.js';
-import { sourceAt } from './snapshot-pin.js';
+import { InputError, TaskRefusedError } from '../errors/index.js';
+import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSpec } from '../model/index.js';
+import { openSignedJob, peekJob, signTask, taskSigner, verifyResult, type KeyRing, type SignedTask, type SigningKey } from '../signing/index.js';
+import { pinSnapshot } from './snapshot-pin.js';
+import type { TaskRecord } from './task-record.js';
 
 /** What `tsk retry` may change; everything else is the original task's. */
 export interface RetryOverrides {
@@ -12,29 +15,103 @@ export interface RetryOverrides {
   edit?: (instructions: string) => Promise<string>;
 }
 
+/** Who retries: the new task is signed with `key`, and the original must be signed by a key of `ring`. */
+export interface RetryTrust {
+  key: SigningKey;
+  ring: KeyRing;
+}
+
 /**
- * A new task with the original's instructions and settings (not re-templated, not re-configured) and a
- * new id and branch. It starts from the same commit as the original (pinned under its own snapshot ref),
- * or, when `keepParent`, from its parent's result like any chained task.
+ * Settings of an unsigned task from an older tsk that reach beyond the sandbox: `tsk retry` will not put
+ * its own signature on them, since nothing shows who asked for them.
  */
-export async function buildRetrySpec(original: TaskSpec, overrides: RetryOverrides, keepParent: boolean): Promise<TaskSpec> {
+function unverifiableSettings(spec: TaskSpec): string[] {
+  const { config } = spec;
+  const found: string[] = [];
+  if (config.volumes.some((volume) => volume.kind === 'bind')) found.push('host bind mounts');
+  if (config.devices.length > 0) found.push('devices');
+  if (config.hostPorts.length > 0) found.push('host_ports');
+  if (config.squidConf !== undefined) found.push('squid_conf');
+  if (!config.networkIsolation) found.push('no network isolation');
+  if (config.setup !== undefined || [...Object.values(config.stackConfig), ...Object.values(config.agentConfig)].some((layer) => layer.setup !== undefined)) {
+    found.push('image layers');
+  }
+  if (config.caCertificates.length > 0) found.push('ca_certificates');
+  return found;
+}
+
+/**
+ * The task to retry, checked: a signed task must verify against the retrier's keys (a record rewritten in
+ * Redis must not get the retrier's signature); an unsigned one from an older tsk is accepted only
+ * without settings that reach beyond the sandbox.
+ *
+ * @throws TaskRefusedError saying why it will not be re-signed
+ */
+export function originalForRetry(job: unknown, id: string, trust: RetryTrust): TaskSpec {
+  const { spec: claimed, legacy } = peekJob(job);
+  if (!legacy) return openSignedJob(job, trust.ring, id).spec;
+  const upgraded = validateTaskSpec(
+    {
+      ...claimed,
+      version: TASK_SPEC_VERSION,
+      config: { envFromWorker: [], ...(claimed?.config as object) },
+      signer: taskSigner(trust.key),
+    },
+    id,
+  );
+  const unverifiable = unverifiableSettings(upgraded);
+  if (unverifiable.length > 0) {
+    throw new TaskRefusedError(id, `task ${id} was queued by an older tsk, unsigned, and asks for ${unverifiable.join(', ')}: tsk will not sign that for you`, {
+      hint: 'queue it again with `tsk add`',
+    });
+  }
+  return upgraded;
+}
+
+/**
+ * The commit the original task really started from: a chained task started from its parent's result,
+ * which its worker signed with the result; otherwise the snapshot in its spec.
+ */
+function startCommitOf(original: TaskSpec, record: TaskRecord | undefined, ring: KeyRing): string {
+  if (record?.baseCommit === undefined || record.status === 'QUEUED' || record.status === 'WAITING' || record.status === 'RUNNING') return original.source.commit;
+  const claim = { taskId: original.id, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
+  const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
+  return signer !== undefined && isFullCommitHash(record.baseCommit) ? record.baseCommit : original.source.commit;
+}
+
+/**
+ * A new task with the original's instructions and settings (not re-templated, not re-configured), a new
+ * id and branch, signed by the retrier. It starts from the commit the original started from (pinned under
+ * its own snapshot ref), or, when `keepParent`, from its parent's result like any chained task.
+ */
+export async function buildRetryTask(
+  original: TaskSpec,
+  record: TaskRecord | undefined,
+  overrides: RetryOverrides,
+  keepParent: boolean,
+  trust: RetryTrust,
+): Promise<SignedTask> {
   const id = newTaskId();
   const name = overrides.name ?? original.name;
   const agent = overrides.agent ?? original.agent;
   const instructions = overrides.edit ? await overrides.edit(original.instructions) : original.instructions;
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');
-  // A chained retry gets its start commit pinned when its parent's outcome is known, like any child.
-  const source = keepParent ? original.source : await sourceAt(original.source, id, original.source.commit, original.source.ref);
-  return {
+  if (original.source.kind !== 'local') throw new InputError(`task ${original.id} has no local source to start from`);
+  const commit = startCommitOf(original, record, trust.ring);
+  // A chained retry's start is derived from its parent's result when it runs; its snapshot ref is pinned then.
+  if (!keepParent) await pinSnapshot(original.source.repoPath, id, commit);
+  const spec: TaskSpec = {
     ...original,
     id,
     name,
     agent,
     config: { ...original.config, agent },
     instructions,
-    source,
+    source: { kind: 'local', repoPath: original.source.repoPath, ref: `refs/tsk/snapshots/${id}`, commit },
     branch: resultBranchName(original.type, name, id),
     parentTaskId: keepParent ? original.parentTaskId : undefined,
     createdAt: new Date().toISOString(),
+    signer: taskSigner(trust.key),
   };
+  return signTask(validateTaskSpec(spec, id), trust.key);
 }

@@ -1,17 +1,17 @@
 import { log as debug } from '../logging/index.js';
-import { isTerminal, type TaskSpec, type TaskStatus } from '../model/index.js';
-import { sourceAt } from './snapshot-pin.js';
+import { isTerminal, type TaskStatus } from '../model/index.js';
 import type { TaskOutcome, TaskStore } from './task-store.js';
 
-/** What the chain needs from the queue: putting a runnable task's job into BullMQ. */
+/** What the chain needs from the queue: putting a runnable task's stored job into BullMQ. */
 export interface JobEnqueuer {
-  enqueue(spec: TaskSpec): Promise<void>;
+  enqueue(id: string, name: string, job: unknown): Promise<void>;
 }
 
 /**
- * Ends tasks and carries the outcome down their chains. A COMPLETE parent starts each waiting child
- * from its result commit (or, when it changed nothing, from the commit it started from); a FAILED parent
- * fails them and a CANCELLED one cancels them, at any depth.
+ * Ends tasks and carries the outcome down their chains. A COMPLETE parent queues each waiting child
+ * (its job exactly as its producer signed it: the worker that runs it derives its starting commit from
+ * the parent's signed result, never from what the records say); a FAILED parent fails them and a
+ * CANCELLED one cancels them, at any depth.
  */
 export class TaskChain {
   constructor(
@@ -58,21 +58,16 @@ export class TaskChain {
   }
 
   private async startChild(childId: string, parentId: string): Promise<void> {
-    const [parent, parentSpec, child] = await Promise.all([this.store.read(parentId), this.store.readSpec(parentId), this.store.readSpec(childId)]);
-    if (child === undefined) return;
-    if (parent === undefined || parentSpec === undefined) {
+    const [child, job] = await Promise.all([this.store.read(childId), this.store.readJob(childId)]);
+    if (child === undefined || job === undefined) return;
+    if ((await this.store.read(parentId)) === undefined) {
       await this.finish(childId, { status: 'FAILED', error: `parent task ${parentId} no longer exists` });
       return;
     }
-    // The parent's result when it made changes, else the commit the parent itself started from.
-    const commit = parent.commit ?? parentSpec.source.commit;
-    const remoteRef = parent.branch !== undefined ? `refs/heads/${parent.branch}` : parentSpec.source.ref;
-    const source = await sourceAt(child.source, childId, commit, remoteRef);
-    const spec: TaskSpec = { ...child, source, parentBranch: parent.branch ?? parentSpec.parentBranch };
     // Only one process moves the child on; a concurrent sweep or a cancel leaves it alone.
-    if (!(await this.store.transition(childId, 'WAITING', 'QUEUED', { spec: JSON.stringify(spec) }))) return;
+    if (!(await this.store.transition(childId, 'WAITING', 'QUEUED'))) return;
     try {
-      await this.jobs.enqueue(spec);
+      await this.jobs.enqueue(childId, child.type, job);
     } catch (error) {
       await this.finish(childId, { status: 'FAILED', error: `could not queue: ${(error as Error).message}` });
     }

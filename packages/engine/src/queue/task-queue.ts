@@ -2,11 +2,12 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../errors/index.js';
 import { log as debug } from '../logging/index.js';
-import { isTerminal, type TaskSpec, type TaskStatus } from '../model/index.js';
+import { isTerminal, type TaskStatus } from '../model/index.js';
+import { peekJob, type SignedTask } from '../signing/index.js';
 import { bullConnection } from './bull-connection.js';
 import { loadViews } from './load-views.js';
 import { DEFAULT_NAMESPACE, QUEUE_NAME, QueueKeys } from './queue-keys.js';
-import { buildRetrySpec, type RetryOverrides } from './retry-spec.js';
+import { buildRetryTask, originalForRetry, type RetryOverrides, type RetryTrust } from './retry-spec.js';
 import { TaskChain } from './task-chain.js';
 import { followTaskLog, readTaskLog, tailTaskLog, type TaskLogEntry } from './task-log.js';
 import { TaskStore } from './task-store.js';
@@ -39,8 +40,8 @@ export interface WaitForTasksOptions {
 
 /**
  * The task queue as producers see it (add, list, cancel, retry, delete, clean, logs): one BullMQ queue
- * whose job id is the task id and whose payload is the {@link TaskSpec}, plus a record per task in Redis
- * that workers update. Status always comes from {@link deriveTaskView}.
+ * whose job id is the task id and whose payload is the task's signed job, plus a record per task in
+ * Redis that workers update. Status always comes from {@link deriveTaskView}.
  */
 export class TaskQueue {
   readonly keys: QueueKeys;
@@ -58,7 +59,7 @@ export class TaskQueue {
       // One attempt: a task is never run twice behind the user's back. Jobs are kept until the task is deleted.
       defaultJobOptions: { attempts: 1, removeOnComplete: false, removeOnFail: false },
     });
-    this.chain = new TaskChain(this.store, { enqueue: (spec) => this.enqueue(spec) });
+    this.chain = new TaskChain(this.store, { enqueue: (id, name, job) => this.enqueue(id, name, job) });
   }
 
   get redis(): Redis {
@@ -69,18 +70,19 @@ export class TaskQueue {
    * Queue a task. With `parentTaskId` it is WAITING until the parent ends (and starts, fails or is
    * cancelled at once when the parent already has). Returns the task as it is now.
    */
-  async add(spec: TaskSpec): Promise<TaskView> {
+  async add(task: SignedTask): Promise<TaskView> {
+    const { spec } = task;
     if (spec.parentTaskId === undefined) {
-      await this.store.create(spec, 'QUEUED');
+      await this.store.create(task, 'QUEUED');
       try {
-        await this.enqueue(spec);
+        await this.enqueue(spec.id, spec.type, task.job);
       } catch (error) {
         await this.chain.finish(spec.id, { status: 'FAILED', error: `could not queue: ${(error as Error).message}` });
         throw error;
       }
     } else {
-      await this.checkParent(spec);
-      await this.store.create(spec, 'WAITING');
+      await this.checkParent(spec.parentTaskId, spec.repoPath);
+      await this.store.create(task, 'WAITING');
       const parentStatus = await this.store.attachChild(spec.parentTaskId, spec.id);
       if (parentStatus === 'missing') await this.chain.finish(spec.id, { status: 'FAILED', error: `parent task ${spec.parentTaskId} no longer exists` });
       else if (isTerminal(parentStatus)) await this.chain.resolveChild(spec.id, spec.parentTaskId, parentStatus);
@@ -88,9 +90,9 @@ export class TaskQueue {
     return (await this.get(spec.id)) ?? this.missing(spec.id);
   }
 
-  /** Put a runnable task's job into BullMQ (job id = task id). */
-  async enqueue(spec: TaskSpec): Promise<void> {
-    await this.bull.add(spec.type, spec, { jobId: spec.id });
+  /** Put a runnable task's job into BullMQ (job id = task id; `name` shows in BullMQ's own tools). */
+  async enqueue(id: string, name: string, job: unknown): Promise<void> {
+    await this.bull.add(name, job, { jobId: id });
   }
 
   async get(id: string): Promise<TaskView | undefined> {
@@ -137,18 +139,25 @@ export class TaskQueue {
     }
   }
 
-  /** A new task with the same instructions and settings as `id` (see {@link buildRetrySpec}). */
-  async retry(id: string, overrides: RetryOverrides = {}): Promise<TaskView> {
-    const original = await this.store.readSpec(id);
-    if (original === undefined) this.missing(id);
+  /**
+   * A new task with the same instructions and settings as `id`, signed by the retrier (see
+   * {@link buildRetryTask}); the original must verify against `trust.ring`.
+   */
+  async retry(id: string, overrides: RetryOverrides, trust: RetryTrust): Promise<TaskView> {
+    const job = await this.store.readJob(id);
+    if (job === undefined) this.missing(id);
+    const original = originalForRetry(job, id, trust);
     const keepParent = original.parentTaskId !== undefined && (await this.store.exists(original.parentTaskId));
-    return this.add(await buildRetrySpec(original, overrides, keepParent));
+    return this.add(await buildRetryTask(original, await this.store.read(id), overrides, keepParent, trust));
   }
 
-  /** Remove a task's job, record and log. A task that has not ended is cancelled first. */
-  async remove(id: string): Promise<TaskSpec> {
-    const spec = await this.store.readSpec(id);
-    if (spec === undefined) this.missing(id);
+  /**
+   * Remove a task's job, record and log. A task that has not ended is cancelled first. Returns the job as
+   * it was stored (unverified) for the caller to clean up after.
+   */
+  async remove(id: string): Promise<unknown> {
+    const job = await this.store.readJob(id);
+    if (job === undefined) this.missing(id);
     const view = await this.get(id);
     if (view !== undefined && !isTerminal(view.status)) {
       await this.cancel(id);
@@ -156,7 +165,7 @@ export class TaskQueue {
     }
     await this.removeJob(id);
     await this.store.remove(id);
-    return spec;
+    return job;
   }
 
   /** Ids of ended tasks that finished before `finishedBefore` (all ended tasks when undefined). */
@@ -198,12 +207,13 @@ export class TaskQueue {
     await this.close();
   }
 
-  private async checkParent(spec: TaskSpec): Promise<void> {
-    const parentId = spec.parentTaskId ?? '';
-    const parent = await this.store.readSpec(parentId);
-    if (parent === undefined) throw new InputError(`No task ${parentId} to chain after`, { hint: 'see `tsk list`' });
-    if (parent.repoPath !== spec.repoPath) {
-      throw new InputError(`Task ${parentId} works on ${parent.repoPath}; a chained task must use the same repository`);
+  /** A courtesy check for the producer (the worker verifies the parent for real before the child runs). */
+  private async checkParent(parentId: string, repoPath: string): Promise<void> {
+    const job = await this.store.readJob(parentId);
+    if (job === undefined) throw new InputError(`No task ${parentId} to chain after`, { hint: 'see `tsk list`' });
+    const parentRepo = peekJob(job).spec?.repoPath;
+    if (parentRepo !== repoPath) {
+      throw new InputError(`Task ${parentId} works on ${String(parentRepo).slice(0, 200)}; a chained task must use the same repository`);
     }
   }
 

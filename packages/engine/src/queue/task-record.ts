@@ -1,8 +1,11 @@
-import { TASK_STATUSES, type TaskSpec, type TaskStatus } from '../model/index.js';
+import { TASK_STATUSES, type TaskStatus } from '../model/index.js';
+import type { SignedTask } from '../signing/index.js';
 
 /**
- * What Redis holds about one task (a hash). The spec is stored whole, and the fields `list` shows are
- * stored beside it so that listing 1,000 tasks never parses 1,000 specs.
+ * What Redis holds about one task (a hash). The signed job is stored whole (field `job`), and the fields
+ * `list` shows are stored beside it so that listing 1,000 tasks never parses 1,000 specs. Anyone with
+ * write access to the Redis can rewrite any of it: only the signed job is checked (by signature), every
+ * other field is data to validate, never to trust.
  */
 export interface TaskRecord {
   id: string;
@@ -27,16 +30,25 @@ export interface TaskRecord {
   cancelRequested: boolean;
   /** The task runs without network isolation (`--no-network-isolation`). */
   noNetworkIsolation: boolean;
+  /** Who queued it: the name of the key that signed it, as the producer wrote it (for display). */
+  signer: string | undefined;
+  /** The commit the task started from, once a worker made its workspace. */
+  baseCommit: string | undefined;
+  /** The signature of the worker that ran it over its result (see `signing/signed-result.ts`). */
+  resultSignature: string | undefined;
+  /** That worker's public key. */
+  resultSigner: string | undefined;
 }
 
 /** The hash fields that {@link recordFromHash} reads (everything but the spec). */
 export const RECORD_FIELDS = [
   'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
   'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation',
+  'signer', 'baseCommit', 'resultSignature', 'resultSigner',
 ] as const;
 
 /** The fields written when a task is added. */
-export function hashForNewTask(spec: TaskSpec, status: 'QUEUED' | 'WAITING'): Record<string, string> {
+export function hashForNewTask({ spec, job }: SignedTask, status: 'QUEUED' | 'WAITING'): Record<string, string> {
   const fields: Record<string, string> = {
     id: spec.id,
     status,
@@ -46,7 +58,8 @@ export function hashForNewTask(spec: TaskSpec, status: 'QUEUED' | 'WAITING'): Re
     stack: spec.stack,
     project: spec.project,
     createdAt: spec.createdAt,
-    spec: JSON.stringify(spec),
+    signer: spec.signer.name,
+    job: JSON.stringify(job),
   };
   if (spec.parentTaskId !== undefined) fields.parent = spec.parentTaskId;
   if (!spec.config.networkIsolation) fields.noNetworkIsolation = '1';
@@ -85,5 +98,9 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     summary: get('summary'),
     cancelRequested: get('cancelRequested') === '1',
     noNetworkIsolation: get('noNetworkIsolation') === '1',
+    signer: get('signer'),
+    baseCommit: get('baseCommit'),
+    resultSignature: get('resultSignature'),
+    resultSigner: get('resultSigner'),
   };
 }

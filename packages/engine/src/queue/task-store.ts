@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { QueueError } from '../errors/index.js';
-import type { TaskSpec, TaskStatus } from '../model/index.js';
+import type { TaskStatus } from '../model/index.js';
+import type { ResultSignature, SignedTask } from '../signing/index.js';
 import { ATTACH_CHILD, CLAIM, FINISH, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
 import type { QueueKeys } from './queue-keys.js';
 import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from './task-record.js';
@@ -12,6 +12,10 @@ export interface TaskOutcome {
   commit?: string | undefined;
   error?: string | undefined;
   summary?: string | undefined;
+  /** The commit the task started from, when a workspace was made. */
+  baseCommit?: string | undefined;
+  /** The running worker's signature over the result (what a chained task starts from). */
+  signature?: ResultSignature | undefined;
   /** @defaultValue now */
   finishedAt?: string;
 }
@@ -42,11 +46,11 @@ export class TaskStore {
   ) {}
 
   /** Write a new task's record and index it. */
-  async create(spec: TaskSpec, status: 'QUEUED' | 'WAITING'): Promise<void> {
+  async create(task: SignedTask, status: 'QUEUED' | 'WAITING'): Promise<void> {
     await this.redis
       .multi()
-      .hset(this.keys.task(spec.id), hashForNewTask(spec, status))
-      .zadd(this.keys.index, Date.parse(spec.createdAt) || Date.now(), spec.id)
+      .hset(this.keys.task(task.spec.id), hashForNewTask(task, status))
+      .zadd(this.keys.index, Date.parse(task.spec.createdAt) || Date.now(), task.spec.id)
       .exec();
   }
 
@@ -69,18 +73,20 @@ export class TaskStore {
       .filter((record): record is TaskRecord => record !== undefined);
   }
 
-  async readSpec(id: string): Promise<TaskSpec | undefined> {
-    const text = await this.redis.hget(this.keys.task(id), 'spec');
-    if (text === null) return undefined;
+  /**
+   * The task's job as stored, unverified: the signed job (`job`), or the unsigned spec an older tsk
+   * stored (`spec`); undefined when there is no record. Text that is not JSON comes back as the text,
+   * which verification then refuses.
+   */
+  async readJob(id: string): Promise<unknown> {
+    const [job, legacy] = await this.redis.hmget(this.keys.task(id), 'job', 'spec');
+    const text = job ?? legacy;
+    if (text === null || text === undefined) return undefined;
     try {
-      return JSON.parse(text) as TaskSpec;
-    } catch (error) {
-      throw new QueueError(`The stored spec of task ${id} is not valid JSON`, { cause: error });
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
     }
-  }
-
-  async writeSpec(spec: TaskSpec): Promise<void> {
-    await this.redis.hset(this.keys.task(spec.id), 'spec', JSON.stringify(spec));
   }
 
   /** Every task id, oldest first. */
@@ -118,7 +124,15 @@ export class TaskStore {
    * call ended it, undefined when it had already ended, was deleted, or (with `ifWorker`) moved on.
    */
   async finish(id: string, outcome: TaskOutcome, options: { ifWorker?: string } = {}): Promise<string[] | undefined> {
-    const fields = pairs({ branch: outcome.branch, commit: outcome.commit, error: outcome.error, summary: outcome.summary });
+    const fields = pairs({
+      branch: outcome.branch,
+      commit: outcome.commit,
+      error: outcome.error,
+      summary: outcome.summary,
+      baseCommit: outcome.baseCommit,
+      resultSignature: outcome.signature?.signature,
+      resultSigner: outcome.signature?.signer,
+    });
     const reply = await this.redis.eval(
       FINISH,
       5,

@@ -22,6 +22,10 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     summary: undefined,
     cancelRequested: false,
     noNetworkIsolation: false,
+    signer: 'alice@laptop',
+    baseCommit: undefined,
+    resultSignature: undefined,
+    resultSigner: undefined,
     ...overrides,
   };
 }

@@ -1,14 +1,16 @@
 import type Dockerode from 'dockerode';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { getAgent } from '../agents/index.js';
 import { runProcess } from '../common/run-process.js';
+import { taskDir } from '../common/task-paths.js';
 import type { ImageBuilder } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
 import { log as debug, type LogSink } from '../logging/index.js';
 import type { TaskResult, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
+import { NO_GRANT, type TaskGrant } from '../trust/index.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
 import { ensureTaskImage } from './steps/ensure-task-image.js';
 import { runAgent, type AgentRunResult } from './steps/run-agent.js';
@@ -29,17 +31,21 @@ export interface RunTaskOptions {
   log: LogSink;
   /** Abort to cancel: the container is killed and the task ends CANCELLED. */
   signal?: AbortSignal;
+  /** What the machine gives the task beyond its spec (credentials, `env_from_worker`). @defaultValue nothing */
+  grant?: TaskGrant;
 }
 
-/** The directory a task uses while it runs. */
-export function taskDir(dataDir: string, taskId: string): string {
-  return join(dataDir, 'tasks', taskId);
+/** What a task's run produced before its result was collected. */
+interface Execution extends AgentRunResult {
+  baseCommit: string;
 }
 
 /**
- * Runs one task from its spec to its result: workspace clone, image, sandboxed agent, result branch.
- * Serves both `tsk run` (inline) and the queue worker. Never throws for a task failure: every outcome,
- * including cancellation, is a {@link TaskResult}; the workspace and container are always removed.
+ * Runs one task from its spec to its result: workspace clone, network, image, sandboxed agent, result
+ * branch. Serves both `tsk run` (inline) and the queue worker. Never throws for a task failure: every
+ * outcome, including cancellation, is a {@link TaskResult}; the task directory, container and network are
+ * always released. The spec must have been validated (`validateTaskSpec`): its values reach paths, git
+ * and Docker.
  */
 export class TaskRunner {
   private engineCpus: number | undefined;
@@ -49,8 +55,9 @@ export class TaskRunner {
     this.ids = options.agentIds ?? agentIds();
   }
 
-  async run(spec: TaskSpec, { log, signal }: RunTaskOptions): Promise<TaskResult> {
+  async run(spec: TaskSpec, { log, signal, grant = NO_GRANT }: RunTaskOptions): Promise<TaskResult> {
     const startedAt = new Date().toISOString();
+    let baseCommit: string | undefined;
     const finish = (status: TaskResult['status'], fields: Partial<TaskResult> = {}): TaskResult => ({
       id: spec.id,
       status,
@@ -58,13 +65,14 @@ export class TaskRunner {
       commit: undefined,
       error: undefined,
       summary: undefined,
+      baseCommit,
       ...fields,
       startedAt,
       finishedAt: new Date().toISOString(),
     });
     const dir = taskDir(this.options.dataDir, spec.id);
     try {
-      const result = await this.execute(spec, dir, log, signal);
+      const result = await this.execute(spec, dir, grant, log, signal, (commit) => (baseCommit = commit));
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled' });
       if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary });
       if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary });
@@ -80,26 +88,39 @@ export class TaskRunner {
     }
   }
 
-  private async execute(spec: TaskSpec, dir: string, log: LogSink, signal: AbortSignal | undefined): Promise<AgentRunResult & { baseCommit: string }> {
+  private async execute(
+    spec: TaskSpec,
+    dir: string,
+    grant: TaskGrant,
+    log: LogSink,
+    signal: AbortSignal | undefined,
+    onBase: (commit: string) => void,
+  ): Promise<Execution> {
     const agent = getAgent(spec.agent);
     const workspaceDir = join(dir, 'repo');
     const instructionsFile = join(dir, 'instructions.md');
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
 
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
-    const handOver = this.needsHandOver();
-    // Hard-linked objects share inodes with the user's repository: chowning them would re-own the user's
-    // own object files, so a workspace that is handed over gets copies.
-    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log, linkObjects: !handOver });
-    throwIfCancelled(spec.id, signal);
-    // After the clone: the project layer may COPY files of the task's snapshot.
-    const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir });
-    if (handOver) await this.handOver(workspaceDir, dir);
+    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
+    onBase(workspace.baseCommit);
     throwIfCancelled(spec.id, signal);
 
+    // The network first: the image is built on it, so a build reaches only what the sandbox may.
     const lease = await this.options.network.acquire({ id: spec.id, config: spec.config, log, signal });
     try {
+      // After the clone: the project layer may COPY files of the task's snapshot.
+      const image = await ensureTaskImage(this.options, spec, this.ids, {
+        log,
+        signal,
+        projectDir: workspaceDir,
+        network: lease.network.build,
+        cpus: await this.cpus(spec),
+      });
+      const homeMounts = await this.writeHome(dir, grant);
+      if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
+      throwIfCancelled(spec.id, signal);
       const result = await runAgent({
         docker: this.options.docker,
         spec,
@@ -107,9 +128,11 @@ export class TaskRunner {
         image,
         workspaceDir,
         instructionsFile,
+        env: [...spec.config.env, ...grant.env, ...agent.env()],
+        homeMounts,
         network: lease.network,
         workerName: this.options.workerName,
-        engineCpus: await this.cpus(),
+        cpus: await this.cpus(spec),
         log,
         signal,
       });
@@ -119,9 +142,29 @@ export class TaskRunner {
     }
   }
 
-  private async collect(spec: TaskSpec, dir: string, run: { baseCommit: string; summary: string | undefined }, log: LogSink): Promise<Partial<TaskResult>> {
+  /**
+   * Write the granted home files under `<dir>/home` and return what to mount where: each top-level entry
+   * of that folder at the same place in the sandbox user's home. These are the task's own copies, removed
+   * with the task; nothing the agent writes there reaches the host's files.
+   */
+  private async writeHome(dir: string, grant: TaskGrant): Promise<Record<string, string>> {
+    const home = join(dir, 'home');
+    await mkdir(home, { mode: 0o700 });
+    const mounts: Record<string, string> = {};
+    for (const file of grant.homeFiles) {
+      const path = join(home, file.path);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFile(path, file.content, { mode: 0o600 });
+      const top = file.path.split('/')[0] ?? file.path;
+      mounts[top] = join(home, top);
+    }
+    return mounts;
+  }
+
+  private async collect(spec: TaskSpec, dir: string, run: Execution, log: LogSink): Promise<Partial<TaskResult>> {
     const result = await collectResult({
       workspaceDir: join(dir, 'repo'),
+      scratchDir: join(dir, 'collect'),
       branch: spec.branch,
       baseCommit: run.baseCommit,
       taskName: spec.name,
@@ -142,16 +185,19 @@ export class TaskRunner {
     return process.getuid?.() !== this.ids.uid;
   }
 
-  /** Give the workspace to the sandbox user. */
-  private async handOver(workspaceDir: string, dir: string): Promise<void> {
+  /** Give the task's directory (workspace, sandbox home) to the sandbox user. */
+  private async handOver(dir: string, workspaceDir: string): Promise<void> {
     await chown(dir, this.ids.uid, this.ids.gid);
-    const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, workspaceDir]);
-    if (result.exitCode !== 0) throw new TskError('CONTAINER', `Could not hand the workspace to uid ${this.ids.uid}: ${result.stderr.trim()}`);
+    const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, '--', workspaceDir, join(dir, 'home')]);
+    if (result.exitCode !== 0) {
+      throw new TskError('CONTAINER', `Could not hand the workspace to uid ${this.ids.uid}: ${result.stderr.trim()}`);
+    }
   }
 
-  private async cpus(): Promise<number> {
+  /** The task's CPU limit, clamped to what the engine has. */
+  private async cpus(spec: TaskSpec): Promise<number> {
     this.engineCpus ??= ((await this.options.docker.info()) as { NCPU?: number }).NCPU ?? 1;
-    return this.engineCpus;
+    return Math.min(spec.config.cpu, this.engineCpus);
   }
 }
 

@@ -1,9 +1,9 @@
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
-import { InputError } from '../errors/index.js';
-import { createSnapshot } from '../git/index.js';
+import { InputError, TaskPayloadError } from '../errors/index.js';
+import { createSnapshot, snapshotRef } from '../git/index.js';
 import type { LogSink } from '../logging/index.js';
-import type { AgentName, TaskSpec } from '../model/index.js';
+import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSigner, type TaskSpec } from '../model/index.js';
 import { renderInstructions } from '../templates/index.js';
 import { agentIds } from '../runner/agent-ids.js';
 import { planTaskImage } from '../runner/steps/ensure-task-image.js';
@@ -29,6 +29,8 @@ export interface CreateTaskSpecOptions {
   edit?: (instructions: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
   log: LogSink;
+  /** Who will sign the task: the user's key (see `signing/`). */
+  signer: TaskSigner;
 }
 
 /**
@@ -59,9 +61,8 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');
 
   const id = newTaskId();
-  const snapshot = await createSnapshot({ repoPath: repo.workdir, taskId: id, branch: options.branch, log: options.log });
-  return {
-    version: 1,
+  const spec: TaskSpec = {
+    version: TASK_SPEC_VERSION,
     id,
     name,
     type,
@@ -69,12 +70,27 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     stack,
     project: config.project,
     instructions,
-    repoPath: snapshot.repoPath,
-    source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit },
+    repoPath: repo.mainWorkdir,
+    // The snapshot comes last; until then the spec is checked with a placeholder commit.
+    source: { kind: 'local', repoPath: repo.mainWorkdir, ref: snapshotRef(id), commit: '0'.repeat(40) },
     branch: resultBranchName(type, name, id),
-    parentBranch: snapshot.parentBranch,
+    parentBranch: options.branch ?? repo.currentBranch,
     parentTaskId: options.parentTaskId,
     config: config.task,
     createdAt: new Date().toISOString(),
+    signer: options.signer,
   };
+  checkLimits(spec);
+  const snapshot = await createSnapshot({ repoPath: repo.workdir, taskId: id, branch: options.branch, log: options.log });
+  return { ...spec, repoPath: snapshot.repoPath, source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit }, parentBranch: snapshot.parentBranch };
+}
+
+/** A task a worker would refuse (too large, a name git rejects…) is refused here, where the user can fix it. */
+function checkLimits(spec: TaskSpec): void {
+  try {
+    validateTaskSpec(JSON.parse(JSON.stringify(spec)), spec.id);
+  } catch (error) {
+    if (!(error instanceof TaskPayloadError)) throw error;
+    throw new InputError(`This task cannot be queued: ${error.problems.join('; ')}`);
+  }
 }

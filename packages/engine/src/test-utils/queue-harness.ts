@@ -5,14 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDocker, ImageBuilder, type Dockerode } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
-import type { AgentName, TaskSpec } from '../model/index.js';
+import type { AgentName } from '../model/index.js';
 import { DirectNetworkProvider } from '../proxy/index.js';
 import { connectRedis, TaskQueue, type RedisPurpose } from '../queue/index.js';
 import { TaskRunner } from '../runner/task-runner.js';
+import { createSigningKey, KeyRing, signTask, taskSigner, type SignedTask, type SigningKey, type TrustedSigner } from '../signing/index.js';
 import { createTaskSpec } from '../tasks/index.js';
 import type { WorkerPolicy } from '../config/index.js';
-import { TaskWorker, type TaskExecutor, type WorkerEvent, type WorkerTiming } from '../worker/index.js';
+import { RunLedger, TaskWorker, type TaskExecutor, type WorkerEvent, type WorkerTiming } from '../worker/index.js';
 import { startTestRedis, type TestRedis } from './redis-container.js';
+import { workerPolicyFixture } from './task-spec-fixture.js';
 
 /** Short intervals so lost workers and cancels are noticed within seconds in tests. */
 export const FAST_TIMING: Partial<WorkerTiming> = {
@@ -24,13 +26,7 @@ export const FAST_TIMING: Partial<WorkerTiming> = {
   stalledIntervalMs: 2000,
 };
 
-export const STRICT_POLICY: WorkerPolicy = {
-  allowBindMounts: false,
-  allowDevices: false,
-  allowPrivileged: false,
-  allowNoNetworkIsolation: false,
-  requeueLost: false,
-};
+export const STRICT_POLICY: WorkerPolicy = workerPolicyFixture();
 
 /** The project name every test task uses, so the sandbox image is built once. */
 const PROJECT = 'tsk-queue-int';
@@ -48,7 +44,11 @@ export class QueueHarness {
   readonly images: ImageBuilder;
   private readonly closers: (() => Promise<unknown>)[] = [];
 
-  private constructor(readonly redis: TestRedis) {
+  private constructor(
+    readonly redis: TestRedis,
+    /** The key of the user who queues and owns the workers (as `tsk add` and `tsk server start` make it). */
+    readonly key: SigningKey,
+  ) {
     this.home = realpathSync(mkdtempSync(join(tmpdir(), 'tsk-queue-home-')));
     this.env = {
       ...process.env,
@@ -71,7 +71,9 @@ export class QueueHarness {
   }
 
   static async start(): Promise<QueueHarness> {
-    return new QueueHarness(await startTestRedis());
+    const redis = await startTestRedis();
+    const key = await createSigningKey(mkdtempSync(join(tmpdir(), 'tsk-queue-key-')), { name: 'owner' });
+    return new QueueHarness(redis, key);
   }
 
   /** A queue in `namespace` on a connection of its own. */
@@ -90,9 +92,10 @@ export class QueueHarness {
     return `t${randomBytes(4).toString('hex')}`;
   }
 
-  /** A task spec as `tsk add` makes it, for the script agent by default. */
-  spec(prompt: string, options: { name?: string; parent?: string; agent?: AgentName } = {}): Promise<TaskSpec> {
-    return createTaskSpec({
+  /** A task as `tsk add` makes and signs it (with `key`, the owner's by default), for the script agent by default. */
+  async task(prompt: string, options: { name?: string; parent?: string; agent?: AgentName; key?: SigningKey } = {}): Promise<SignedTask> {
+    const key = options.key ?? this.key;
+    const spec = await createTaskSpec({
       repoPath: this.repo,
       name: options.name ?? 'task',
       prompt,
@@ -101,15 +104,20 @@ export class QueueHarness {
       parentTaskId: options.parent,
       env: this.env,
       log: silentSink,
+      signer: taskSigner(key),
     });
+    return signTask(spec, key);
   }
 
   runner(workerName: string): TaskRunner {
     return new TaskRunner({ docker: this.docker, images: this.images, network: new DirectNetworkProvider(), dataDir: this.dataDir, workerName });
   }
 
-  /** Start an in-process worker on its own `worker` connection. */
-  async startWorker(namespace: string, options: { concurrency?: number; name?: string; executor?: TaskExecutor; policy?: WorkerPolicy; events?: WorkerEvent[] } = {}): Promise<TaskWorker> {
+  /** Start an in-process worker on its own `worker` connection, owned by {@link key}. */
+  async startWorker(
+    namespace: string,
+    options: { concurrency?: number; name?: string; executor?: TaskExecutor; policy?: WorkerPolicy; events?: WorkerEvent[]; trusted?: TrustedSigner[] } = {},
+  ): Promise<TaskWorker> {
     const queue = await this.openQueue(namespace, 'worker');
     const name = options.name ?? `w-${randomBytes(3).toString('hex')}`;
     const worker = new TaskWorker({
@@ -118,7 +126,15 @@ export class QueueHarness {
       executor: options.executor ?? this.runner(name),
       name,
       concurrency: options.concurrency ?? 1,
-      policy: options.policy ?? STRICT_POLICY,
+      trust: {
+        key: this.key,
+        ring: new KeyRing({ name: this.key.name, publicKey: this.key.publicKey, owner: true }, options.trusted ?? []),
+        policy: options.policy ?? STRICT_POLICY,
+        baseImage: 'debian:bookworm-slim',
+        environment: process.env,
+        ownerHome: this.home,
+        ledger: new RunLedger(join(this.dataDir, 'ledger')),
+      },
       dataDir: this.dataDir,
       timing: FAST_TIMING,
       onEvent: (event) => options.events?.push(event),
@@ -131,7 +147,7 @@ export class QueueHarness {
 
   /** Build the sandbox image once, outside any timing. */
   async warmUp(): Promise<void> {
-    const spec = await this.spec('true', { name: 'warm-up' });
+    const { spec } = await this.task('true', { name: 'warm-up' });
     await this.runner('warm-up').run(spec, { log: silentSink });
   }
 

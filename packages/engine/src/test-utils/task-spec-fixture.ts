@@ -1,4 +1,4 @@
-import type { TaskConfig } from '../config/index.js';
+import type { TaskConfig, WorkerPolicy } from '../config/index.js';
 import type { TaskSpec } from '../model/index.js';
 
 /** A complete, valid task config for tests that do not load configuration. */
@@ -13,6 +13,7 @@ export function taskConfigFixture(overrides: Partial<TaskConfig> = {}): TaskConf
     agentConfig: {},
     hostPorts: [],
     env: [],
+    envFromWorker: [],
     volumes: [],
     devices: [],
     squidConf: undefined,
@@ -27,7 +28,7 @@ export function taskConfigFixture(overrides: Partial<TaskConfig> = {}): TaskConf
 /** A valid spec as `createTaskSpec` makes them (JSON round-tripped, as a job payload is). */
 export function taskSpecFixture(overrides: Partial<TaskSpec> = {}): TaskSpec {
   const spec: TaskSpec = {
-    version: 1,
+    version: 2,
     id: 'Abc_1234',
     name: 'demo',
     type: 'generic',
@@ -42,7 +43,31 @@ export function taskSpecFixture(overrides: Partial<TaskSpec> = {}): TaskSpec {
     parentTaskId: undefined,
     config: taskConfigFixture(),
     createdAt: '2025-01-01T00:00:00.000Z',
+    signer: { name: 'alice@laptop', key: `ed25519:${'A'.repeat(43)}=` },
     ...overrides,
   };
   return JSON.parse(JSON.stringify(spec)) as TaskSpec;
+}
+
+/** The `[worker]` policy as a user file without `[worker]` makes it: every setting refused. */
+export function workerPolicyFixture(overrides: Partial<WorkerPolicy> = {}): WorkerPolicy {
+  return {
+    trustedKeys: [],
+    trustedKeysFile: undefined,
+    allowBindMounts: false,
+    allowDevices: false,
+    allowPrivileged: false,
+    allowNoNetworkIsolation: false,
+    allowSquidConf: false,
+    allowImageLayers: false,
+    hostPorts: [],
+    baseImages: [],
+    maxMemoryGb: 12,
+    maxCpu: 8,
+    repositories: [],
+    shareEnv: [],
+    teamCredentials: {},
+    requeueLost: false,
+    ...overrides,
+  };
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
+import { join } from 'node:path';
 import type { LogSink } from '../logging/index.js';
 import { dockerServices, openConfiguredQueue } from '../queue/open-configured-queue.js';
 import { TaskRunner } from '../runner/task-runner.js';
+import { loadLocalTrust } from '../trust/index.js';
+import { RunLedger } from './run-ledger.js';
 import { desktopNotifier } from './desktop-notifier.js';
 import { stopOnSignals } from './stop-on-signals.js';
 import { TaskWorker } from './task-worker.js';
@@ -45,6 +48,9 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
   const opened = await openConfiguredQueue({ purpose: 'worker', log: options.log, env });
   try {
     const { config } = opened;
+    // The worker's owner is whoever runs it: their key (made on first use) signs results, and with the
+    // keys they trust decides which jobs run here.
+    const { key, ring } = await loadLocalTrust(config.machine);
     const services = await dockerServices(env);
     const concurrency = options.concurrency ?? config.machine.server.workers;
     const network = createWorkerNetworkProvider(services);
@@ -61,7 +67,15 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
       executor: runner,
       name,
       concurrency,
-      policy: config.machine.worker,
+      trust: {
+        key,
+        ring,
+        policy: config.machine.worker,
+        baseImage: config.machine.baseImage,
+        environment: env,
+        ownerHome: env.HOME || homedir(),
+        ledger: new RunLedger(join(config.machine.dataDir, 'ledger')),
+      },
       dataDir: config.machine.dataDir,
       notify: options.notify === false ? undefined : desktopNotifier(env),
       timing: options.timing,

@@ -1,11 +1,11 @@
 export { TaskWorker, type TaskWorkerOptions, type StopOptions } from './task-worker.js';
-export { TaskProcessor, type TaskExecutor, type JobOutcome } from './task-processor.js';
+export { TaskProcessor, type TaskExecutor, type JobOutcome, type WorkerTrust } from './task-processor.js';
+export { RunLedger, MAX_JOB_AGE_MS } from './run-ledger.js';
 export { WorkerServer, type WorkerServerOptions } from './worker-server.js';
 export { createWorkerServer, runWorkerServer, type CreateWorkerServerOptions, type CreatedWorkerServer } from './create-worker-server.js';
 export { stopOnSignals } from './stop-on-signals.js';
 export { formatWorkerEvent, type WorkerEvent } from './worker-events.js';
 export { DEFAULT_WORKER_TIMING, type WorkerTiming } from './worker-timing.js';
-export { policyRefusal, sourceRefusal } from './worker-policy.js';
 export { desktopNotifier, hasDesktopSession, type DesktopNotifier } from './desktop-notifier.js';
 export { listServers, stopServers, type ServerInfo, type StopServersOptions } from './server-pid-files.js';
 export { startHealthServer, type StartedHealthServer, type HealthServerOptions } from './health-server.js';

@@ -5,7 +5,8 @@ import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from '../docker/index.js';
 import { dockerStatus } from '../docker/docker-client.js';
 import { isTerminal } from '../model/index.js';
 import { taskLogWriter, workerLostReason, type TaskQueue } from '../queue/index.js';
-import { taskDir } from '../runner/task-runner.js';
+import { isTaskId } from '../common/ids.js';
+import { taskDir } from '../common/task-paths.js';
 import type { WorkerEvent } from './worker-events.js';
 
 export interface LostWorkerReaperOptions {
@@ -116,15 +117,18 @@ export class LostWorkerReaper {
 
   /** Workspaces under this machine's data dir whose task has ended (the runner normally removes them). */
   private async removeStaleWorkspaces(): Promise<void> {
-    const ids = await readdir(join(this.options.dataDir, 'tasks')).catch(() => [] as string[]);
-    if (ids.length === 0) return;
-    // Only tasks the queue knows: `tsk run` workspaces share the directory and have no record.
-    for (const record of await this.options.queue.store.readMany(ids)) {
-      if (isTerminal(record.status)) await this.removeWorkspace(record.id, record.worker ?? '(unknown)');
+    // Names come from this machine's disk, never from a record: a record's `id` field is whatever was
+    // written to Redis.
+    const ids = (await readdir(join(this.options.dataDir, 'tasks')).catch(() => [] as string[])).filter(isTaskId);
+    for (const id of ids) {
+      // Only tasks the queue knows: `tsk run` workspaces share the directory and have no record.
+      const record = await this.options.queue.store.read(id);
+      if (record !== undefined && isTerminal(record.status)) await this.removeWorkspace(id, record.worker ?? '(unknown)');
     }
   }
 
   private async removeWorkspace(taskId: string, worker: string): Promise<void> {
+    if (!isTaskId(taskId)) return;
     const dir = taskDir(this.options.dataDir, taskId);
     const existed = (await readdir(dir).catch(() => undefined)) !== undefined;
     await rm(dir, { recursive: true, force: true });

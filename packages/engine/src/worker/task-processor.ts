@@ -1,26 +1,49 @@
+import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { isTaskId } from '../common/ids.js';
+import { taskLogFile } from '../common/task-paths.js';
 import type { WorkerPolicy } from '../config/index.js';
+import { TaskRefusedError, TskError } from '../errors/index.js';
 import { teeSink } from '../logging/index.js';
 import type { TaskResult, TaskSpec, TaskStatus } from '../model/index.js';
-import { taskLogFile, taskLogWriter, validateTaskSpec, workerLostReason, type TaskOutcome, type TaskQueue } from '../queue/index.js';
+import { taskLogWriter, workerLostReason, type TaskOutcome, type TaskQueue } from '../queue/index.js';
 import type { RunTaskOptions } from '../runner/task-runner.js';
+import { openSignedJob, signResult, type KeyRing, type SigningKey, type VerifiedTask } from '../signing/index.js';
+import { grantTask, policyRefusalMessage, policyRefusals, type TaskGrant } from '../trust/index.js';
+import { chainedStart } from './chained-start.js';
 import type { DesktopNotifier } from './desktop-notifier.js';
 import { fileLogSink } from './file-log-sink.js';
+import { MAX_JOB_AGE_MS, type RunLedger } from './run-ledger.js';
 import type { RunningTasks } from './running-tasks.js';
 import type { WorkerEvent } from './worker-events.js';
-import { policyRefusal, sourceRefusal } from './worker-policy.js';
 
 /** What runs a task: the {@link TaskRunner} in production. */
 export interface TaskExecutor {
   run(spec: TaskSpec, options: RunTaskOptions): Promise<TaskResult>;
 }
 
+/** Who the worker is and what it allows: its owner's key, the keys it trusts, its policy and what it may hand out. */
+export interface WorkerTrust {
+  /** The worker owner's key: it signs the results of the tasks this worker runs. */
+  key: SigningKey;
+  ring: KeyRing;
+  policy: WorkerPolicy;
+  /** The worker's own `base_image`. */
+  baseImage: string;
+  /** The environment `env_from_worker` values come from. */
+  environment: NodeJS.ProcessEnv;
+  /** Where the owner's agent logins are (`~`). */
+  ownerHome: string;
+  /** Which task ids this machine has run. */
+  ledger: RunLedger;
+}
+
 export interface TaskProcessorOptions {
   queue: TaskQueue;
   executor: TaskExecutor;
   worker: string;
-  policy: WorkerPolicy;
+  trust: WorkerTrust;
   dataDir: string;
   running: RunningTasks;
   notify: DesktopNotifier;
@@ -35,23 +58,29 @@ export interface JobOutcome {
 }
 
 /**
- * Runs one job: check the payload and this worker's policy, claim the task (so a cancelled or already
- * ended task never starts), run it with its log going to Redis and disk, record the outcome and cascade
- * to its children. Payload and policy failures fail the job with UnrecoverableError (never retried).
+ * Runs one job. Before anything touches a file, git or Docker: the job must be signed by a trusted key and
+ * unaltered, its spec well-formed, recent and not already run on this machine, its settings allowed by
+ * this worker's policy for its signer, and its repository on this machine. Then the task is claimed (so
+ * a cancelled or already ended task never starts), a chained task's start is derived from its parent's
+ * signed result, and it runs with its log going to Redis and disk. Its outcome is recorded, signed, and
+ * cascaded to its children. Refusals fail the job with UnrecoverableError (never retried).
  */
 export class TaskProcessor {
   constructor(private readonly options: TaskProcessorOptions) {}
 
   async process(job: Job): Promise<JobOutcome> {
-    const id = job.id ?? '(no id)';
-    let spec: TaskSpec;
+    const id = job.id ?? '';
+    // Not even a task id: nothing of tsk's to record the refusal on.
+    if (!isTaskId(id)) throw new UnrecoverableError(`job ${id.slice(0, 40)} is not a tsk task`);
+    let verified: VerifiedTask;
     try {
-      spec = validateTaskSpec(job.data, id);
+      verified = openSignedJob(job.data, this.options.trust.ring, id);
+      await this.checkRunnable(verified);
     } catch (error) {
-      return this.refuse(id, (error as Error).message);
+      return this.refuse(id, error instanceof TskError ? error.userMessage : (error as Error).message);
     }
-    const refusal = policyRefusal(spec, this.options.policy) ?? sourceRefusal(spec, hostname());
-    if (refusal !== undefined) return this.refuse(id, refusal);
+    const { spec } = verified;
+    const ledger = await this.options.trust.ledger.begin(id);
 
     const { queue, worker } = this.options;
     const startedAt = new Date().toISOString();
@@ -62,32 +91,64 @@ export class TaskProcessor {
     if (claim.kind === 'cancel') return this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined);
     let rerun = false;
     if (claim.kind === 'rerun') {
-      // The job came back after its worker was lost. Run it again only where re-queueing is the policy.
+      // The job came back after its worker was lost. Run it again only where re-queueing is the policy,
+      // and never when this machine saw it finish.
       const alive = (await queue.store.workersAlive([claim.previousWorker])).get(claim.previousWorker);
-      if (!this.options.policy.requeueLost || alive !== false || !(await queue.store.reclaim(id, worker, startedAt))) {
+      const resumable = this.options.trust.policy.requeueLost && alive === false && ledger !== 'finished';
+      if (!resumable || !(await queue.store.reclaim(id, worker, startedAt))) {
         return this.end(spec, { status: 'FAILED', error: workerLostReason(claim.previousWorker) }, Date.now(), claim.previousWorker);
       }
       rerun = true;
+    } else if (ledger !== 'new') {
+      return this.end(spec, { status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` }, Date.now(), worker);
     }
-    return this.run(spec, rerun);
+    return this.run(verified, rerun);
   }
 
-  private async run(spec: TaskSpec, rerun: boolean): Promise<JobOutcome> {
-    const { queue, running, onEvent } = this.options;
+  /** Everything decided from the verified job and this machine, before the task is claimed. @throws TskError */
+  private async checkRunnable({ spec, signer }: VerifiedTask): Promise<void> {
+    const { trust } = this.options;
+    const age = Date.now() - Date.parse(spec.createdAt);
+    if (age > MAX_JOB_AGE_MS) throw new TaskRefusedError(spec.id, `it was queued more than ${MAX_JOB_AGE_MS / 86_400_000} days ago`, { hint: `run \`tsk retry ${spec.id}\`` });
+    // A local source is a path on the producer's machine: only workers on that machine can use it.
+    const repoRealPath = spec.source.kind === 'local' ? await realpath(spec.repoPath).catch(() => undefined) : undefined;
+    if (repoRealPath === undefined) {
+      throw new TaskRefusedError(spec.id, `repository ${spec.repoPath} is not on this worker's machine (${hostname()})`, {
+        hint: 'tasks queued from another machine need a shared git remote',
+      });
+    }
+    const refused = policyRefusals(spec, signer, { policy: trust.policy, baseImage: trust.baseImage }, repoRealPath);
+    if (refused.length > 0) throw new TaskRefusedError(spec.id, policyRefusalMessage(signer, refused));
+  }
+
+  private async run(verified: VerifiedTask, rerun: boolean): Promise<JobOutcome> {
+    const { queue, running, onEvent, trust } = this.options;
     const started = Date.now();
+    let spec = verified.spec;
     onEvent({ kind: 'started', task: spec.id, name: spec.name, type: spec.type, agent: spec.agent, rerun });
     const redisLog = taskLogWriter(queue.redis, queue.keys, spec.id);
     const fileLog = fileLogSink(taskLogFile(this.options.dataDir, spec.id));
     const log = teeSink(redisLog, fileLog);
-    log.write('tsk', `${rerun ? 'Re-running' : 'Running'} on worker ${this.options.worker}`);
+    log.write('tsk', `${rerun ? 'Re-running' : 'Running'} on worker ${this.options.worker} (queued by ${verified.signer.name})`);
     const signal = running.start(spec.id);
     try {
-      const result = await this.options.executor.run(spec, { log, signal });
+      let grant: TaskGrant;
+      try {
+        spec = await chainedStart(spec, queue.store, trust.ring);
+        grant = await grantTask(spec, verified.signer, { policy: trust.policy, environment: trust.environment, ownerHome: trust.ownerHome });
+      } catch (error) {
+        const reason = error instanceof TskError ? error.userMessage : (error as Error).message;
+        log.write('warn', reason);
+        await redisLog.flush();
+        return await this.end(spec, { status: 'FAILED', error: reason }, started, this.options.worker);
+      }
+      const result = await this.options.executor.run(spec, { log, signal, grant });
       const reason = running.reasonOf(spec.id);
       const outcome: TaskOutcome = {
         status: result.status,
         branch: result.branch,
         commit: result.commit,
+        baseCommit: result.baseCommit,
         error: result.status === 'CANCELLED' && reason !== undefined ? reason : result.error,
         summary: result.summary,
         finishedAt: result.finishedAt,
@@ -96,13 +157,21 @@ export class TaskProcessor {
       return await this.end(spec, outcome, started, this.options.worker);
     } finally {
       running.end(spec.id);
+      await trust.ledger.finish(spec.id);
       await fileLog.close();
     }
   }
 
-  /** Record the outcome (unless someone else already ended the task), cascade, report and notify. */
+  /**
+   * Record the outcome (unless someone else already ended the task), signed by this worker when it ran the
+   * task, cascade, report and notify.
+   */
   private async end(spec: TaskSpec, outcome: TaskOutcome, started: number, ifWorker: string | undefined): Promise<JobOutcome> {
-    await this.options.queue.chain.finish(spec.id, outcome, { ifWorker });
+    const signature =
+      ifWorker === this.options.worker
+        ? signResult({ taskId: spec.id, status: outcome.status, baseCommit: outcome.baseCommit, commit: outcome.commit, branch: outcome.branch }, this.options.trust.key)
+        : undefined;
+    await this.options.queue.chain.finish(spec.id, { ...outcome, signature }, { ifWorker });
     const durationMs = Date.now() - started;
     this.options.onEvent({ kind: 'finished', task: spec.id, status: outcome.status, branch: outcome.branch, error: outcome.error, durationMs });
     const detail = outcome.branch ?? outcome.error ?? outcome.summary ?? '';
@@ -116,9 +185,9 @@ export class TaskProcessor {
     // A job without a task record (written by something else) gets no log stream either.
     if (await queue.store.exists(id)) {
       const log = taskLogWriter(queue.redis, queue.keys, id);
-      log.write('warn', `Worker ${this.options.worker}: ${reason}`);
+      log.write('warn', `Worker ${this.options.worker} refused the task: ${reason}`);
       await log.flush();
-      await queue.chain.finish(id, { status: 'FAILED', error: reason });
+      await queue.chain.finish(id, { status: 'FAILED', error: `refused: ${reason}` });
     }
     this.options.onEvent({ kind: 'refused', task: id, reason });
     throw new UnrecoverableError(reason);

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskResult, TaskSpec } from '../model/index.js';
 import type { TaskQueue, TaskView } from '../queue/index.js';
+import { KeyRing, peekJob, signTask } from '../signing/index.js';
 import { QueueHarness } from '../test-utils/queue-harness.js';
 import type { TaskExecutor } from './task-processor.js';
 import type { WorkerEvent } from './worker-events.js';
@@ -22,9 +23,9 @@ afterAll(async () => {
 });
 
 async function add(queue: TaskQueue, prompt: string, options: { name?: string; parent?: string } = {}): Promise<TaskSpec> {
-  const spec = await harness.spec(prompt, options);
-  await queue.add(spec);
-  return spec;
+  const task = await harness.task(prompt, options);
+  await queue.add(task);
+  return task.spec;
 }
 
 async function statusOf(queue: TaskQueue, id: string): Promise<TaskView> {
@@ -174,23 +175,24 @@ describe('queue workers (real Redis, real Docker)', () => {
     const producer = await harness.openQueue(ns);
     const events: WorkerEvent[] = [];
     await producer.bull.add('junk', 'not a task', { jobId: 'Junk_001' });
-    const good = await harness.spec('true', { name: 'good' });
-    await producer.store.create(good, 'QUEUED');
-    await producer.bull.add('generic', { ...good, config: { ...good.config, memoryGb: 'lots' } }, { jobId: good.id });
-    const mounting = await harness.spec('cat /host/etc/hostname', { name: 'mounts' });
-    mounting.config.volumes = [{ kind: 'bind', host: '/etc', container: '/host/etc', readonly: true }];
-    await producer.add(mounting);
+    // Signed, but malformed: the signature says who made it, not that it is sound.
+    const { spec: good } = await harness.task('true', { name: 'good' });
+    const malformed = signTask({ ...good, config: { ...good.config, memoryGb: -1 } }, harness.key);
+    await producer.add(malformed);
+    const { spec: mounting } = await harness.task('cat /host/etc/hostname', { name: 'mounts' });
+    await producer.add(signTask({ ...mounting, config: { ...mounting.config, volumes: [{ kind: 'bind', host: '/etc', container: '/host/etc', readonly: true }] } }, harness.key));
     const fine = await add(producer, 'true', { name: 'fine' });
 
     await harness.startWorker(ns, { events });
     const [bad, refused, ok] = await producer.waitFor([good.id, mounting.id, fine.id], { timeoutMs: 60_000 });
-    expect(bad).toMatchObject({ status: 'FAILED', error: `Job ${good.id} is not a valid task: config.memoryGb must be a positive number` });
+    expect(bad?.status).toBe('FAILED');
+    expect(bad?.error).toContain('config.memoryGb must be a number above 0');
     expect(refused?.status).toBe('FAILED');
     expect(refused?.error).toContain('refused by this worker');
     expect(refused?.error).toContain('allow_bind_mounts');
     expect(ok?.status).toBe('COMPLETE');
     const junk = await producer.bull.getJob('Junk_001');
-    expect(junk?.failedReason).toContain('the payload must be a JSON object');
+    expect(junk?.failedReason).toContain('not a tsk task');
     expect(events.filter((event) => event.kind === 'refused')).toHaveLength(3);
   });
 
@@ -235,13 +237,13 @@ describe('queue workers (real Redis, real Docker)', () => {
     const original = await add(producer, 'echo again >> tries.txt', { name: 'first' });
     await harness.startWorker(ns);
     await producer.waitFor([original.id]);
-    const retried = await producer.retry(original.id, { name: 'second', agent: 'script' });
+    const retried = await producer.retry(original.id, { name: 'second', agent: 'script' }, { key: harness.key, ring: KeyRing.ownerOnly(harness.key) });
     const [done] = await producer.waitFor([retried.id], { timeoutMs: 60_000 });
     expect(done).toMatchObject({ status: 'COMPLETE', name: 'second', branch: `tsk/generic/second/${retried.id}` });
     expect(fileOnBranch(`tsk/generic/second/${retried.id}`, 'tries.txt')).toBe('again\n');
-    const retriedSpec = await producer.store.readSpec(retried.id);
+    const retriedSpec = peekJob(await producer.store.readJob(retried.id)).spec;
     expect(retriedSpec?.instructions).toBe(original.instructions);
-    expect(retriedSpec?.source.commit).toBe(original.source.commit);
+    expect((retriedSpec?.source as { commit?: string } | undefined)?.commit).toBe(original.source.commit);
 
     await producer.remove(original.id);
     expect(await producer.get(original.id)).toBeUndefined();

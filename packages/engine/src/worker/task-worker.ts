@@ -1,13 +1,12 @@
 import { Worker, type Job } from 'bullmq';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
-import type { WorkerPolicy } from '../config/index.js';
 import { bullConnection } from '../queue/bull-connection.js';
 import { QUEUE_NAME, STALLED_REASON, workerLostReason, type TaskQueue } from '../queue/index.js';
 import type { DesktopNotifier } from './desktop-notifier.js';
 import { LostWorkerReaper } from './lost-worker-reaper.js';
 import { RunningTasks } from './running-tasks.js';
-import { TaskProcessor, type JobOutcome, type TaskExecutor } from './task-processor.js';
+import { TaskProcessor, type JobOutcome, type TaskExecutor, type WorkerTrust } from './task-processor.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 import type { WorkerEvent } from './worker-events.js';
 import type { WorkerTiming } from './worker-timing.js';
@@ -22,7 +21,8 @@ export interface TaskWorkerOptions {
   name: string;
   /** Tasks run at once. Must be ≥ 1. */
   concurrency: number;
-  policy: WorkerPolicy;
+  /** Whose jobs it runs and what it allows them. */
+  trust: WorkerTrust;
   dataDir: string;
   onEvent: (event: WorkerEvent) => void;
   /** @defaultValue no notifications */
@@ -72,7 +72,7 @@ export class TaskWorker {
       queue,
       worker: name,
       dataDir: options.dataDir,
-      requeueLost: options.policy.requeueLost,
+      requeueLost: options.trust.policy.requeueLost,
       settleMs: this.timing.heartbeatTtlMs + this.timing.heartbeatIntervalMs,
       onEvent: options.onEvent,
       sweepNetworks: options.sweepNetworks,
@@ -101,7 +101,7 @@ export class TaskWorker {
       queue,
       executor: this.options.executor,
       worker: this.options.name,
-      policy: this.options.policy,
+      trust: this.options.trust,
       dataDir: this.options.dataDir,
       running: this.running,
       notify: this.options.notify ?? (() => undefined),
@@ -115,11 +115,12 @@ export class TaskWorker {
       lockDuration: this.timing.lockDurationMs,
       stalledInterval: this.timing.stalledIntervalMs,
       // 0: a job whose worker died is failed, never silently run again; 1 re-runs it once (requeue_lost).
-      maxStalledCount: this.options.policy.requeueLost ? 1 : 0,
+      maxStalledCount: this.options.trust.policy.requeueLost ? 1 : 0,
     });
     this.bull.on('failed', (job, error) => void this.onJobFailed(job, error).catch((e: unknown) => this.reportError(e)));
     this.bull.on('error', (error) => this.reportError(error));
     this.every(this.timing.reapIntervalMs, () => this.reaper.sweep());
+    await this.options.trust.ledger.prune();
     this.every(this.timing.cancelPollMs, () => this.pollCancels());
   }
 

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { createTaskSpec, InputError, type TaskView } from '@tsk/engine';
+import { createTaskSpec, InputError, signTask, taskSigner, type TaskSpec, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
@@ -9,6 +9,10 @@ import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
 import { taskFlags } from '../task-flags.js';
 import { terminalSink } from '../terminal-sink.js';
+import { userTrust } from '../user-trust.js';
+
+/** Variable names that usually hold secrets, which `env` would put in the queue in clear text. */
+const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE|CREDENTIAL/i;
 
 export default class Add extends BaseCommand {
   static override summary = 'Queue a task for a worker (tsk server start) to run.';
@@ -35,6 +39,7 @@ export default class Add extends BaseCommand {
     const prompt = await readPrompt(flags, log);
     await using opened = await openCliQueue();
     const { queue } = opened;
+    const trust = await userTrust(opened.config.machine, log);
     if (flags.parent !== undefined && (await queue.get(flags.parent)) === undefined) {
       throw new InputError(`No task ${flags.parent} to chain after`, { hint: 'see `tsk list`' });
     }
@@ -55,8 +60,10 @@ export default class Add extends BaseCommand {
         // One edit for all agents: they get the same instructions.
         edit: flags.edit ? async (text) => (edited ??= await editInEditor(text)) : undefined,
         log,
+        signer: taskSigner(trust.key),
       });
-      queued.push(await queue.add(spec));
+      if (queued.length === 0) warnAboutSecrets(spec, opened.config.machine.redisUrl !== undefined, log);
+      queued.push(await queue.add(signTask(spec, trust.key)));
       this.log(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
     }
     if (!flags.wait) return queued.map(taskViewJson);
@@ -69,4 +76,12 @@ export default class Add extends BaseCommand {
     }
     return result;
   }
+}
+
+/** `env` values travel with the task: on a shared Redis, every teammate can read them. */
+function warnAboutSecrets(spec: TaskSpec, sharedQueue: boolean, log: { write(source: 'warn', line: string): void }): void {
+  if (!sharedQueue) return;
+  const names = spec.config.env.filter((variable) => SECRET_NAME.test(variable.name)).map((variable) => variable.name);
+  if (names.length === 0) return;
+  log.write('warn', `env ${names.join(', ')} go into the shared queue in clear text; list secrets in env_from_worker instead (the worker supplies them)`);
 }

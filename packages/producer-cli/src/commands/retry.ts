@@ -6,12 +6,15 @@ import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { parseAgent } from '../task-flags.js';
+import { terminalSink } from '../terminal-sink.js';
+import { userTrust } from '../user-trust.js';
 
 export default class Retry extends BaseCommand {
   static override summary = 'Queue a new task with the same instructions and settings as an earlier one.';
   static override description =
     'The instructions are reused as they were rendered (not re-templated) and the settings as they were resolved; the new ' +
-    'task starts from the same commit (a chained task from its parent’s result). --agent, --name and --edit change that.';
+    'task starts from the same commit (a chained task from its parent’s result). --agent, --name and --edit change that. ' +
+    'The new task is signed with your key, so the original must be signed by a key you trust (yours, or [worker] trusted_keys).';
   static override strict = false;
   static override enableJsonFlag = true;
   static override args = { ids: Args.string({ description: 'Task ids', required: true }) };
@@ -27,9 +30,10 @@ export default class Retry extends BaseCommand {
     const agent = parseAgent(flags.agent);
     await using opened = await openCliQueue();
     await opened.queue.getMany(ids);
+    const trust = await userTrust(opened.config.machine, terminalSink(process.stderr));
     const queued: TaskView[] = [];
     for (const id of ids) {
-      const task = await opened.queue.retry(id, { agent, name: flags.name, edit: flags.edit ? editInEditor : undefined });
+      const task = await opened.queue.retry(id, { agent, name: flags.name, edit: flags.edit ? editInEditor : undefined }, trust);
       this.log(`Queued ${task.id} (retry of ${id}; ${task.type}, ${task.stack}, ${task.agent})`);
       queued.push(task);
     }

@@ -21,6 +21,10 @@ function task(overrides: Partial<TaskView>): TaskView {
     error: undefined,
     summary: undefined,
     noNetworkIsolation: false,
+    signer: 'alice@laptop',
+    baseCommit: undefined,
+    resultSignature: undefined,
+    resultSigner: undefined,
     ...overrides,
   };
 }

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { assetsRoot } from '../../common/assets.js';
 import type Dockerode from 'dockerode';
-import { composeImagePlan, ensureBaseImage, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
+import { composeImagePlan, ensureBaseImage, type BuildNetwork, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
 import type { LogSink } from '../../logging/index.js';
 import type { TaskSpec } from '../../model/index.js';
 import type { AgentIds } from '../agent-ids.js';
@@ -32,19 +32,35 @@ export async function planTaskImage(
   });
 }
 
+export interface EnsureTaskImageOptions {
+  log: LogSink;
+  signal?: AbortSignal;
+  projectDir: string;
+  /** Where the build runs: the task's own network behind its proxy, so it reaches only what the sandbox may. */
+  network: BuildNetwork;
+  /** The task's CPU limit (clamped), which the build gets too, with its memory limit. */
+  cpus: number;
+}
+
 /**
  * Make sure the task's image exists, building it (and the base image, on hosts with no registry) with
- * progress when it does not, and return its tag.
+ * progress when it does not, and return its tag. A build runs the task's own Dockerfile lines, so it gets
+ * the task's limits and network.
  */
 export async function ensureTaskImage(
   engine: { docker: Dockerode; images: ImageBuilder },
   spec: TaskSpec,
   ids: AgentIds,
-  options: { log: LogSink; signal?: AbortSignal; projectDir: string },
+  options: EnsureTaskImageOptions,
 ): Promise<string> {
   const base = await ensureBaseImage({ docker: engine.docker, tag: spec.config.baseImage, log: options.log, signal: options.signal });
   const plan = await planTaskImage(spec, ids, options.projectDir, base.id);
-  const { tag, built } = await engine.images.ensureImage(plan, { log: options.log, signal: options.signal });
+  const { tag, built } = await engine.images.ensureImage(plan, {
+    log: options.log,
+    signal: options.signal,
+    network: options.network,
+    limits: { memoryBytes: Math.round(spec.config.memoryGb * 1024 ** 3), cpus: options.cpus },
+  });
   // A build reports itself (with its duration); an existing image is worth one line too.
   if (!built) options.log.write('tsk', `Using image ${tag}`);
   return tag;

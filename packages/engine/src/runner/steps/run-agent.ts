@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
-import { homedir } from 'node:os';
 import type { Agent } from '../../agents/index.js';
+import type { EnvVar } from '../../config/index.js';
 import { buildSandboxSpec, SandboxContainer, type SandboxNetwork } from '../../docker/index.js';
 import type { LogSink } from '../../logging/index.js';
 import type { TaskSpec } from '../../model/index.js';
@@ -12,10 +12,14 @@ export interface RunAgentOptions {
   image: string;
   workspaceDir: string;
   instructionsFile: string;
+  /** The sandbox's environment: the task's own, what the machine grants, the agent's. */
+  env: EnvVar[];
+  /** The task's own copies of the agent's login, by path in the sandbox user's home. */
+  homeMounts: Record<string, string>;
   network: SandboxNetwork;
   workerName: string;
-  /** CPUs the engine has; the task's `cpu` setting is clamped to it. */
-  engineCpus: number;
+  /** The task's CPU limit, already clamped to what the engine has. */
+  cpus: number;
   log: LogSink;
   signal?: AbortSignal;
 }
@@ -42,12 +46,12 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       workspaceDir: options.workspaceDir,
       instructionsFile: options.instructionsFile,
       command: agent.command(),
-      env: [...spec.config.env, ...agent.env()],
-      agentMounts: agent.mounts({ hostHome: process.env.HOME || homedir() }),
+      env: options.env,
+      homeMounts: options.homeMounts,
       volumes: spec.config.volumes,
       devices: spec.config.devices,
       memoryGb: spec.config.memoryGb,
-      cpus: Math.min(spec.config.cpu, options.engineCpus),
+      cpus: options.cpus,
       network: options.network,
     }),
   );

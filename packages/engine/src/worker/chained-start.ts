@@ -1,0 +1,46 @@
+import { isFullCommitHash } from '../common/git-names.js';
+import { TaskRefusedError } from '../errors/index.js';
+import { snapshotRef } from '../git/index.js';
+import type { TaskSpec } from '../model/index.js';
+import { pinSnapshot, type TaskStore } from '../queue/index.js';
+import { openSignedJob, verifyResult, type KeyRing } from '../signing/index.js';
+
+/**
+ * Where a chained task starts: its parent's result, as the worker that ran the parent signed it — never
+ * what the records in Redis say, which anyone with write access can rewrite. The parent's job must verify
+ * against this worker's keys too and work on the same repository. The commit is pinned under the child's
+ * own snapshot ref, so it outlives the parent's branch. Returns the spec to run (the signed spec with its
+ * start filled in).
+ *
+ * @throws TaskRefusedError saying what could not be verified
+ */
+export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRing): Promise<TaskSpec> {
+  const parentId = spec.parentTaskId;
+  if (parentId === undefined || spec.source.kind !== 'local') return spec;
+  const refuse = (why: string): never => {
+    throw new TaskRefusedError(spec.id, `cannot start after parent task ${parentId}: ${why}`);
+  };
+  const [job, record] = await Promise.all([store.readJob(parentId), store.read(parentId)]);
+  if (job === undefined || record === undefined) return refuse('it no longer exists');
+  let parent: TaskSpec;
+  try {
+    parent = openSignedJob(job, ring, parentId).spec;
+  } catch (error) {
+    return refuse(`its job does not verify (${(error as Error).message})`);
+  }
+  if (parent.repoPath !== spec.repoPath) return refuse('it works on another repository');
+  if (record.status !== 'COMPLETE') return refuse(`it is ${record.status}, not COMPLETE`);
+  const claim = { taskId: parentId, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
+  const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
+  if (signer === undefined) return refuse('its result is not signed by a worker this one trusts');
+  if (claim.baseCommit === undefined || !isFullCommitHash(claim.baseCommit)) return refuse('its result names no starting commit');
+  if (claim.commit !== undefined && (!isFullCommitHash(claim.commit) || claim.branch !== parent.branch)) return refuse('its result is malformed');
+  const commit = claim.commit ?? claim.baseCommit;
+  await pinSnapshot(spec.repoPath, spec.id, commit);
+  return {
+    ...spec,
+    source: { kind: 'local', repoPath: spec.repoPath, ref: snapshotRef(spec.id), commit },
+    // git-town: the child's branch builds on the parent's when the parent made one.
+    parentBranch: claim.branch ?? parent.parentBranch,
+  };
+}

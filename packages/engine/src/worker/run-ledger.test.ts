@@ -1,0 +1,28 @@
+import { mkdtemp, readdir, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { MAX_JOB_AGE_MS, RunLedger } from './run-ledger.js';
+
+describe('RunLedger', () => {
+  it('should let a task id start once on this machine, and say what it knew when asked again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsk-ledger-'));
+    const ledger = new RunLedger(dir);
+    const firsts = await Promise.all([ledger.begin('Abc_1234'), new RunLedger(dir).begin('Abc_1234')]);
+    expect(firsts.sort()).toEqual(['new', 'started']);
+    await ledger.finish('Abc_1234');
+    expect(await ledger.begin('Abc_1234')).toBe('finished');
+    await expect(ledger.begin('../../etc')).rejects.toThrow('not a task id');
+  });
+
+  it('should forget only entries older than the longest a job may wait', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsk-ledger-'));
+    const ledger = new RunLedger(dir);
+    await ledger.begin('Old_1234');
+    await ledger.begin('New_1234');
+    const old = (Date.now() - MAX_JOB_AGE_MS - 2 * 24 * 3600_000) / 1000;
+    await utimes(join(dir, 'Old_1234'), old, old);
+    await ledger.prune();
+    expect(await readdir(dir)).toEqual(['New_1234']);
+  });
+});
