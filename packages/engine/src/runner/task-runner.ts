@@ -89,9 +89,9 @@ export class TaskRunner {
 
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
     const handOver = this.needsHandOver();
-    // Hard-linked objects share inodes with the user's repository: chowning them would re-own the user's
-    // own object files, so a workspace that is handed over gets copies.
-    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log, linkObjects: !handOver });
+    // The workspace shares no file with the user's repository (prepareWorkspace copies), so handing it
+    // over with `chown -R` re-owns only tsk's copies.
+    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
     throwIfCancelled(spec.id, signal);
     // After the clone: the project layer may COPY files of the task's snapshot.
     const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir });
