@@ -5,4 +5,3 @@ export { assetsRoot } from './assets.js';
 export { tskDirs, ensureDockerLockDir, type TskDirs } from './paths.js';
 export { lineWriter } from './line-writer.js';
 export { taskDir, taskLogFile } from './task-paths.js';
-export { isBranchName, isFullCommitHash } from './git-names.js';

@@ -4,3 +4,14 @@ export { createSnapshot, deleteSnapshotRef, snapshotRef, type CreateSnapshotOpti
 export { prepareWorkspace, type PrepareWorkspaceOptions, type Workspace } from './workspace.js';
 export { collectResult, type CollectResultOptions, type CollectedResult } from './result.js';
 export { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
+export {
+  isCommitHash,
+  isSnapshotRef,
+  isBranchName,
+  branchNameProblem,
+  refNameProblem,
+  sourceRefProblem,
+  remoteUrlProblem,
+  submodulePathProblem,
+  taskSourceProblems,
+} from './git-values.js';

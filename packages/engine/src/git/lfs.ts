@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import { constants, createReadStream, existsSync } from 'node:fs';
-import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { GitCommandError } from '../errors/git-command-error.js';
 import { log as debug } from '../logging/logger.js';
 import { runGit, tryGit } from './git-cli.js';
+import { isCommitHash } from './git-values.js';
 
 /** Where git-lfs keeps object contents in a git directory (the default `lfs.storage`). */
 export function lfsObjectsDir(gitCommonDir: string): string {
@@ -17,8 +19,10 @@ export function lfsObjectsDir(gitCommonDir: string): string {
  */
 export async function usesLfs(dir: string, commit: string, originCommonDir?: string): Promise<boolean> {
   if (originCommonDir !== undefined && existsSync(join(originCommonDir, 'lfs'))) return true;
+  // `git grep` has no --end-of-options (git 2.39): the commit must be a hash, never something read as an option.
+  if (!isCommitHash(commit)) throw new GitCommandError(`not a commit hash: ${JSON.stringify(commit)}`);
   // `git grep` over the commit's tree, not a JS walk: fast on big repositories, and no checkout needed.
-  const found = await tryGit(['grep', '-q', '-F', 'filter=lfs', commit, '--', ':(glob)**/.gitattributes'], {
+  const found = await tryGit(['grep', '-q', '-F', '-e', 'filter=lfs', commit, '--', ':(glob)**/.gitattributes'], {
     cwd: dir,
     trustRepository: true,
   });
@@ -49,8 +53,6 @@ function errorCode(error: unknown): string | undefined {
 
 /** How {@link shareObjects} places files. */
 export interface ShareObjectsOptions {
-  /** Hard-link when possible (LFS objects are immutable and can be large); else copy. */
-  hardLink: boolean;
   /**
    * Copy, and keep only files whose content hashes to their name. For objects coming out of a workspace:
    * the agent could otherwise plant wrong content under the oid of an object the origin has not fetched
@@ -66,25 +68,17 @@ async function sha256File(path: string): Promise<string> {
 }
 
 /**
- * Put `from` at `to`, copying through a temporary name so a crash never leaves a truncated object that
- * git-lfs would trust. Returns false when `to` already exists (objects are content-addressed: same name,
- * same content) or fails verification.
+ * Copy `from` to `to` through a temporary name so a crash never leaves a truncated object that git-lfs
+ * would trust. Returns false when `to` already exists (objects are content-addressed: same name, same
+ * content) or fails verification.
  */
 async function placeObject(from: string, to: string, options: ShareObjectsOptions): Promise<boolean> {
-  if (options.hardLink && !options.verify) {
-    try {
-      await link(from, to);
-      return true;
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') return false;
-      // EXDEV (other filesystem), EPERM (protected_hardlinks, file owned by the sandbox uid), EMLINK…
-    }
-  } else if (existsSync(to)) {
-    return false;
-  }
+  if (existsSync(to)) return false;
   const temp = `${to}.tsk-${process.pid}.tmp`;
   try {
-    await copyFile(from, temp, constants.COPYFILE_EXCL);
+    // FICLONE: a copy-on-write clone where the filesystem can (btrfs, XFS), a plain copy elsewhere. Either
+    // way a separate file: writing to it never changes the original.
+    await copyFile(from, temp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
     if (options.verify && (await sha256File(temp)) !== basename(to)) {
       debug.git('LFS object %s does not match its name; not copied', from);
       return false;
@@ -100,7 +94,7 @@ async function placeObject(from: string, to: string, options: ShareObjectsOption
 }
 
 /**
- * Place every regular file under `from` at the same path under `to` (symlinks are ignored), skipping
+ * Copy every regular file under `from` to the same path under `to` (symlinks are ignored), skipping
  * files already there. Returns how many files were added; a missing `from` adds nothing.
  */
 export async function shareObjects(from: string, to: string, options: ShareObjectsOptions): Promise<number> {

@@ -153,7 +153,7 @@ export async function collectResult(options: CollectResultOptions): Promise<Coll
   // of an object the origin has not fetched yet.
   let lfsAdded = 0;
   for (const store of [lfsObjectsDir(workspaceGitDir), lfsObjectsDir(options.scratchDir)]) {
-    lfsAdded += await shareObjects(store, lfsObjectsDir(origin.commonDir), { hardLink: false, verify: true });
+    lfsAdded += await shareObjects(store, lfsObjectsDir(origin.commonDir), { verify: true });
   }
   if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
   await publishBranch(options, git, origin.workdir, commit);

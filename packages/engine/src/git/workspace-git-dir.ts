@@ -1,6 +1,6 @@
 import { lstat, open, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isBranchName, isFullCommitHash } from '../common/git-names.js';
+import { isBranchName, isCommitHash } from './git-values.js';
 import { GitCommandError } from '../errors/git-command-error.js';
 
 /**
@@ -67,7 +67,7 @@ async function packedRef(gitDir: string, ref: string): Promise<string | undefine
   try {
     for await (const line of handle.readLines()) {
       const [hash = '', name] = line.split(' ');
-      if (name === ref && isFullCommitHash(hash)) return hash;
+      if (name === ref && isCommitHash(hash)) return hash;
     }
     return undefined;
   } finally {
@@ -86,13 +86,13 @@ async function packedRef(gitDir: string, ref: string): Promise<string | undefine
 export async function readWorkspaceHead(gitDir: string): Promise<string | undefined> {
   const head = (await readSmallFile(join(gitDir, 'HEAD')))?.trim();
   if (head === undefined) throw new GitCommandError(`${gitDir}/HEAD is missing: the agent removed it`);
-  if (isFullCommitHash(head)) return head;
+  if (isCommitHash(head)) return head;
   const match = /^ref: (refs\/heads\/.+)$/.exec(head);
   if (!match?.[1] || !isBranchName(match[1])) throw new GitCommandError(`${gitDir}/HEAD names no branch git could have written: "${head.slice(0, 80)}"`);
   const ref = match[1];
   const loose = (await readSmallFile(join(gitDir, ref)))?.trim();
   if (loose !== undefined) {
-    if (!isFullCommitHash(loose)) throw new GitCommandError(`${gitDir}/${ref} does not hold a commit hash`);
+    if (!isCommitHash(loose)) throw new GitCommandError(`${gitDir}/${ref} does not hold a commit hash`);
     return loose;
   }
   return packedRef(gitDir, ref);

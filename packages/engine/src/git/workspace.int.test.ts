@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../errors/input-error.js';
 import type { TaskSource } from '../model/task-spec.js';
 import { git, isolateGitConfig, makeRepo, tempDir, writeFiles } from '../test-utils/git-fixtures.js';
 import { createSnapshot } from './snapshot.js';
@@ -49,7 +50,6 @@ describe('prepareWorkspace', () => {
       dir,
       branch: BRANCH,
       identity: { name: 'Agent', email: 'agent@example.com' },
-      linkObjects: false,
     });
 
     expect(git(dir, 'config', '--local', 'user.name')).toBe('Agent');
@@ -92,7 +92,7 @@ describe('prepareWorkspace', () => {
     expect(readFileSync(join(dir, '.gitmodules'), 'utf8')).toContain('https://invalid.example/sub.git');
   });
 
-  it('should link LFS objects from the origin so checkout smudges real content offline', async () => {
+  it('should copy LFS objects from the origin so checkout smudges real content offline', async () => {
     const repo = await makeRepo({}, { commit: false });
     git(repo, 'lfs', 'install', '--local');
     git(repo, 'lfs', 'track', '*.bin');
@@ -110,9 +110,11 @@ describe('prepareWorkspace', () => {
     expect(readFileSync(join(dir, 'b.bin'), 'utf8')).toBe('untracked binary\n');
     const oid = /oid sha256:([0-9a-f]{64})/.exec(git(repo, 'cat-file', '-p', `${source.commit}:b.bin`))?.[1] ?? '';
     const objectPath = (root: string) => join(root, '.git/lfs/objects', oid.slice(0, 2), oid.slice(2, 4), oid);
-    expect(statSync(objectPath(dir)).ino).toBe(statSync(objectPath(repo)).ino);
+    // A copy, never a hard link: the sandbox must not be able to rewrite the origin's object.
+    expect(statSync(objectPath(dir)).ino).not.toBe(statSync(objectPath(repo)).ino);
     expect(git(dir, 'config', '--local', 'filter.lfs.process')).toBe('git-lfs filter-process');
   });
+
   it.runIf(process.getuid?.() === 0)('should work for a worker whose uid does not own the origin', async () => {
     const sub = await makeRepo({ 'lib.txt': 'lib\n' });
     const repo = await makeRepo({ 'a.txt': 'a\n' });
@@ -125,5 +127,34 @@ describe('prepareWorkspace', () => {
     await prepareWorkspace({ source, dir, branch: BRANCH });
 
     expect(readFileSync(join(dir, 'libs/sub/lib.txt'), 'utf8')).toBe('lib\n');
+  });
+
+  it('should refuse a source ref that git would read as an option, without running anything', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const marker = join(await tempDir(), 'marker');
+    // An unknown commit makes prepareWorkspace fetch the ref: unguarded, git reads it as --upload-pack.
+    const source: TaskSource = { kind: 'local', repoPath: repo, ref: `--upload-pack=touch ${marker}`, commit: 'b'.repeat(40) };
+    const dir = join(await tempDir(), 'repo');
+
+    const error = await prepareWorkspace({ source, dir, branch: BRANCH }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    expect(existsSync(marker)).toBe(false);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toContain('source.ref must be refs/tsk/snapshots/<task id>');
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('should refuse a result branch git would not accept or would read as an option', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const source = await localSource(repo);
+    const dir = join(await tempDir(), 'repo');
+
+    for (const branch of ['--orphan=x', 'a..b', 'HEAD', 'a b']) {
+      await expect(prepareWorkspace({ source, dir, branch })).rejects.toThrow(/invalid result branch/);
+    }
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GitCommandError } from '../errors/git-command-error.js';
+import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
 import type { TaskSource } from '../model/task-spec.js';
 import { runGit, tryGit } from './git-cli.js';
+import { branchNameProblem, taskSourceProblems } from './git-values.js';
 import { hostIdentity, type GitIdentity } from './identity.js';
 import { configureLfsFilter, lfsObjectsDir, shareObjects, usesLfs } from './lfs.js';
 import { originDirs, type OriginDirs } from './origin.js';
@@ -25,13 +27,6 @@ export interface PrepareWorkspaceOptions {
    * @defaultValue the host's `user.name`/`user.email` (as seen from the origin), else `tsk <tsk@localhost>`
    */
   identity?: GitIdentity;
-  /**
-   * Hard-link git and LFS objects from a local origin instead of copying them (fast, no extra disk).
-   * The links share inodes with the origin: pass false when the workspace will be `chown -R`ed or when
-   * the sandbox must not be able to write to the origin's object files.
-   * @defaultValue true
-   */
-  linkObjects?: boolean;
 }
 
 /** A ready workspace: a clone checked out on the result branch. */
@@ -58,14 +53,14 @@ export function withoutCredentials(url: string): string {
 /** How often a local clone is tried before giving up (see {@link clone}). */
 const LOCAL_CLONE_ATTEMPTS = 3;
 
-async function clone(source: TaskSource, dir: string, link: boolean): Promise<void> {
+async function clone(source: TaskSource, dir: string): Promise<void> {
   const cwd = dirname(dir);
   await mkdir(cwd, { recursive: true });
-  // A plain path (not --local) clones locally with hard links, and falls back to copying when linking
-  // fails (other filesystem): with an explicit --local, git dies instead of falling back.
+  // A plain path clones locally, file by file. --no-hardlinks makes those files copies: a hard link would
+  // be the origin's own object file, which the sandbox (as the owner of the workspace) could rewrite in
+  // place, changing the user's existing history. It has no effect on other transports.
   const from = source.kind === 'local' ? source.repoPath : source.url;
-  const noLinks = source.kind === 'local' && !link ? ['--no-hardlinks'] : [];
-  const args = ['clone', '--no-checkout', '--quiet', ...noLinks, '--', from, dir];
+  const args = ['clone', '--no-checkout', '--quiet', '--no-hardlinks', '--', from, dir];
   for (let attempt = 1; ; attempt++) {
     try {
       await runGit(args, { cwd, trustRepository: true });
@@ -85,10 +80,10 @@ async function clone(source: TaskSource, dir: string, link: boolean): Promise<vo
 /** Make sure the snapshot commit is in the clone: snapshot refs live outside refs/heads, so clone skips them. */
 async function ensureCommit(dir: string, source: TaskSource): Promise<string> {
   const git = { cwd: dir, trustRepository: true };
-  const verify = ['rev-parse', '--verify', '--quiet', `${source.commit}^{commit}`];
+  const verify = ['rev-parse', '--verify', '--quiet', '--end-of-options', `${source.commit}^{commit}`];
   let commit = await tryGit(verify, git);
   if (commit === undefined) {
-    await runGit(['fetch', '--quiet', '--no-tags', 'origin', source.ref], git);
+    await runGit(['fetch', '--quiet', '--no-tags', '--end-of-options', 'origin', source.ref], git);
     commit = await tryGit(verify, git);
   }
   if (commit === undefined) {
@@ -105,23 +100,35 @@ async function writeIdentity(dir: string, options: PrepareWorkspaceOptions): Pro
   // For a local origin ask git there, so a repository-specific identity carries over to the sandbox.
   const identity = options.identity ?? (await hostIdentity(source.kind === 'local' ? source.repoPath : dir, true));
   const git = { cwd: dir, trustRepository: true };
-  await runGit(['config', 'user.name', identity.name], git);
-  await runGit(['config', 'user.email', identity.email], git);
+  await runGit(['config', '--end-of-options', 'user.name', identity.name], git);
+  await runGit(['config', '--end-of-options', 'user.email', identity.email], git);
 }
 
-async function prepareLfs(dir: string, commit: string, origin: OriginDirs | undefined, link: boolean, log: LogSink): Promise<void> {
+async function prepareLfs(dir: string, commit: string, origin: OriginDirs | undefined, log: LogSink): Promise<void> {
   if (!(await usesLfs(dir, commit, origin?.commonDir))) return;
   await configureLfsFilter(dir);
   if (origin === undefined) return;
   // Before checkout: smudge then finds every object locally and never needs the network.
   const target = lfsObjectsDir(join(dir, '.git'));
-  const added = await shareObjects(lfsObjectsDir(origin.commonDir), target, { hardLink: link, verify: false });
+  const added = await shareObjects(lfsObjectsDir(origin.commonDir), target, { verify: false });
   if (added > 0) log.write('tsk', `Copied ${added} LFS object(s) from the origin`);
+}
+
+/** Refuse a source or branch that is not what it claims to be, before git sees any of it. */
+function checkOptions(source: TaskSource, branch: string): void {
+  const problems = taskSourceProblems(source);
+  if (problems.length > 0) throw new InputError(`invalid task source: ${problems.join('; ')}`);
+  const problem = branchNameProblem(branch);
+  if (problem !== undefined) throw new InputError(`invalid result branch ${JSON.stringify(branch)}: it ${problem}`);
 }
 
 /**
  * Clone the task's source into `dir` and check out a new `branch` at the snapshot commit, with LFS
  * content and submodules (from the local origin when there is one, so no network is needed).
+ *
+ * Nothing in the workspace is a hard link to the origin: objects, LFS objects and submodules are copies,
+ * so the sandbox can never write to the user's repository. The source and branch come from a job and are
+ * validated first ({@link InputError}); submodules follow the rules of {@link initSubmodules}.
  *
  * The `origin` remote is kept: its remote-tracking branches give the agent context (`git diff
  * origin/main`), and inside the sandbox the path or URL is simply unreachable, so nothing can be fetched
@@ -131,29 +138,29 @@ async function prepareLfs(dir: string, commit: string, origin: OriginDirs | unde
 export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promise<Workspace> {
   const { source, branch } = options;
   const dir = resolve(options.dir);
+  checkOptions(source, branch);
   const log = options.log ?? silentSink;
-  const link = options.linkObjects ?? true;
   const origin = source.kind === 'local' ? await originDirs(source.repoPath) : undefined;
   const git = { cwd: dir, trustRepository: true };
 
   log.write('tsk', source.kind === 'local' ? `Cloning repository ${source.repoPath}…` : `Cloning repository ${withoutCredentials(source.url)}…`);
-  await clone(source, dir, link);
+  await clone(source, dir);
   const baseCommit = await ensureCommit(dir, source);
   await writeIdentity(dir, options);
-  await prepareLfs(dir, baseCommit, origin, link, log);
+  await prepareLfs(dir, baseCommit, origin, log);
 
   log.write('tsk', `Checking out ${baseCommit.slice(0, 12)} on branch ${branch}`);
-  // -B: the clone only has the origin's default branch; should it carry this name, start it over here.
-  await runGit(['checkout', '--quiet', '-B', branch, baseCommit], git);
+  // -C: the clone only has the origin's default branch; should it carry this name, start it over here.
+  // `switch` rather than `checkout`: checkout reads what follows --end-of-options as paths.
+  await runGit(['switch', '--quiet', '--no-guess', '-C', branch, '--end-of-options', baseCommit], git);
 
   const hasSubmodules = (await tryGit(['ls-files', '--error-unmatch', '.gitmodules'], git)) !== undefined;
   if (hasSubmodules) {
     log.write('tsk', 'Checking out submodules…');
-    const submoduleOrigin = origin && { workdir: origin.workdir, modulesDir: join(origin.commonDir, 'modules') };
-    await initSubmodules(dir, submoduleOrigin, log);
+    await initSubmodules(dir, origin && { workdir: origin.workdir, gitDir: origin.commonDir }, log);
   }
   if (source.kind === 'remote' && withoutCredentials(source.url) !== source.url) {
-    await runGit(['remote', 'set-url', 'origin', withoutCredentials(source.url)], git);
+    await runGit(['remote', 'set-url', '--end-of-options', 'origin', withoutCredentials(source.url)], git);
   }
   return { dir, baseCommit };
 }

@@ -1,5 +1,5 @@
 import { isAbsolute, posix } from 'node:path';
-import { isBranchName, isFullCommitHash } from '../common/git-names.js';
+import { isBranchName, isCommitHash } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
 import { resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
 import { TaskPayloadError } from '../errors/index.js';
@@ -184,7 +184,7 @@ function checkSource(check: Checker, payload: Json): void {
   // The repository read and the one written are the same: a job must not read one and write another.
   if (source.repoPath !== payload.repoPath) check.fail('source.repoPath must be the task’s repoPath');
   if (typeof payload.id === 'string' && source.ref !== `refs/tsk/snapshots/${payload.id}`) check.fail('source.ref must be the task’s snapshot ref refs/tsk/snapshots/<id>');
-  if (typeof source.commit !== 'string' || !isFullCommitHash(source.commit)) check.fail('source.commit must be a full commit hash');
+  if (typeof source.commit !== 'string' || !isCommitHash(source.commit)) check.fail('source.commit must be a full commit hash');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isFullCommitHash } from '../common/git-names.js';
+import { isCommitHash } from '../git/git-values.js';
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskRefusedError } from '../errors/index.js';
@@ -76,7 +76,7 @@ function startCommitOf(original: TaskSpec, record: TaskRecord | undefined, ring:
   if (record?.baseCommit === undefined || record.status === 'QUEUED' || record.status === 'WAITING' || record.status === 'RUNNING') return original.source.commit;
   const claim = { taskId: original.id, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
   const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
-  return signer !== undefined && isFullCommitHash(record.baseCommit) ? record.baseCommit : original.source.commit;
+  return signer !== undefined && isCommitHash(record.baseCommit) ? record.baseCommit : original.source.commit;
 }
 
 /**

@@ -103,6 +103,8 @@ export class TaskRunner {
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
 
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
+    // The workspace shares no file with the user's repository (prepareWorkspace copies), so handing it
+    // over with `chown -R` re-owns only tsk's copies.
     const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
     onBase(workspace.baseCommit);
     throwIfCancelled(spec.id, signal);

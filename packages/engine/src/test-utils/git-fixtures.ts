@@ -87,3 +87,23 @@ export function repoState(workdir: string, gitDir = join(workdir, '.git')): Reco
   walk(workdir, '', state);
   return state;
 }
+
+/** `device:inode` → path of every regular file under `root`. */
+function fileIds(root: string, out: Map<string, string>): Map<string, string> {
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const path = join(root, entry.name);
+    if (entry.isDirectory()) fileIds(path, out);
+    else if (entry.isFile()) {
+      const stat = lstatSync(path);
+      out.set(`${stat.dev}:${stat.ino}`, path);
+    }
+  }
+  return out;
+}
+
+/** Files under `dir` that are the very same file (hard links: same device and inode) as one under any of `others`. */
+export function sharedFiles(dir: string, ...others: string[]): string[] {
+  const theirs = new Map<string, string>();
+  for (const other of others) fileIds(other, theirs);
+  return [...fileIds(dir, new Map())].filter(([id]) => theirs.has(id)).map(([, path]) => path);
+}

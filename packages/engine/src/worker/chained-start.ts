@@ -1,4 +1,4 @@
-import { isFullCommitHash } from '../common/git-names.js';
+import { isCommitHash } from '../git/git-values.js';
 import { TaskRefusedError } from '../errors/index.js';
 import { snapshotRef } from '../git/index.js';
 import type { TaskSpec } from '../model/index.js';
@@ -33,8 +33,8 @@ export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRi
   const claim = { taskId: parentId, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
   const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
   if (signer === undefined) return refuse('its result is not signed by a worker this one trusts');
-  if (claim.baseCommit === undefined || !isFullCommitHash(claim.baseCommit)) return refuse('its result names no starting commit');
-  if (claim.commit !== undefined && (!isFullCommitHash(claim.commit) || claim.branch !== parent.branch)) return refuse('its result is malformed');
+  if (claim.baseCommit === undefined || !isCommitHash(claim.baseCommit)) return refuse('its result names no starting commit');
+  if (claim.commit !== undefined && (!isCommitHash(claim.commit) || claim.branch !== parent.branch)) return refuse('its result is malformed');
   const commit = claim.commit ?? claim.baseCommit;
   await pinSnapshot(spec.repoPath, spec.id, commit);
   return {
