@@ -33,7 +33,7 @@ export interface ProxyManagerOptions {
   docker: Dockerode;
   /** Builds the proxy image. @defaultValue an ImageBuilder of its own, locking in `lockDir` */
   images?: ImageBuilder;
-  /** Where the cross-process proxy (and image build) locks live (`<runtimeDir>/locks`). */
+  /** Where the cross-process proxy (and image build) locks live: the user's lock folder (see `ensureDockerLockDir`). */
   lockDir: string;
   /** The folder with the proxy's Dockerfile, entrypoint.sh and default squid.conf. @defaultValue `<assetsRoot>/squid` */
   squidDir?: string;
