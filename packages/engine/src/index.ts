@@ -81,6 +81,7 @@ export {
   PROXY_ALIAS,
   LABEL_PROXY,
   LABEL_ROLE,
+  LABEL_UID,
   type NetworkTask,
   type ProxyManagerOptions,
   type StopIdleProxiesResult,

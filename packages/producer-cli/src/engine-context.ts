@@ -17,7 +17,7 @@ export interface EngineContext {
   docker: Dockerode;
   images: ImageBuilder;
   dataDir: string;
-  /** Machine-wide locks on shared Docker objects (image builds, proxies). */
+  /** This user's lock folder for image builds and proxies (see `ensureDockerLockDir`). */
   lockDir: string;
 }
 

@@ -1,5 +1,4 @@
-import { chmod, mkdir } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TskDirs {
@@ -19,19 +18,4 @@ export function tskDirs(env: NodeJS.ProcessEnv = process.env): TskDirs {
   const runtimeBase = env.TSK_RUNTIME_DIR || env.XDG_RUNTIME_DIR;
   const runtimeDir = runtimeBase ? join(runtimeBase, 'tsk') : join(dataDir, 'run');
   return { configDir, dataDir, runtimeDir };
-}
-
-/**
- * Where the locks on Docker objects that every tsk process of this machine shares (image builds, proxies)
- * live: `$TSK_LOCK_DIR`, else `<tmpdir>/tsk-locks`, created when missing. Deliberately not under the
- * runtime dir: a CLI in a login shell and a worker started by systemd see different XDG_RUNTIME_DIRs
- * but use one Docker engine, and their locks must meet. The folder is open to every local user, since
- * any of them may run tsk against the same engine.
- */
-export async function ensureDockerLockDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const dir = env.TSK_LOCK_DIR || join(tmpdir(), 'tsk-locks');
-  await mkdir(dir, { recursive: true });
-  // mkdir applies the umask; the first user to create it opens it up for the others.
-  await chmod(dir, 0o777).catch(() => undefined);
-  return dir;
 }

@@ -17,7 +17,7 @@ const MANAGED_LABEL = 'tsk.managed';
 const DOCKERFILE = `${TSK_CONTEXT_DIR}/Dockerfile`;
 
 export interface ImageBuilderOptions {
-  /** Where cross-process build locks live (`<runtimeDir>/locks`); created when missing. */
+  /** Where cross-process build locks live: the user's lock folder (see `ensureDockerLockDir`); created when missing. */
   lockDir: string;
   /** How often a build waiting for another process's build of the same tag looks again. @defaultValue 500 */
   lockPollMs?: number;

@@ -2,7 +2,7 @@ import { LABEL_MANAGED } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
 import { inspectContainer } from './proxy-container.js';
 import { withProxyLock } from './proxy-lock.js';
-import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, proxyContainerName } from './proxy-names.js';
+import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, ownedByUid, proxyContainerName } from './proxy-names.js';
 import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
 import { ownerMayBeAlive } from './task-owner.js';
 
@@ -16,18 +16,26 @@ export interface StopIdleProxiesResult {
   inUse: string[];
 }
 
+export interface StopIdleProxiesOptions {
+  /** The user's lock folder, where each proxy's lock is taken. */
+  lockDir: string;
+  /** The OS user whose proxies are swept (see `LABEL_UID`); other users' are left alone. */
+  uid: number;
+}
+
 /**
- * Remove every proxy no task uses any more, with its egress network, and the task networks of tasks that
- * are gone: no container left on the network and the process that created it dead (or, for another
- * host's process, the network older than a grace period). Networks of live tasks are never touched, so
- * this is safe to run while tasks run. Each proxy is handled under its lock.
+ * Remove every proxy of user `uid` no task uses any more, with its egress network, and the task networks
+ * of tasks that are gone: no container left on the network and the process that created it dead (or,
+ * for another host's process, the network older than a grace period). Networks of live tasks are never
+ * touched, so this is safe to run while tasks run. Each proxy is handled under its lock. Other users'
+ * proxies are not ours to judge: their locks are in their own lock folders, out of our reach.
  */
-export async function stopIdleProxies(engine: ProxyEngine, options: { lockDir: string }): Promise<StopIdleProxiesResult> {
+export async function stopIdleProxies(engine: ProxyEngine, options: StopIdleProxiesOptions): Promise<StopIdleProxiesResult> {
   const result: StopIdleProxiesResult = { removedProxies: [], removedNetworks: [], inUse: [] };
-  const fingerprints = await knownFingerprints(engine);
+  const fingerprints = await knownFingerprints(engine, options.uid);
   for (const fingerprint of fingerprints) {
-    await withProxyLock(fingerprint, options, async () => {
-      await removeDeadTaskNetworks(engine, fingerprint, result);
+    await withProxyLock(fingerprint, { lockDir: options.lockDir }, async () => {
+      await removeDeadTaskNetworks(engine, fingerprint, options.uid, result);
       const name = proxyContainerName(fingerprint);
       const existed = (await inspectContainer(engine.docker, name)) !== undefined;
       if (await removeProxyIfIdle(engine, fingerprint)) {
@@ -40,8 +48,8 @@ export async function stopIdleProxies(engine: ProxyEngine, options: { lockDir: s
   return result;
 }
 
-/** Fingerprints of every proxy container and every proxy network tsk made, sorted. */
-async function knownFingerprints(engine: ProxyEngine): Promise<string[]> {
+/** Fingerprints of every proxy container and every proxy network tsk made for user `uid`, sorted. */
+async function knownFingerprints(engine: ProxyEngine, uid: number): Promise<string[]> {
   let containers;
   try {
     containers = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=proxy`, `${LABEL_MANAGED}=true`] } });
@@ -49,16 +57,18 @@ async function knownFingerprints(engine: ProxyEngine): Promise<string[]> {
     throw new ProxyError(`Could not list proxy containers: ${(error as Error).message}`, { cause: error });
   }
   const networks = await engine.networks.list([LABEL_PROXY, `${LABEL_MANAGED}=true`]);
-  const labels = [...containers.map((container) => container.Labels[LABEL_PROXY]), ...networks.map((network) => network.Labels?.[LABEL_PROXY])];
+  const labels = [...containers.map((container) => container.Labels), ...networks.map((network) => network.Labels)]
+    .filter((labelled) => ownedByUid(labelled, uid))
+    .map((labelled) => labelled?.[LABEL_PROXY]);
   return [...new Set(labels.filter((label): label is string => typeof label === 'string' && /^[0-9a-f]+$/.test(label)))].sort();
 }
 
-async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, result: StopIdleProxiesResult): Promise<void> {
+async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, uid: number, result: StopIdleProxiesResult): Promise<void> {
   const name = proxyContainerName(fingerprint);
   const labelled = await engine.networks.list([`${LABEL_PROXY}=${fingerprint}`, `${LABEL_ROLE}=task`]);
   for (const listed of labelled) {
     const network = await engine.networks.inspect(listed.Name);
-    if (!network) continue;
+    if (!network || !ownedByUid(network.Labels, uid)) continue;
     const others = Object.values(network.Containers ?? {}).filter((member) => member.Name !== name);
     if (others.length > 0 || ownerMayBeAlive(network.Labels?.[LABEL_OWNER], network.Created)) continue;
     if (await detachTaskNetwork(engine, fingerprint, network.Name)) result.removedNetworks.push(network.Name);

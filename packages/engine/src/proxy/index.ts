@@ -2,7 +2,7 @@ export type { SandboxNetworkLease, SandboxNetworkProvider, NetworkTask } from '.
 export { DirectNetworkProvider } from './direct-network-provider.js';
 export { ProxyManager, type ProxyManagerOptions } from './proxy-manager.js';
 export { ProxyLease } from './proxy-lease.js';
-export type { StopIdleProxiesResult } from './idle-proxies.js';
+export type { StopIdleProxiesResult, StopIdleProxiesOptions } from './idle-proxies.js';
 export { planProxyImage, DEFAULT_PROXY_BASE_IMAGE, type ProxyImagePlan } from './proxy-image.js';
 export { resolveProxyConfig, proxyFingerprint, type ProxyConfig } from './squid-config.js';
 export { proxyEnv } from './proxy-env.js';
@@ -14,6 +14,8 @@ export {
   LABEL_PROXY,
   LABEL_ROLE,
   LABEL_OWNER,
+  LABEL_UID,
+  ownedByUid,
   proxyContainerName,
   egressNetworkName,
   taskNetworkName,

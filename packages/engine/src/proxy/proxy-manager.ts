@@ -19,6 +19,7 @@ import {
   LABEL_OWNER,
   LABEL_PROXY,
   LABEL_ROLE,
+  LABEL_UID,
   PROXY_ALIAS,
   PROXY_PORT,
   proxyContainerName,
@@ -27,13 +28,13 @@ import {
 import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
-import { currentOwner, ownerMayBeAlive } from './task-owner.js';
+import { currentOwner, currentUid, ownerMayBeAlive } from './task-owner.js';
 
 export interface ProxyManagerOptions {
   docker: Dockerode;
   /** Builds the proxy image. @defaultValue an ImageBuilder of its own, locking in `lockDir` */
   images?: ImageBuilder;
-  /** Where the cross-process proxy (and image build) locks live (`<runtimeDir>/locks`). */
+  /** Where the cross-process proxy (and image build) locks live: the user's lock folder (see `ensureDockerLockDir`). */
   lockDir: string;
   /** The folder with the proxy's Dockerfile, entrypoint.sh and default squid.conf. @defaultValue `<assetsRoot>/squid` */
   squidDir?: string;
@@ -48,6 +49,12 @@ export interface ProxyManagerOptions {
    * live tasks from crashed ones. @defaultValue this process
    */
   owner?: string;
+  /**
+   * The OS user whose proxies and networks this manager makes and sweeps: part of each proxy's
+   * fingerprint and labelled `tsk.uid`, since lock folders (and so proxies) are per user.
+   * @defaultValue this process's uid
+   */
+  uid?: number;
 }
 
 /** What tsk learned about the engine once: whether it isolates, and where the host is seen from a container. */
@@ -69,13 +76,14 @@ interface StartProxyOptions {
 
 /**
  * Network isolation for sandboxes. Each isolated task gets its own internal network (`tsk-agent-<id>`)
- * whose only other member is a Squid proxy; tasks with the same proxy configuration (`host_ports` and
- * `squid_conf`) share one proxy (`tsk-proxy-<fingerprint>`), which reaches the outside through its own
- * network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends. Tasks with
- * isolation off get Docker's default bridge.
+ * whose only other member is a Squid proxy; one user's tasks with the same proxy configuration
+ * (`host_ports` and `squid_conf`) share one proxy (`tsk-proxy-<fingerprint>`), which reaches the outside
+ * through its own network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends.
+ * Tasks with isolation off get Docker's default bridge.
  *
  * Safe across processes: every change to one proxy happens under its lock file, and who uses a proxy is
- * read from the engine (its attached task networks), never kept in memory.
+ * read from the engine (its attached task networks), never kept in memory. Lock folders are per user,
+ * so proxies are too: other users' tsk never touches ours.
  */
 export class ProxyManager implements SandboxNetworkProvider {
   private readonly engine: ProxyEngine;
@@ -84,6 +92,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private readonly baseImage: string;
   private readonly log: LogSink;
   private readonly healthTimeoutMs: number;
+  private readonly uid: number;
   private plan: Promise<ProxyImagePlan> | undefined;
   private facts: Promise<EngineFacts> | undefined;
 
@@ -94,6 +103,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     this.baseImage = options.baseImage ?? DEFAULT_PROXY_BASE_IMAGE;
     this.log = options.log ?? silentSink;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
+    this.uid = options.uid ?? currentUid();
   }
 
   /** The proxy image plan (read from the squid folder once per manager). */
@@ -128,7 +138,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     const plan = await this.planImage();
     const config = resolveProxyConfig(task.config, plan.defaultSquidConf);
     const { tag } = await this.ensureImage({ log, signal });
-    const fingerprint = proxyFingerprint(config, tag);
+    const fingerprint = proxyFingerprint(config, tag, this.uid);
     const network = taskNetworkName(task.id);
     await this.clearLeftoverTaskNetwork(network, signal);
 
@@ -137,7 +147,7 @@ export class ProxyManager implements SandboxNetworkProvider {
       try {
         await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
         const owner = this.options.owner ?? currentOwner();
-        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner }));
+        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner, uid: this.uid }));
         if (!created) {
           throw new ProxyError(`Network ${network} is still in use by an earlier run of task ${task.id}`, {
             hint: `remove its container with \`docker rm -f tsk-${task.id}\``,
@@ -173,9 +183,12 @@ export class ProxyManager implements SandboxNetworkProvider {
     );
   }
 
-  /** Remove proxies no live task uses, with their networks, and task networks left by crashed tasks (`tsk proxy stop`). */
+  /**
+   * Remove this user's proxies no live task uses, with their networks, and task networks left by this
+   * user's crashed tasks (`tsk proxy stop`, the worker's sweep).
+   */
   stopIdle(): Promise<StopIdleProxiesResult> {
-    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir });
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, uid: this.uid });
   }
 
   /** Start (or reuse) the proxy of one configuration and its egress network. Call with its lock held. */
@@ -185,13 +198,13 @@ export class ProxyManager implements SandboxNetworkProvider {
     const egress = await this.engine.networks.ensure({
       Name: egressNetwork,
       Driver: 'bridge',
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint },
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_UID]: String(this.uid) },
     });
     // Forwarded host ports go to the host's address on the proxy's own bridge (a host service bound to
     // 0.0.0.0 answers there); in a VM-based engine only `host-gateway` leads to the real host.
     const gateway = networkGateway(egress.info);
     const hostAddress = facts.inVm || gateway === undefined ? 'host-gateway' : gateway;
-    const spec = buildProxyContainerSpec({ fingerprint, image, config, egressNetwork, hostAddress });
+    const spec = buildProxyContainerSpec({ fingerprint, uid: this.uid, image, config, egressNetwork, hostAddress });
     const proxy = await ensureProxyContainer(this.engine.docker, spec, { healthTimeoutMs: this.healthTimeoutMs, signal });
     if (!proxy.created) return;
     log.write('tsk', `Started network proxy ${proxyContainerName(fingerprint)}`);

@@ -11,6 +11,22 @@ export const LABEL_ROLE = 'tsk.role';
 /** Label on a task network: `<host>/<pid>` of the process that holds it, to tell live tasks from crashed ones. */
 export const LABEL_OWNER = 'tsk.owner';
 
+/**
+ * Label holding the uid of the OS user whose tsk made a proxy, its egress network or a task network. Lock
+ * folders are per user (see `ensureDockerLockDir`), so the objects those locks guard are too: each user
+ * creates, tears down and sweeps only their own.
+ */
+export const LABEL_UID = 'tsk.uid';
+
+/**
+ * Whether a proxy object (its labels) belongs to the user `uid`. Objects without the label were made
+ * before proxies were per user; they count as everyone's own, so whoever runs `tsk proxy stop` frees them.
+ */
+export function ownedByUid(labels: Record<string, string> | undefined, uid: number): boolean {
+  const owner = labels?.[LABEL_UID];
+  return owner === undefined || owner === String(uid);
+}
+
 /** `proxy`: the shared Squid container; `egress`: its outside network; `task`: one sandbox's internal network. */
 export type ProxyRole = 'proxy' | 'egress' | 'task';
 

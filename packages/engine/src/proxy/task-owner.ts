@@ -3,6 +3,14 @@ import { hostname } from 'node:os';
 /** How long a task network of a process on another host (or container) may sit unused before it counts as left over. */
 const FOREIGN_OWNER_GRACE_MS = 6 * 3600_000;
 
+/**
+ * The OS user this process runs as, whose proxies it uses and sweeps (see `LABEL_UID`). 0 where the
+ * platform has no uids.
+ */
+export function currentUid(): number {
+  return process.getuid?.() ?? 0;
+}
+
 /** `<host>/<pid>` of this process: recorded on the task networks it creates. */
 export function currentOwner(): string {
   return `${hostname()}/${process.pid}`;

@@ -1,4 +1,4 @@
-import { ensureDockerLockDir } from '../common/paths.js';
+import { ensureDockerLockDir } from '../common/lock-dir.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
 import { assertDockerAvailable, createDocker, ImageBuilder, type Dockerode } from '../docker/index.js';
 import type { LogSink } from '../logging/index.js';
@@ -9,7 +9,7 @@ import type { RedisPurpose } from './redis-connection.js';
 export interface DockerServices {
   docker: Dockerode;
   images: ImageBuilder;
-  /** The machine-wide lock folder for shared Docker objects (see {@link ensureDockerLockDir}). */
+  /** This user's lock folder for image builds and proxies (see {@link ensureDockerLockDir}). */
   lockDir: string;
 }
 

@@ -1,5 +1,5 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
-import { ensureDockerLockDir } from '../common/paths.js';
+import { ensureDockerLockDir } from '../common/lock-dir.js';
 import { createDocker, ensureBaseImage, ImageBuilder } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
 import { redisImagePlan, redisServerArgs } from '../queue/redis-image.js';
@@ -19,7 +19,7 @@ export interface TestRedis {
 
 export async function startTestRedis(): Promise<TestRedis> {
   const docker = createDocker();
-  // The machine-wide lock folder: the product builds this same image and must not race with a test.
+  // The user's own lock folder: tsk run by the same user builds this same image and must not race with a test.
   const lockDir = await ensureDockerLockDir();
   const plan = redisImagePlan('debian:bookworm-slim');
   await ensureBaseImage({ docker, tag: plan.baseImage, log: silentSink });

@@ -89,9 +89,10 @@ describe('network isolation (tsk run, real Docker)', () => {
   const existingImages = new Set<string>();
   const fingerprints = new Set<string>();
 
-  /** The fingerprint tsk gives the proxy of this configuration (remembered for cleanup). */
+  /** The fingerprint tsk (run by this user) gives the proxy of this configuration (remembered for cleanup). */
   function fingerprintFor(hostPorts: number[], squidConf?: string): string {
-    const fingerprint = proxyFingerprint({ hostPorts: [...hostPorts].sort((a, b) => a - b), squidConf: squidConf ?? defaultConf }, proxyImage);
+    const config = { hostPorts: [...hostPorts].sort((a, b) => a - b), squidConf: squidConf ?? defaultConf };
+    const fingerprint = proxyFingerprint(config, proxyImage, process.getuid!());
     fingerprints.add(fingerprint);
     return fingerprint;
   }

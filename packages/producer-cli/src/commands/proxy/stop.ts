@@ -3,10 +3,11 @@ import { BaseCommand } from '../../base-command.js';
 import { createEngineContext, createProxyManager } from '../../engine-context.js';
 
 export default class ProxyStop extends BaseCommand {
-  static override summary = 'Remove network proxies that no running task uses, with their networks.';
+  static override summary = 'Remove your network proxies that no running task uses, with their networks.';
   static override description =
     'A proxy is normally removed when its last task ends; this cleans up after tasks that were killed. ' +
-    'Proxies and networks of running tasks are left alone, so it is safe to run at any time.';
+    'Proxies and networks of running tasks are left alone, so it is safe to run at any time. ' +
+    "Proxies are per OS user: other users' proxies are theirs to stop.";
   static override enableJsonFlag = true;
 
   async run(): Promise<StopIdleProxiesResult> {
