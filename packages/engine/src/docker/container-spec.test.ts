@@ -19,10 +19,11 @@ const options: SandboxSpecOptions = {
   devices: [],
   memoryGb: 2,
   cpus: 1.5,
+  resolvConfFile: '/data/tasks/Ab_12345/resolv.conf',
   network: {
     networkMode: 'tsk-agent-Ab_12345',
     env: [{ name: 'HTTP_PROXY', value: 'http://proxy:3128' }],
-    dns: ['172.30.0.2'],
+    resolver: { server: '172.30.0.2', hosts: { 'tsk-proxy': '172.30.0.2' } },
     build: { networkMode: 'tsk-agent-Ab_12345', args: {} },
   },
 };
@@ -53,6 +54,7 @@ describe('buildSandboxSpec', () => {
       { Type: 'bind', Source: '/data/tasks/Ab_12345/repo', Target: '/workspace/p', ReadOnly: false },
       { Type: 'bind', Source: '/data/tasks/Ab_12345/instructions.md', Target: INSTRUCTIONS_PATH, ReadOnly: true },
       { Type: 'bind', Source: '/data/tasks/Ab_12345/home/.claude', Target: '/home/agent/.claude', ReadOnly: false },
+      { Type: 'bind', Source: '/data/tasks/Ab_12345/resolv.conf', Target: '/etc/resolv.conf', ReadOnly: true },
       { Type: 'volume', Source: 'tsk-cache', Target: '/cache', ReadOnly: false },
       { Type: 'bind', Source: '/srv/logs', Target: '/logs', ReadOnly: true },
     ]);
@@ -67,6 +69,10 @@ describe('buildSandboxSpec', () => {
     expect(spec.Env).toEqual(['FOO=bar', 'HTTP_PROXY=http://proxy:3128']);
     expect(spec.HostConfig?.NetworkMode).toBe('tsk-agent-Ab_12345');
     expect(spec.HostConfig?.Dns).toEqual(['172.30.0.2']);
+    expect(spec.HostConfig?.ExtraHosts).toEqual(['tsk-proxy:172.30.0.2']);
+    const open = buildSandboxSpec({ ...options, network: { networkMode: 'bridge', env: [], build: { networkMode: 'bridge', args: {} } } });
+    expect(open.HostConfig?.Dns).toBeUndefined();
+    expect(open.HostConfig?.Mounts?.some((mount) => mount.Target === '/etc/resolv.conf')).toBe(false);
   });
 
   it('should attach a TTY and stdin only when interactive', () => {

@@ -22,12 +22,15 @@ export interface SandboxNetwork {
   /** Variables that point at the proxy. */
   env: EnvVar[];
   /**
-   * The only DNS server the engine's resolver may forward to for this sandbox: an address on its own
-   * network that answers no DNS. Docker before 26 forwarded an internal network's lookups to the host's
-   * resolvers (CVE-2024-29018), so names could leak; pinning the forwarder closes that on every engine.
-   * @defaultValue the engine's
+   * Name resolution of an isolated sandbox. `server` is the only DNS server the engine's own resolver
+   * (127.0.0.11) may forward to: an address on the sandbox's network that answers no DNS. Docker before 26
+   * forwarded an internal network's lookups to the host's resolvers (CVE-2024-29018), so names could leak
+   * through DNS; pinning the forwarder closes that on every engine. The sandbox itself resolves only
+   * `hosts` (its proxy) and asks no DNS server at all, so a tool that ignores the proxy fails at once
+   * instead of waiting out a resolver timeout.
+   * @defaultValue the engine's DNS, for a sandbox with isolation off
    */
-  dns?: string[];
+  resolver?: { server: string; hosts: Record<string, string> };
   /** Where image builds for this task run, and the build arguments that send them through the proxy. */
   build: { networkMode: string; args: Record<string, string> };
 }
@@ -54,6 +57,11 @@ export interface SandboxSpecOptions {
   /** Already clamped to what the engine has. */
   cpus: number;
   network: SandboxNetwork;
+  /**
+   * Host path of the resolv.conf mounted over the sandbox's own when `network.resolver` is set (see
+   * {@link SANDBOX_RESOLV_CONF}).
+   */
+  resolvConfFile?: string;
   /** Attach a TTY and stdin (interactive `tsk shell`). @defaultValue false */
   interactive?: boolean;
   /** @defaultValue 4096 */
@@ -64,6 +72,9 @@ export interface SandboxSpecOptions {
 export function sandboxName(taskId: string): string {
   return `tsk-${taskId}`;
 }
+
+/** What an isolated sandbox's /etc/resolv.conf says: ask nobody (nothing listens on its own loopback). */
+export const SANDBOX_RESOLV_CONF = '# tsk: this sandbox resolves names only from /etc/hosts\nnameserver 127.0.0.1\noptions attempts:1 timeout:1\n';
 
 /** Where the sandbox user's home is (set by the base image layer). */
 export const SANDBOX_HOME = '/home/agent';
@@ -111,6 +122,7 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
         bind(options.workspaceDir, workdir, false),
         bind(options.instructionsFile, INSTRUCTIONS_PATH, true),
         ...Object.entries(options.homeMounts).map(([path, source]) => bind(source, `${SANDBOX_HOME}/${path}`, false)),
+        ...(options.network.resolver && options.resolvConfFile ? [bind(options.resolvConfFile, '/etc/resolv.conf', true)] : []),
         ...options.volumes.map(volumeMount),
       ],
       Devices: options.devices.map((device) => ({ PathOnHost: device, PathInContainer: device, CgroupPermissions: 'rwm' })),
@@ -120,7 +132,9 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges:true'],
       NetworkMode: options.network.networkMode,
-      ...(options.network.dns ? { Dns: options.network.dns } : {}),
+      ...(options.network.resolver
+        ? { Dns: [options.network.resolver.server], ExtraHosts: Object.entries(options.network.resolver.hosts).map(([name, ip]) => `${name}:${ip}`) }
+        : {}),
       Init: true,
       AutoRemove: false,
     },

@@ -34,6 +34,7 @@ export {
   LABEL_WORKER,
   LABEL_MANAGED,
   REQUIRED_DROPPED_CAPS,
+  SANDBOX_RESOLV_CONF,
   type SandboxNetwork,
   type SandboxSpecOptions,
 } from './container-spec.js';

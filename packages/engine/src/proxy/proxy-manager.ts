@@ -167,9 +167,9 @@ export class ProxyManager implements SandboxNetworkProvider {
     const sandboxNetwork: SandboxNetwork = {
       networkMode: network,
       env: proxyEnv(PROXY_ALIAS, PROXY_PORT),
-      // The proxy answers no DNS (and refuses the query at once), so the engine's resolver has nowhere to
-      // forward an outside name to, whatever the engine's version and the host's resolver.
-      dns: [proxyAddress ?? ''],
+      // The proxy answers no DNS, so the engine's resolver has nowhere to forward an outside name to,
+      // whatever the engine's version and the host's resolver; the sandbox finds the proxy in /etc/hosts.
+      resolver: { server: proxyAddress ?? '', hosts: { [PROXY_ALIAS]: proxyAddress ?? '' } },
       // Builds of the task's image run on the task's own network: only the proxy, only its allowlist.
       build: { networkMode: network, args: proxyBuildArgs(PROXY_ALIAS, PROXY_PORT) },
     };

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { getAgent } from '../agents/index.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
-import type { ImageBuilder } from '../docker/index.js';
+import { SANDBOX_RESOLV_CONF, type ImageBuilder } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
 import { log as debug, type LogSink } from '../logging/index.js';
@@ -121,6 +121,8 @@ export class TaskRunner {
         cpus: await this.cpus(spec),
       });
       const homeMounts = await this.writeHome(dir, grant);
+      const resolvConfFile = join(dir, 'resolv.conf');
+      await writeFile(resolvConfFile, SANDBOX_RESOLV_CONF, { mode: 0o644 });
       if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
       throwIfCancelled(spec.id, signal);
       const result = await runAgent({
@@ -132,6 +134,7 @@ export class TaskRunner {
         instructionsFile,
         env: [...spec.config.env, ...grant.env, ...agent.env()],
         homeMounts,
+        resolvConfFile,
         network: lease.network,
         workerName: this.options.workerName,
         cpus: await this.cpus(spec),

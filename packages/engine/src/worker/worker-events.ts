@@ -33,7 +33,7 @@ export function formatWorkerEvent(event: WorkerEvent): string {
       return `${event.task} ${event.status} after ${seconds(event.durationMs)}: ${detail}`;
     }
     case 'refused':
-      return `${event.task} FAILED: ${event.reason}`;
+      return `${event.task} refused: ${event.reason}`;
     case 'cancelling':
       return `${event.task} cancelling (${event.reason})`;
     case 'lost':

@@ -16,6 +16,8 @@ export interface RunAgentOptions {
   env: EnvVar[];
   /** The task's own copies of the agent's login, by path in the sandbox user's home. */
   homeMounts: Record<string, string>;
+  /** The resolv.conf an isolated sandbox gets. */
+  resolvConfFile: string;
   network: SandboxNetwork;
   workerName: string;
   /** The task's CPU limit, already clamped to what the engine has. */
@@ -48,6 +50,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       command: agent.command(),
       env: options.env,
       homeMounts: options.homeMounts,
+      resolvConfFile: options.resolvConfFile,
       volumes: spec.config.volumes,
       devices: spec.config.devices,
       memoryGb: spec.config.memoryGb,
