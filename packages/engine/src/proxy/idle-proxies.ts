@@ -2,7 +2,7 @@ import { LABEL_MANAGED } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
 import { inspectContainer } from './proxy-container.js';
 import { withProxyLock } from './proxy-lock.js';
-import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, ownedByUid, proxyContainerName } from './proxy-names.js';
+import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, inLockDomain, proxyContainerName } from './proxy-names.js';
 import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
 import { ownerMayBeAlive } from './task-owner.js';
 
@@ -19,12 +19,12 @@ export interface StopIdleProxiesResult {
 export interface StopIdleProxiesOptions {
   /** The user's lock folder, where each proxy's lock is taken. */
   lockDir: string;
-  /** The OS user whose proxies are swept (see `LABEL_UID`); other users' are left alone. */
-  uid: number;
+  /** The lock domain whose proxies are swept (see `LABEL_LOCKS`); other domains' are left alone. */
+  domain: string;
 }
 
 /**
- * Remove every proxy of user `uid` no task uses any more, with its egress network, and the task networks
+ * Remove every proxy of lock domain `domain` no task uses any more, with its egress network, and the task networks
  * of tasks that are gone: no container left on the network and the process that created it dead (or,
  * for another host's process, the network older than a grace period). Networks of live tasks are never
  * touched, so this is safe to run while tasks run. Each proxy is handled under its lock. Other users'
@@ -32,10 +32,10 @@ export interface StopIdleProxiesOptions {
  */
 export async function stopIdleProxies(engine: ProxyEngine, options: StopIdleProxiesOptions): Promise<StopIdleProxiesResult> {
   const result: StopIdleProxiesResult = { removedProxies: [], removedNetworks: [], inUse: [] };
-  const fingerprints = await knownFingerprints(engine, options.uid);
+  const fingerprints = await knownFingerprints(engine, options.domain);
   for (const fingerprint of fingerprints) {
     await withProxyLock(fingerprint, { lockDir: options.lockDir }, async () => {
-      await removeDeadTaskNetworks(engine, fingerprint, options.uid, result);
+      await removeDeadTaskNetworks(engine, fingerprint, options.domain, result);
       const name = proxyContainerName(fingerprint);
       const existed = (await inspectContainer(engine.docker, name)) !== undefined;
       if (await removeProxyIfIdle(engine, fingerprint)) {
@@ -48,8 +48,8 @@ export async function stopIdleProxies(engine: ProxyEngine, options: StopIdleProx
   return result;
 }
 
-/** Fingerprints of every proxy container and every proxy network tsk made for user `uid`, sorted. */
-async function knownFingerprints(engine: ProxyEngine, uid: number): Promise<string[]> {
+/** Fingerprints of every proxy container and every proxy network tsk made for lock domain `domain`, sorted. */
+async function knownFingerprints(engine: ProxyEngine, domain: string): Promise<string[]> {
   let containers;
   try {
     containers = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL_ROLE}=proxy`, `${LABEL_MANAGED}=true`] } });
@@ -58,17 +58,17 @@ async function knownFingerprints(engine: ProxyEngine, uid: number): Promise<stri
   }
   const networks = await engine.networks.list([LABEL_PROXY, `${LABEL_MANAGED}=true`]);
   const labels = [...containers.map((container) => container.Labels), ...networks.map((network) => network.Labels)]
-    .filter((labelled) => ownedByUid(labelled, uid))
+    .filter((labelled) => inLockDomain(labelled, domain))
     .map((labelled) => labelled?.[LABEL_PROXY]);
   return [...new Set(labels.filter((label): label is string => typeof label === 'string' && /^[0-9a-f]+$/.test(label)))].sort();
 }
 
-async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, uid: number, result: StopIdleProxiesResult): Promise<void> {
+async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, domain: string, result: StopIdleProxiesResult): Promise<void> {
   const name = proxyContainerName(fingerprint);
   const labelled = await engine.networks.list([`${LABEL_PROXY}=${fingerprint}`, `${LABEL_ROLE}=task`]);
   for (const listed of labelled) {
     const network = await engine.networks.inspect(listed.Name);
-    if (!network || !ownedByUid(network.Labels, uid)) continue;
+    if (!network || !inLockDomain(network.Labels, domain)) continue;
     const others = Object.values(network.Containers ?? {}).filter((member) => member.Name !== name);
     if (others.length > 0 || ownerMayBeAlive(network.Labels?.[LABEL_OWNER], network.Created)) continue;
     if (await detachTaskNetwork(engine, fingerprint, network.Name)) result.removedNetworks.push(network.Name);

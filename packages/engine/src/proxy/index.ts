@@ -14,10 +14,11 @@ export {
   LABEL_PROXY,
   LABEL_ROLE,
   LABEL_OWNER,
-  LABEL_UID,
-  ownedByUid,
+  LABEL_LOCKS,
+  inLockDomain,
   proxyContainerName,
   egressNetworkName,
   taskNetworkName,
   type ProxyRole,
 } from './proxy-names.js';
+export { lockDomain } from './task-owner.js';

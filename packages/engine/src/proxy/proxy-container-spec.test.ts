@@ -4,7 +4,7 @@ import { buildProxyContainerSpec } from './proxy-container-spec.js';
 describe('buildProxyContainerSpec', () => {
   const spec = buildProxyContainerSpec({
     fingerprint: 'abcdef012345',
-    uid: 1000,
+    domain: 'd1',
     image: 'tsk/proxy:123',
     config: { hostPorts: [80, 5432], squidConf: 'http_port 3128\n' },
     egressNetwork: 'tsk-egress-abcdef012345',
@@ -14,7 +14,7 @@ describe('buildProxyContainerSpec', () => {
 
   it('should name and label the proxy after its fingerprint and user, and start it on its egress network', () => {
     expect(spec.name).toBe('tsk-proxy-abcdef012345');
-    expect(spec.Labels).toEqual({ 'tsk.managed': 'true', 'tsk.role': 'proxy', 'tsk.proxy': 'abcdef012345', 'tsk.uid': '1000' });
+    expect(spec.Labels).toEqual({ 'tsk.managed': 'true', 'tsk.role': 'proxy', 'tsk.proxy': 'abcdef012345', 'tsk.locks': 'd1' });
     expect(host.NetworkMode).toBe('tsk-egress-abcdef012345');
   });
 

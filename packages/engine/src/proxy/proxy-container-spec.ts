@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED } from '../docker/container-spec.js';
-import { LABEL_PROXY, LABEL_ROLE, LABEL_UID, PROXY_PORT, proxyContainerName } from './proxy-names.js';
+import { LABEL_PROXY, LABEL_ROLE, LABEL_LOCKS, PROXY_PORT, proxyContainerName } from './proxy-names.js';
 import type { ProxyConfig } from './squid-config.js';
 
 /**
@@ -14,8 +14,8 @@ const PROXY_UID = 13;
 
 export interface ProxyContainerSpecOptions {
   fingerprint: string;
-  /** The OS user the proxy belongs to (its `tsk.uid` label). */
-  uid: number;
+  /** The lock domain the proxy objects belong to (their `tsk.locks` label). */
+  domain: string;
   image: string;
   config: ProxyConfig;
   /** The proxy's egress network, the one it is created on. */
@@ -45,7 +45,7 @@ export function buildProxyContainerSpec(options: ProxyContainerSpecOptions): Doc
       // filesystem stays read-only. The entrypoint writes it to tmpfs.
       `TSK_SQUID_CONF_B64=${Buffer.from(config.squidConf, 'utf8').toString('base64')}`,
     ],
-    Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'proxy', [LABEL_PROXY]: fingerprint, [LABEL_UID]: String(options.uid) },
+    Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'proxy', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: options.domain },
     HostConfig: {
       NetworkMode: options.egressNetwork,
       ReadonlyRootfs: true,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { mkdtempSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +14,10 @@ import { ProxyError } from '../errors/index.js';
 import { silentSink } from '../logging/index.js';
 import { ProxyManager } from './proxy-manager.js';
 import { LABEL_MANAGED } from '../docker/container-spec.js';
-import { LABEL_PROXY, LABEL_ROLE, LABEL_UID, egressNetworkName, proxyContainerName, taskNetworkName } from './proxy-names.js';
+import { LABEL_LOCKS, LABEL_PROXY, LABEL_ROLE, egressNetworkName, proxyContainerName, taskNetworkName } from './proxy-names.js';
 import type { ProxyLease } from './proxy-lease.js';
 import { proxyFingerprint, resolveProxyConfig } from './squid-config.js';
-import { currentUid } from './task-owner.js';
+import { lockDomain } from './task-owner.js';
 
 const PROBE_IMAGE = 'debian:bookworm-slim';
 const docker = createDocker();
@@ -31,7 +32,7 @@ let proxyImageExisted = true;
 let proxyImage = '';
 const fingerprints = new Set<string>();
 
-function manager(options: { owner?: string; uid?: number } = {}): ProxyManager {
+function manager(options: { owner?: string; lockDir?: string } = {}): ProxyManager {
   return new ProxyManager({ docker, images, lockDir, log: silentSink, ...options });
 }
 
@@ -215,7 +216,7 @@ describe('ProxyManager (real Docker)', () => {
     const failure = await manager().acquire({ id, config: broken }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ProxyError);
     expect((failure as Error).message).toMatch(/invalid squid configuration/);
-    const fingerprint = proxyFingerprint(resolveProxyConfig(broken, defaultConf), proxyImage, currentUid());
+    const fingerprint = proxyFingerprint(resolveProxyConfig(broken, defaultConf), proxyImage, lockDomain(lockDir));
     fingerprints.add(fingerprint);
     expect(await exists('network', taskNetworkName(id))).toBe(false);
     expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
@@ -243,25 +244,25 @@ describe('ProxyManager (real Docker)', () => {
     expect(await exists('container', proxyContainerName(liveFingerprint))).toBe(false);
   });
 
-  it("should give each OS user a proxy of their own, and sweep only the user's own (and unlabelled, older) ones", async () => {
+  it("should give each lock domain (a user's lock folder) proxies of its own, and sweep only its own (and unlabelled, older) ones", async () => {
     const { pid: deadPid } = await import('node:child_process').then(({ spawnSync }) => spawnSync(process.execPath, ['-e', '0']));
     const owner = `${hostname()}/${deadPid}`;
-    // A uid no one on this machine has: the sweep of "that user" below can only find this test's objects
-    // (and unlabelled ones, which it may rightly free).
-    const otherUid = 3_000_000 + Math.floor(Math.random() * 1_000_000);
+    // A lock folder of its own (another user's, or another TSK_DATA_HOME): its sweep below can only find
+    // this test's objects (and unlabelled ones, which it may rightly free).
+    const otherLockDir = mkdtempSync(join(tmpdir(), 'tsk-other-locks-'));
     const config = taskConfig();
-    const theirs = await manager({ owner, uid: otherUid }).acquire({ id: taskId(), config });
+    const theirs = await manager({ owner, lockDir: otherLockDir }).acquire({ id: taskId(), config });
     const mine = await manager({ owner }).acquire({ id: taskId(), config });
     const theirFingerprint = fingerprintOf(theirs);
     const myFingerprint = fingerprintOf(mine);
     expect(theirFingerprint).not.toBe(myFingerprint);
-    for (const [lease, fingerprint, uid] of [[theirs, theirFingerprint, otherUid], [mine, myFingerprint, currentUid()]] as const) {
-      const labels = { [LABEL_UID]: String(uid) };
+    for (const [lease, fingerprint, domain] of [[theirs, theirFingerprint, lockDomain(otherLockDir)], [mine, myFingerprint, lockDomain(lockDir)]] as const) {
+      const labels = { [LABEL_LOCKS]: domain };
       expect((await docker.getContainer(proxyContainerName(fingerprint)).inspect()).Config.Labels).toMatchObject(labels);
       expect((await inspectNetwork(egressNetworkName(fingerprint))).Labels).toMatchObject(labels);
       expect((await inspectNetwork(lease.network.networkMode)).Labels).toMatchObject(labels);
     }
-    // An egress network left by a tsk from before proxies were per user carries no uid: it is ours to free.
+    // An egress network left by a tsk from before proxies had a lock domain carries no label: it is ours to free.
     const legacyFingerprint = randomUUID().replace(/-/g, '').slice(0, 12);
     fingerprints.add(legacyFingerprint);
     await docker.createNetwork({
@@ -278,7 +279,7 @@ describe('ProxyManager (real Docker)', () => {
     expect(await exists('container', proxyContainerName(theirFingerprint))).toBe(true);
     expect(await exists('network', theirs.network.networkMode)).toBe(true);
 
-    const theirSweep = await manager({ uid: otherUid }).stopIdle();
+    const theirSweep = await manager({ lockDir: otherLockDir }).stopIdle();
     expect(theirSweep.removedProxies).toContain(proxyContainerName(theirFingerprint));
     expect(await exists('network', theirs.network.networkMode)).toBe(false);
     expect(await exists('network', egressNetworkName(theirFingerprint))).toBe(false);

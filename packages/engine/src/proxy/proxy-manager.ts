@@ -19,7 +19,7 @@ import {
   LABEL_OWNER,
   LABEL_PROXY,
   LABEL_ROLE,
-  LABEL_UID,
+  LABEL_LOCKS,
   PROXY_ALIAS,
   PROXY_PORT,
   proxyContainerName,
@@ -28,7 +28,7 @@ import {
 import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
-import { currentOwner, currentUid, ownerMayBeAlive } from './task-owner.js';
+import { currentOwner, lockDomain, ownerMayBeAlive } from './task-owner.js';
 
 export interface ProxyManagerOptions {
   docker: Dockerode;
@@ -49,12 +49,6 @@ export interface ProxyManagerOptions {
    * live tasks from crashed ones. @defaultValue this process
    */
   owner?: string;
-  /**
-   * The OS user whose proxies and networks this manager makes and sweeps: part of each proxy's
-   * fingerprint and labelled `tsk.uid`, since lock folders (and so proxies) are per user.
-   * @defaultValue this process's uid
-   */
-  uid?: number;
 }
 
 /** What tsk learned about the engine once: whether it isolates, and where the host is seen from a container. */
@@ -76,7 +70,7 @@ interface StartProxyOptions {
 
 /**
  * Network isolation for sandboxes. Each isolated task gets its own internal network (`tsk-agent-<id>`)
- * whose only other member is a Squid proxy; one user's tasks with the same proxy configuration
+ * whose only other member is a Squid proxy; tasks of one lock domain (see `lockDomain`) with the same proxy configuration
  * (`host_ports` and `squid_conf`) share one proxy (`tsk-proxy-<fingerprint>`), which reaches the outside
  * through its own network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends.
  * Tasks with isolation off get Docker's default bridge.
@@ -92,7 +86,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private readonly baseImage: string;
   private readonly log: LogSink;
   private readonly healthTimeoutMs: number;
-  private readonly uid: number;
+  private readonly domain: string;
   private plan: Promise<ProxyImagePlan> | undefined;
   private facts: Promise<EngineFacts> | undefined;
 
@@ -103,7 +97,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     this.baseImage = options.baseImage ?? DEFAULT_PROXY_BASE_IMAGE;
     this.log = options.log ?? silentSink;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
-    this.uid = options.uid ?? currentUid();
+    this.domain = lockDomain(options.lockDir);
   }
 
   /** The proxy image plan (read from the squid folder once per manager). */
@@ -138,7 +132,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     const plan = await this.planImage();
     const config = resolveProxyConfig(task.config, plan.defaultSquidConf);
     const { tag } = await this.ensureImage({ log, signal });
-    const fingerprint = proxyFingerprint(config, tag, this.uid);
+    const fingerprint = proxyFingerprint(config, tag, this.domain);
     const network = taskNetworkName(task.id);
     await this.clearLeftoverTaskNetwork(network, signal);
 
@@ -147,7 +141,7 @@ export class ProxyManager implements SandboxNetworkProvider {
       try {
         await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
         const owner = this.options.owner ?? currentOwner();
-        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner, uid: this.uid }));
+        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner, domain: this.domain }));
         if (!created) {
           throw new ProxyError(`Network ${network} is still in use by an earlier run of task ${task.id}`, {
             hint: `remove its container with \`docker rm -f tsk-${task.id}\``,
@@ -188,7 +182,7 @@ export class ProxyManager implements SandboxNetworkProvider {
    * user's crashed tasks (`tsk proxy stop`, the worker's sweep).
    */
   stopIdle(): Promise<StopIdleProxiesResult> {
-    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, uid: this.uid });
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain });
   }
 
   /** Start (or reuse) the proxy of one configuration and its egress network. Call with its lock held. */
@@ -198,13 +192,13 @@ export class ProxyManager implements SandboxNetworkProvider {
     const egress = await this.engine.networks.ensure({
       Name: egressNetwork,
       Driver: 'bridge',
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_UID]: String(this.uid) },
+      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: this.domain },
     });
     // Forwarded host ports go to the host's address on the proxy's own bridge (a host service bound to
     // 0.0.0.0 answers there); in a VM-based engine only `host-gateway` leads to the real host.
     const gateway = networkGateway(egress.info);
     const hostAddress = facts.inVm || gateway === undefined ? 'host-gateway' : gateway;
-    const spec = buildProxyContainerSpec({ fingerprint, uid: this.uid, image, config, egressNetwork, hostAddress });
+    const spec = buildProxyContainerSpec({ fingerprint, domain: this.domain, image, config, egressNetwork, hostAddress });
     const proxy = await ensureProxyContainer(this.engine.docker, spec, { healthTimeoutMs: this.healthTimeoutMs, signal });
     if (!proxy.created) return;
     log.write('tsk', `Started network proxy ${proxyContainerName(fingerprint)}`);

@@ -12,19 +12,20 @@ export const LABEL_ROLE = 'tsk.role';
 export const LABEL_OWNER = 'tsk.owner';
 
 /**
- * Label holding the uid of the OS user whose tsk made a proxy, its egress network or a task network. Lock
- * folders are per user (see `ensureDockerLockDir`), so the objects those locks guard are too: each user
- * creates, tears down and sweeps only their own.
+ * Label holding the lock domain (see `lockDomain`) of the tsk that made a proxy, its egress network or a
+ * task network. Every change to those objects happens under a lock file, and lock folders are per user
+ * (see `ensureDockerLockDir`): processes that do not share a lock folder must not share the objects
+ * those locks guard, so each lock domain creates, tears down and sweeps only its own.
  */
-export const LABEL_UID = 'tsk.uid';
+export const LABEL_LOCKS = 'tsk.locks';
 
 /**
- * Whether a proxy object (its labels) belongs to the user `uid`. Objects without the label were made
- * before proxies were per user; they count as everyone's own, so whoever runs `tsk proxy stop` frees them.
+ * Whether a proxy object (its labels) belongs to the lock domain `domain`. Objects without the label were
+ * made before proxies had one; they count as everyone's own, so whoever runs `tsk proxy stop` frees them.
  */
-export function ownedByUid(labels: Record<string, string> | undefined, uid: number): boolean {
-  const owner = labels?.[LABEL_UID];
-  return owner === undefined || owner === String(uid);
+export function inLockDomain(labels: Record<string, string> | undefined, domain: string): boolean {
+  const owner = labels?.[LABEL_LOCKS];
+  return owner === undefined || owner === domain;
 }
 
 /** `proxy`: the shared Squid container; `egress`: its outside network; `task`: one sandbox's internal network. */

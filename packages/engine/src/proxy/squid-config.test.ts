@@ -26,20 +26,19 @@ describe('proxyFingerprint', () => {
   const base = { hostPorts: [5432], squidConf: DEFAULT };
 
   it('should be 12 hex characters and stable for equal configurations', () => {
-    const fingerprint = proxyFingerprint(base, 'tsk/proxy:aaa', 1000);
+    const fingerprint = proxyFingerprint(base, 'tsk/proxy:aaa', 'd1');
     expect(fingerprint).toMatch(/^[0-9a-f]{12}$/);
-    expect(proxyFingerprint({ hostPorts: [5432], squidConf: DEFAULT }, 'tsk/proxy:aaa', 1000)).toBe(fingerprint);
+    expect(proxyFingerprint({ hostPorts: [5432], squidConf: DEFAULT }, 'tsk/proxy:aaa', 'd1')).toBe(fingerprint);
   });
 
   it('should change with the host ports, the squid.conf and the proxy image', () => {
-    const fingerprint = proxyFingerprint(base, 'tsk/proxy:aaa', 1000);
-    expect(proxyFingerprint({ ...base, hostPorts: [5433] }, 'tsk/proxy:aaa', 1000)).not.toBe(fingerprint);
-    expect(proxyFingerprint({ ...base, squidConf: `${DEFAULT}# x\n` }, 'tsk/proxy:aaa', 1000)).not.toBe(fingerprint);
-    expect(proxyFingerprint(base, 'tsk/proxy:bbb', 1000)).not.toBe(fingerprint);
+    const fingerprint = proxyFingerprint(base, 'tsk/proxy:aaa', 'd1');
+    expect(proxyFingerprint({ ...base, hostPorts: [5433] }, 'tsk/proxy:aaa', 'd1')).not.toBe(fingerprint);
+    expect(proxyFingerprint({ ...base, squidConf: `${DEFAULT}# x\n` }, 'tsk/proxy:aaa', 'd1')).not.toBe(fingerprint);
+    expect(proxyFingerprint(base, 'tsk/proxy:bbb', 'd1')).not.toBe(fingerprint);
   });
 
-  it('should differ between OS users: each user has proxies of their own, guarded by their own locks', () => {
-    expect(proxyFingerprint(base, 'tsk/proxy:aaa', 1001)).not.toBe(proxyFingerprint(base, 'tsk/proxy:aaa', 1000));
-    expect(proxyFingerprint(base, 'tsk/proxy:aaa', 0)).not.toBe(proxyFingerprint(base, 'tsk/proxy:aaa', 1000));
+  it('should differ between lock domains: proxies are shared only by processes that share their locks', () => {
+    expect(proxyFingerprint(base, 'tsk/proxy:aaa', 'd2')).not.toBe(proxyFingerprint(base, 'tsk/proxy:aaa', 'd1'));
   });
 });

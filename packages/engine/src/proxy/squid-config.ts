@@ -34,12 +34,12 @@ export function resolveProxyConfig(config: Pick<TaskConfig, 'hostPorts' | 'squid
 }
 
 /**
- * A short stable name for a proxy: a hash of its configuration, of the proxy image (so that a changed
- * image, a new `squid/` folder, starts a new proxy while tasks still using the old one keep it) and of
- * the OS user's uid: proxies are per user, since the locks that guard them are (see `ensureDockerLockDir`).
+ * A short stable name for a proxy: a hash of its configuration, of the proxy image (a changed image, a new
+ * `squid/` folder, starts a new proxy while tasks still using the old one keep it) and of the lock domain
+ * (see `lockDomain`): proxies are shared only by processes that share the locks guarding them.
  */
-export function proxyFingerprint(config: ProxyConfig, imageTag: string, uid: number): string {
+export function proxyFingerprint(config: ProxyConfig, imageTag: string, domain: string): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ format: 'tsk-proxy-v2', hostPorts: config.hostPorts, squidConf: config.squidConf, image: imageTag, uid }));
+  hash.update(JSON.stringify({ format: 'tsk-proxy-v3', hostPorts: config.hostPorts, squidConf: config.squidConf, image: imageTag, domain }));
   return hash.digest('hex').slice(0, 12);
 }

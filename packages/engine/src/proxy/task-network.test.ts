@@ -4,14 +4,14 @@ import { ProxyError } from '../errors/index.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
 
 describe('taskNetworkCreateOptions', () => {
-  it('should create an internal bridge network without the host address, labelled with task, proxy, owner and uid', () => {
-    expect(taskNetworkCreateOptions({ taskId: 'AbC_1234', fingerprint: 'abcdef012345', owner: 'host/42', uid: 1000 })).toEqual({
+  it('should create an internal bridge network without the host address, labelled with task, proxy, owner and lock domain', () => {
+    expect(taskNetworkCreateOptions({ taskId: 'AbC_1234', fingerprint: 'abcdef012345', owner: 'host/42', domain: 'd1' })).toEqual({
       Name: 'tsk-agent-AbC_1234',
       Driver: 'bridge',
       Internal: true,
       EnableIPv6: false,
       Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
-      Labels: { 'tsk.managed': 'true', 'tsk.role': 'task', 'tsk.task': 'AbC_1234', 'tsk.proxy': 'abcdef012345', 'tsk.owner': 'host/42', 'tsk.uid': '1000' },
+      Labels: { 'tsk.managed': 'true', 'tsk.role': 'task', 'tsk.task': 'AbC_1234', 'tsk.proxy': 'abcdef012345', 'tsk.owner': 'host/42', 'tsk.locks': 'd1' },
     });
   });
 });

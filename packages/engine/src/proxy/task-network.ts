@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED, LABEL_TASK } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
-import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, LABEL_UID, taskNetworkName } from './proxy-names.js';
+import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, LABEL_LOCKS, taskNetworkName } from './proxy-names.js';
 
 /**
  * Docker's bridge driver gives an `--internal` network's gateway address to the host's bridge interface,
@@ -17,8 +17,8 @@ export interface TaskNetworkOptions {
   fingerprint: string;
   /** `<host>/<pid>` of the process running the task (see `LABEL_OWNER`). */
   owner: string;
-  /** The OS user running the task (see `LABEL_UID`). */
-  uid: number;
+  /** The lock domain the proxy objects belong to (their `tsk.locks` label). */
+  domain: string;
 }
 
 /** Create options of a task's network (pure): internal, no host address on its bridge, labelled. */
@@ -35,7 +35,7 @@ export function taskNetworkCreateOptions(options: TaskNetworkOptions): Dockerode
       [LABEL_TASK]: options.taskId,
       [LABEL_PROXY]: options.fingerprint,
       [LABEL_OWNER]: options.owner,
-      [LABEL_UID]: String(options.uid),
+      [LABEL_LOCKS]: options.domain,
     },
   };
 }

@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 
 /** How long a task network of a process on another host (or container) may sit unused before it counts as left over. */
 const FOREIGN_OWNER_GRACE_MS = 6 * 3600_000;
 
 /**
- * The OS user this process runs as, whose proxies it uses and sweeps (see `LABEL_UID`). 0 where the
- * platform has no uids.
+ * The processes a proxy may be shared with: those of the same OS user that lock in the same folder (see
+ * `LABEL_LOCKS`). Two folders of one user (another TSK_DATA_HOME, a worker with its own TSK_LOCK_DIR)
+ * are two domains, each with its own proxies.
  */
-export function currentUid(): number {
-  return process.getuid?.() ?? 0;
+export function lockDomain(lockDir: string, uid: number = process.getuid?.() ?? 0): string {
+  return createHash('sha256').update(`${uid}\0${lockDir}`).digest('hex').slice(0, 12);
 }
 
 /** `<host>/<pid>` of this process: recorded on the task networks it creates. */

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assetsRoot, planProxyImage, proxyFingerprint } from '@tsk/engine';
+import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../../test-utils/repo-state.js';
 import { makeTskHome, runTsk, startTsk, type TskHome, type TskProcess } from '../../test-utils/run-tsk.js';
@@ -92,7 +92,7 @@ describe('network isolation (tsk run, real Docker)', () => {
   /** The fingerprint tsk (run by this user) gives the proxy of this configuration (remembered for cleanup). */
   function fingerprintFor(hostPorts: number[], squidConf?: string): string {
     const config = { hostPorts: [...hostPorts].sort((a, b) => a - b), squidConf: squidConf ?? defaultConf };
-    const fingerprint = proxyFingerprint(config, proxyImage, process.getuid!());
+    const fingerprint = proxyFingerprint(config, proxyImage, lockDomain(join(home.dir, 'data', 'tsk', 'locks')));
     fingerprints.add(fingerprint);
     return fingerprint;
   }

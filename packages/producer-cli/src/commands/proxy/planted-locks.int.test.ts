@@ -3,7 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assetsRoot, planProxyImage, proxyFingerprint } from '@tsk/engine';
+import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../../test-utils/repo-state.js';
 import { makeTskHome, startTsk, TSK_BIN, type TskHome, type TskRunResult } from '../../test-utils/run-tsk.js';
@@ -108,7 +108,7 @@ describe.runIf(process.getuid?.() === 0)('locks planted by another local user (t
         // someone else's locks are in it now
       }
     }
-    const fingerprint = proxyFingerprint({ hostPorts: [], squidConf }, proxyImage, process.getuid!());
+    const fingerprint = proxyFingerprint({ hostPorts: [], squidConf }, proxyImage, lockDomain(join(home.dir, 'data', 'tsk', 'locks')));
     for (const container of dockerLines('ps', '-aq', '--filter', `label=tsk.proxy=${fingerprint}`)) docker('rm', '-f', container);
     for (const network of dockerLines('network', 'ls', '-q', '--filter', `label=tsk.proxy=${fingerprint}`)) docker('network', 'rm', network);
     for (const image of dockerLines('images', '--format', '{{.Repository}}:{{.Tag}}')) {
