@@ -11,8 +11,20 @@ export {
   TaskCancelledError,
   type TskErrorCode,
 } from './errors/index.js';
-export { newTaskId, isTaskId, sanitizeRefPart, resultBranchName, assetsRoot, tskDirs, ensureDockerLockDir, type TskDirs } from './common/index.js';
-export { log, silentSink, teeSink, type LogSink, type LogSource } from './logging/index.js';
+export {
+  newTaskId,
+  isTaskId,
+  sanitizeRefPart,
+  resultBranchName,
+  assetsRoot,
+  tskDirs,
+  ensureDockerLockDir,
+  stripControl,
+  escapeControlInJson,
+  lineCutMarker,
+  type TskDirs,
+} from './common/index.js';
+export { log, silentSink, teeSink, boundedSink, logCutLine, LOG_LIMITS, type LogSink, type LogSource, type LogLimits } from './logging/index.js';
 export {
   AGENT_NAMES,
   isAgentName,

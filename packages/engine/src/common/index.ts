@@ -4,3 +4,5 @@ export { runProcess, type RunProcessOptions, type RunProcessResult } from './run
 export { assetsRoot } from './assets.js';
 export { tskDirs, ensureDockerLockDir, type TskDirs } from './paths.js';
 export { lineWriter } from './line-writer.js';
+export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from './line-splitter.js';
+export { stripControl, escapeControlInJson } from './terminal-text.js';

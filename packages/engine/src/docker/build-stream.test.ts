@@ -84,7 +84,7 @@ describe('readProgressStream', () => {
   it('should deliver a RUN step that prints without a newline as one line cut to the log line length', async () => {
     const log = recorder();
     const cap = LOG_LIMITS.lineChars;
-    // What Docker sends for `head -c … | tr '\\0' a`: output chunks of a few KiB, none with a newline.
+    // What Docker sends for `head -c … | tr '\0' a`: output chunks of a few KiB, none with a newline.
     const chunks = Array.from({ length: 10 * 16 }, () => ({ stream: 'a'.repeat(cap / 16) }));
     const outcome = await readProgressStream(streamOf([...chunks, { stream: '\nok\n' }], 4096), log);
     expect(log.lines.map(([, line]) => line)).toEqual(['a'.repeat(cap) + lineCutMarker(9 * cap), 'ok']);

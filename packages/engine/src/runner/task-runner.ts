@@ -6,7 +6,8 @@ import { runProcess } from '../common/run-process.js';
 import type { ImageBuilder } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
-import { log as debug, type LogSink } from '../logging/index.js';
+import { cutLine } from '../common/line-splitter.js';
+import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
 import type { TaskResult, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
@@ -26,6 +27,7 @@ export interface TaskRunnerOptions {
 }
 
 export interface RunTaskOptions {
+  /** Receives the task's lines sanitized, cut and capped by {@link boundedSink}. */
   log: LogSink;
   /** Abort to cancel: the container is killed and the task ends CANCELLED. */
   signal?: AbortSignal;
@@ -49,16 +51,22 @@ export class TaskRunner {
     this.ids = options.agentIds ?? agentIds();
   }
 
-  async run(spec: TaskSpec, { log, signal }: RunTaskOptions): Promise<TaskResult> {
+  async run(spec: TaskSpec, options: RunTaskOptions): Promise<TaskResult> {
+    const { signal } = options;
+    // The one place a task's output is bounded: `tsk run`'s terminal and a worker's Redis stream and file
+    // all get it through here.
+    const log = boundedSink(options.log);
     const startedAt = new Date().toISOString();
+    // The agent writes the error and summary too (its exit report): they are stored with the task.
+    const bounded = (text: string | undefined) => (text === undefined ? undefined : cutLine(text, LOG_LIMITS.lineChars));
     const finish = (status: TaskResult['status'], fields: Partial<TaskResult> = {}): TaskResult => ({
       id: spec.id,
       status,
       branch: undefined,
       commit: undefined,
-      error: undefined,
-      summary: undefined,
       ...fields,
+      error: bounded(fields.error),
+      summary: bounded(fields.summary),
       startedAt,
       finishedAt: new Date().toISOString(),
     });
