@@ -4,6 +4,7 @@ import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { oneLine } from '../terminal-sink.js';
 
 /** How long to wait for a running task's worker to stop it before reporting "stopping". */
 const STOP_WAIT_MS = 30_000;
@@ -30,12 +31,12 @@ export default class Cancel extends BaseCommand {
   private async cancelOne(queue: TaskQueue, task: TaskView): Promise<TaskView> {
     const outcome = await queue.cancel(task.id);
     if (outcome.kind === 'ended') {
-      this.log(`${task.id} had already ended (${outcome.status})`);
+      this.log(`${task.id} had already ended (${oneLine(outcome.status)})`);
     } else if (outcome.kind === 'cancelled') {
       this.log(`Cancelled ${task.id}`);
     } else if (outcome.kind === 'stopping') {
       const [after] = await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS });
-      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${task.worker}` : ''})`);
+      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${oneLine(task.worker)}` : ''})`);
       else this.log(`Stopping ${task.id}: its worker has been told`);
     }
     return (await queue.get(task.id)) ?? task;

@@ -7,7 +7,7 @@ import { readPrompt } from '../prompt-input.js';
 import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
 import type { TaskViewJson } from '../queue/task-view-json.js';
-import { colorStatus, terminalSink } from '../terminal-sink.js';
+import { colorStatus, oneLine, terminalSink } from '../terminal-sink.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run one task now in the foreground and print its result branch.';
@@ -51,7 +51,8 @@ export default class Run extends BaseCommand {
       });
     const summary = taskJson(spec, result);
     if (!flags.json) {
-      const outcome = result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes');
+      // The error or summary may be the agent's words.
+      const outcome = oneLine(result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes'));
       process.stderr.write(`${colorStatus(result.status, process.stderr.isTTY === true)} ${spec.id}: ${outcome}\n`);
     }
     if (result.status !== 'COMPLETE') {
