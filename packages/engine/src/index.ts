@@ -20,6 +20,7 @@ export {
   tskDirs,
   ensureDockerLockDir,
   stripControl,
+  oneLine,
   escapeControlInJson,
   lineCutMarker,
   type TskDirs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oneLine, terminalSink } from './terminal-sink.js';
+import { terminalSink } from './terminal-sink.js';
 
 /** A stream that records what is written to it, a terminal or not. */
 function fakeStream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
@@ -25,11 +25,5 @@ describe('terminalSink', () => {
     sink.write('agent', '\x1b[31mred');
     expect(out.text).toBe('\x1b[33mWarning: careful\x1b[0m\nred\n');
     expect(out.text.replaceAll('\x1b[33m', '').replaceAll('\x1b[0m', '')).not.toMatch(CONTROL);
-  });
-});
-
-describe('oneLine', () => {
-  it('should make any value one line of plain text', () => {
-    expect(oneLine('a\tb\n\nc\x1b[1md\x9b')).toBe('a b cd');
   });
 });

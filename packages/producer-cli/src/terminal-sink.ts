@@ -1,4 +1,4 @@
-import { stripControl, type LogSink, type LogSource } from '@tsk/engine';
+import { oneLine, stripControl, type LogSink, type LogSource } from '@tsk/engine';
 
 const COLORS: Record<LogSource, string> = { tsk: '\x1b[36m', build: '\x1b[2m', agent: '', warn: '\x1b[33m' };
 const RESET = '\x1b[0m';
@@ -20,11 +20,6 @@ export function terminalSink(stream: NodeJS.WriteStream = process.stderr, agentS
       }
     },
   };
-}
-
-/** A value from Redis or an agent as one line of terminal text: no control characters, no line breaks. */
-export function oneLine(text: string): string {
-  return stripControl(text).replace(/[\t\n]+/g, ' ');
 }
 
 /** Colour a status word on a TTY (the word made {@link oneLine}: it is read from Redis). */

@@ -5,4 +5,4 @@ export { assetsRoot } from './assets.js';
 export { tskDirs, ensureDockerLockDir, type TskDirs } from './paths.js';
 export { lineWriter } from './line-writer.js';
 export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from './line-splitter.js';
-export { stripControl, escapeControlInJson } from './terminal-text.js';
+export { stripControl, oneLine, escapeControlInJson } from './terminal-text.js';

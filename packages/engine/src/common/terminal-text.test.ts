@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeControlInJson, stripControl } from './terminal-text.js';
+import { escapeControlInJson, oneLine, stripControl } from './terminal-text.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';
@@ -57,6 +57,12 @@ describe('stripControl', () => {
       expect(stripped, JSON.stringify(text)).not.toMatch(CONTROL);
       expect(stripControl(stripped)).toBe(stripped);
     }
+  });
+});
+
+describe('oneLine', () => {
+  it('should make any value one line of plain text', () => {
+    expect(oneLine('a\tb\n\nc\x1b[1md\x9b')).toBe('a b cd');
   });
 });
 

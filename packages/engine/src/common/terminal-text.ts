@@ -26,6 +26,11 @@ export function stripControl(text: string): string {
   return text.replace(CONTROL, '');
 }
 
+/** `text` as one line of plain text (a table cell, a status line): {@link stripControl}, and TAB and LF become spaces. */
+export function oneLine(text: string): string {
+  return stripControl(text).replace(/[\t\n]+/g, ' ');
+}
+
 /** Characters `JSON.stringify` leaves as they are that a terminal acts on: DEL, C1, bidi controls. */
 const RAW_IN_JSON = /[\x7f-\x9f\u202a-\u202e\u2066-\u2069]/g;
 

@@ -1,10 +1,9 @@
 import { Args } from '@oclif/core';
-import { isTerminal, type TaskQueue, type TaskView } from '@tsk/engine';
+import { isTerminal, oneLine, type TaskQueue, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
-import { oneLine } from '../terminal-sink.js';
 
 /** How long to wait for a running task's worker to stop it before reporting "stopping". */
 const STOP_WAIT_MS = 30_000;

@@ -1,4 +1,4 @@
-import { createTaskSpec, deleteSnapshotRef } from '@tsk/engine';
+import { createTaskSpec, deleteSnapshotRef, oneLine } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
@@ -7,7 +7,7 @@ import { readPrompt } from '../prompt-input.js';
 import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
 import type { TaskViewJson } from '../queue/task-view-json.js';
-import { colorStatus, oneLine, terminalSink } from '../terminal-sink.js';
+import { colorStatus, terminalSink } from '../terminal-sink.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run one task now in the foreground and print its result branch.';

@@ -1,5 +1,5 @@
-import { TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
-import { colorStatus, oneLine } from '../terminal-sink.js';
+import { oneLine, TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
+import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 
 const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'Branch', 'Worker', 'Created'] as const;

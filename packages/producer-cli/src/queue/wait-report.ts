@@ -1,5 +1,5 @@
-import { taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
-import { colorStatus, oneLine } from '../terminal-sink.js';
+import { oneLine, taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
+import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 
 /** Log lines shown under each waited-for task. */
