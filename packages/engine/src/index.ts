@@ -23,9 +23,13 @@ export {
   ensureDockerLockDir,
   taskDir,
   taskLogFile,
+  stripControl,
+  oneLine,
+  escapeControlInJson,
+  lineCutMarker,
   type TskDirs,
 } from './common/index.js';
-export { log, silentSink, teeSink, type LogSink, type LogSource } from './logging/index.js';
+export { log, silentSink, teeSink, boundedSink, logCutLine, LOG_LIMITS, type LogSink, type LogSource, type LogLimits } from './logging/index.js';
 export {
   AGENT_NAMES,
   isAgentName,

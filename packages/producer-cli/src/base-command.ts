@@ -1,9 +1,9 @@
-import { Command, Flags } from '@oclif/core';
-import { TskError } from '@tsk/engine';
+import { Command, Flags, ux } from '@oclif/core';
+import { escapeControlInJson, stripControl, TskError } from '@tsk/engine';
 
 /**
  * Every tsk command: failures are one line on stderr and exit code 1; a stack trace only with
- * `--debug` or `TSK_DEBUG=1`.
+ * `--debug` or `TSK_DEBUG=1`. Nothing it prints carries terminal control from Redis or an agent.
  */
 export abstract class BaseCommand extends Command {
   static override baseFlags = {
@@ -18,9 +18,18 @@ export abstract class BaseCommand extends Command {
     // `this.exit(n)` works by throwing oclif's ExitError: let it through untouched.
     if (error.code === 'EEXIT') throw error;
     if (this.debugEnabled && error.stack) process.stderr.write(`${error.stack}\n`);
-    const message = error instanceof TskError ? error.userMessage : error.message;
+    // A message can quote what Redis or an agent wrote.
+    const message = stripControl(error instanceof TskError ? error.userMessage : error.message);
     process.stderr.write(`Error: ${'oclif' in error ? oclifLine(message) : firstLine(message)}\n`);
     this.exit(1);
+  }
+
+  /**
+   * `--json`: the same JSON oclif prints, with the control characters `JSON.stringify` leaves raw (C1,
+   * DEL, bidi controls) escaped, so a value from Redis cannot act on the terminal.
+   */
+  override logJson(json: unknown): void {
+    ux.stdout(ux.colorizeJson(escapeControlInJson(JSON.stringify(json, undefined, 2)), { pretty: false, theme: this.config.theme?.json }));
   }
 }
 

@@ -1,4 +1,4 @@
-import { TskError, formatWorkerEvent, runWorkerServer, type LogSink, type WorkerEvent } from '@tsk/engine';
+import { TskError, formatWorkerEvent, runWorkerServer, stripControl, type LogSink, type WorkerEvent } from '@tsk/engine';
 import { parseWorkerArgs, USAGE } from './args.js';
 
 /** `HH:MM:SS line` on stdout: the worker's one line per event. */
@@ -7,7 +7,7 @@ function printEvent(event: WorkerEvent): void {
   stream.write(`${new Date().toISOString().slice(11, 19)} ${formatWorkerEvent(event)}\n`);
 }
 
-const progress: LogSink = { write: (source, line) => process.stderr.write(`[${source}] ${line}\n`) };
+const progress: LogSink = { write: (source, line) => process.stderr.write(`[${source}] ${stripControl(line)}\n`) };
 
 /**
  * The `tsk-worker` process: a queue worker in the foreground (containers, docker compose, systemd).
@@ -31,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     return 0;
   } catch (error) {
-    const message = error instanceof TskError ? error.userMessage : (error as Error).message;
+    const message = stripControl(error instanceof TskError ? error.userMessage : (error as Error).message);
     if (process.env.TSK_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.stderr.write(`Error: ${message.split('\n')[0]}\n`);
     return 1;

@@ -6,3 +6,5 @@ export { tskDirs, type TskDirs } from './paths.js';
 export { ensureDockerLockDir, lockDirProblem, type LockDirProblem } from './lock-dir.js';
 export { lineWriter } from './line-writer.js';
 export { taskDir, taskLogFile } from './task-paths.js';
+export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from './line-splitter.js';
+export { stripControl, oneLine, escapeControlInJson } from './terminal-text.js';

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { LOG_LIMITS } from '../logging/log-limits.js';
+import { LineSplitter } from './line-splitter.js';
 
 export interface RunProcessOptions {
   cwd?: string;
@@ -6,7 +8,10 @@ export interface RunProcessOptions {
   /** Written to the child's stdin, which is then closed. */
   input?: string | Buffer;
   signal?: AbortSignal;
-  /** Called with each complete line of stdout and stderr as it arrives (progress display). */
+  /**
+   * Called with each non-empty line of stdout and stderr as it arrives (progress display); `\r` ends a
+   * line too. Lines are cut to the log's line length.
+   */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -31,22 +36,20 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    const pending = { stdout: '', stderr: '' };
+    const { onLine } = options;
+    const splitter = (stream: 'stdout' | 'stderr') =>
+      onLine && new LineSplitter((line) => line.length > 0 && onLine(line, stream), { maxChars: LOG_LIMITS.lineChars, carriageReturn: 'break' });
+    const lines = { stdout: splitter('stdout'), stderr: splitter('stderr') };
     const collect = (stream: 'stdout' | 'stderr', sink: Buffer[]) => (chunk: Buffer) => {
       sink.push(chunk);
-      if (!options.onLine) return;
-      const text = pending[stream] + chunk.toString('utf8');
-      const lines = text.split(/\r?\n|\r/);
-      pending[stream] = lines.pop() ?? '';
-      for (const line of lines) if (line.length > 0) options.onLine(line, stream);
+      lines[stream]?.push(chunk);
     };
     child.stdout.on('data', collect('stdout', out));
     child.stderr.on('data', collect('stderr', err));
     child.on('error', reject);
     child.on('close', (exitCode, signal) => {
-      if (options.onLine) {
-        for (const stream of ['stdout', 'stderr'] as const) if (pending[stream]) options.onLine(pending[stream], stream);
-      }
+      lines.stdout?.end();
+      lines.stderr?.end();
       resolve({ exitCode, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.on('error', () => undefined); // the child may exit without reading its input

@@ -1,6 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { LogSink, LogSource } from '../logging/index.js';
+import { lineCutMarker } from '../common/line-splitter.js';
+import { LOG_LIMITS, type LogSink, type LogSource } from '../logging/index.js';
 import { OUTPUT_LINES, readProgressStream } from './build-stream.js';
 
 function recorder(): LogSink & { lines: [LogSource, string][] } {
@@ -78,6 +79,23 @@ describe('readProgressStream', () => {
       log,
     );
     expect(log.lines.map(([, line]) => line)).toEqual(['100%', 'abc: Pull complete']);
+  });
+
+  it('should deliver a RUN step that prints without a newline as one line cut to the log line length', async () => {
+    const log = recorder();
+    const cap = LOG_LIMITS.lineChars;
+    // What Docker sends for `head -c … | tr '\0' a`: output chunks of a few KiB, none with a newline.
+    const chunks = Array.from({ length: 10 * 16 }, () => ({ stream: 'a'.repeat(cap / 16) }));
+    const outcome = await readProgressStream(streamOf([...chunks, { stream: '\nok\n' }], 4096), log);
+    expect(log.lines.map(([, line]) => line)).toEqual(['a'.repeat(cap) + lineCutMarker(9 * cap), 'ok']);
+    expect(outcome.output.at(-1)).toBe('ok');
+  });
+
+  it('should keep a multibyte character that a chunk boundary splits', async () => {
+    const log = recorder();
+    const bytes = Buffer.from(`${JSON.stringify({ stream: 'héllo 😀\n' })}\n`, 'utf8');
+    await readProgressStream(Readable.from([...bytes].map((byte) => Buffer.from([byte]))), log);
+    expect(log.lines).toEqual([['build', 'héllo 😀']]);
   });
 
   it('should reject when the stream fails', async () => {

@@ -1,3 +1,5 @@
+import { LineSplitter } from '../common/line-splitter.js';
+import { LOG_LIMITS } from '../logging/log-limits.js';
 import type { LogSink } from '../logging/index.js';
 
 /** One JSON message of Docker's build, pull or import progress stream. */
@@ -26,6 +28,12 @@ export interface ProgressOutcome {
 /** How many output lines of the failing step an error keeps. */
 export const OUTPUT_LINES = 20;
 
+/**
+ * Longest progress message read whole. Docker sends a build's output in chunks of a few KiB, JSON-escaped
+ * (up to six times longer); a longer message is not Docker's and is shown cut, as text.
+ */
+const MESSAGE_CHARS = 1024 * 1024;
+
 const STEP_LINE = /^Step \d+\/\d+ : /;
 const BOOKKEEPING_LINE = /^ ---> /;
 
@@ -37,12 +45,13 @@ const BOOKKEEPING_LINE = /^ ---> /;
 export function readProgressStream(stream: NodeJS.ReadableStream, log: LogSink): Promise<ProgressOutcome> {
   return new Promise((resolve, reject) => {
     const outcome: ProgressOutcome = { error: undefined, step: undefined, output: [], imageId: undefined };
-    let pendingJson = '';
-    let pendingText = '';
+    // A RUN step's output can be one endless line: neither buffer holds more than its limit.
+    // Progress bars redraw with \r; the last frame is the one worth keeping.
+    const output = new LineSplitter((line) => onLine(line), { maxChars: LOG_LIMITS.lineChars, carriageReturn: 'overwrite' });
+    const messages = new LineSplitter((line) => onJsonLine(line), { maxChars: MESSAGE_CHARS });
 
     const onLine = (raw: string): void => {
-      // Progress bars redraw with \r; the last frame is the one worth keeping.
-      const line = raw.split('\r').filter((part) => part.trim() !== '').pop()?.trimEnd();
+      const line = raw.trimEnd();
       if (!line) return;
       log.write('build', line);
       if (STEP_LINE.test(line)) {
@@ -53,13 +62,8 @@ export function readProgressStream(stream: NodeJS.ReadableStream, log: LogSink):
         if (outcome.output.length > OUTPUT_LINES) outcome.output.shift();
       }
     };
-    const onText = (text: string): void => {
-      const lines = (pendingText + text).split('\n');
-      pendingText = lines.pop() ?? '';
-      lines.forEach(onLine);
-    };
     const onMessage = (message: ProgressMessage): void => {
-      if (typeof message.stream === 'string') onText(message.stream);
+      if (typeof message.stream === 'string') output.push(message.stream);
       // Pull progress repeats per chunk; only state changes ("Pull complete") are worth a line.
       if (typeof message.status === 'string' && message.progress === undefined) {
         onLine(message.id ? `${message.id}: ${message.status}` : message.status);
@@ -74,15 +78,11 @@ export function readProgressStream(stream: NodeJS.ReadableStream, log: LogSink):
       try {
         onMessage(JSON.parse(line) as ProgressMessage);
       } catch {
-        onText(`${line}\n`); // not JSON: keep it as output rather than lose it
+        output.push(`${line}\n`); // not JSON: keep it as output rather than lose it
       }
     };
 
-    stream.on('data', (chunk: Buffer | string) => {
-      const lines = (pendingJson + chunk.toString()).split('\n');
-      pendingJson = lines.pop() ?? '';
-      lines.forEach(onJsonLine);
-    });
+    stream.on('data', (chunk: Buffer | string) => messages.push(chunk));
     let ended = false;
     stream.on('error', reject);
     stream.on('close', () => {
@@ -90,8 +90,8 @@ export function readProgressStream(stream: NodeJS.ReadableStream, log: LogSink):
     });
     stream.on('end', () => {
       ended = true;
-      onJsonLine(pendingJson);
-      if (pendingText) onLine(pendingText);
+      messages.end();
+      output.end();
       resolve(outcome);
     });
   });

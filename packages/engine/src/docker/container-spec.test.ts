@@ -48,6 +48,10 @@ describe('buildSandboxSpec', () => {
     expect(spec.HostConfig?.NanoCpus).toBe(1.5e9);
   });
 
+  it('should keep no copy of the output on the Docker host (tsk reads it through attach)', () => {
+    expect(spec.HostConfig?.LogConfig?.Type).toBe('none');
+  });
+
   it('should mount the workspace read-write, the instructions read-only, the task’s home copies and the configured volumes', () => {
     expect(spec.HostConfig?.Binds).toBeUndefined();
     expect(spec.HostConfig?.Mounts).toEqual([

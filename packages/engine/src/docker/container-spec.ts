@@ -137,6 +137,9 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
         : {}),
       Init: true,
       AutoRemove: false,
+      // tsk reads the output through attach. Docker's default json-file log would keep another copy of
+      // it, without a limit, on the Docker host's disk for as long as the container exists.
+      LogConfig: { Type: 'none', Config: {} },
     },
   };
 }

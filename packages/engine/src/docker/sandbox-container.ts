@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { once } from 'node:events';
 import { lineWriter } from '../common/line-writer.js';
 import { ContainerError } from '../errors/index.js';
+import { LOG_LIMITS } from '../logging/log-limits.js';
 import { log } from '../logging/logger.js';
 import { dockerStatus } from './docker-client.js';
 
@@ -59,8 +60,9 @@ export class SandboxContainer implements AsyncDisposable {
     const { signal } = options;
     if (signal?.aborted) return { exitCode: -1, cancelled: true };
     const stream = await this.container.attach({ stream: true, stdout: true, stderr: true });
-    const stdout = lineWriter(options.onStdout);
-    const stderr = lineWriter(options.onStderr);
+    // Raw lines are parsed (JSON events) before they are logged: they may be longer than a log line.
+    const stdout = lineWriter(options.onStdout, { maxChars: LOG_LIMITS.rawLineChars });
+    const stderr = lineWriter(options.onStderr, { maxChars: LOG_LIMITS.rawLineChars });
     this.container.modem.demuxStream(stream, stdout, stderr);
     const ended = once(stream, 'end').catch(() => undefined);
 

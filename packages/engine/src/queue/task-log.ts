@@ -18,22 +18,38 @@ export interface TaskLogWriter extends LogSink {
   flush(): Promise<void>;
 }
 
+/** Lines sent to Redis in one round trip. */
+const BATCH_LINES = 500;
+
 /**
- * Appends to a task's stream. Writes go out in order on one connection without waiting for replies; a
- * failed write is reported once through debug and never fails the task.
+ * Appends to a task's stream. Lines go out in order, in batches on one connection: while a batch is on its
+ * way the next lines wait here as strings, so a flood of short lines costs what its text costs, not a
+ * pending Redis command each. A failed write is reported once through debug and never fails the task.
  */
 export function taskLogWriter(redis: Redis, keys: QueueKeys, taskId: string): TaskLogWriter {
-  let last: Promise<unknown> = Promise.resolve();
+  const waiting: [source: LogSource, line: string][] = [];
+  let sending: Promise<void> | undefined;
   let warned = false;
+  const send = async (): Promise<void> => {
+    while (waiting.length > 0) {
+      const pipeline = redis.pipeline();
+      for (const [source, line] of waiting.splice(0, BATCH_LINES)) {
+        pipeline.xadd(keys.log(taskId), 'MAXLEN', '~', String(LOG_MAXLEN), '*', 's', source, 'l', line);
+      }
+      const replies = await pipeline.exec().catch((error: unknown) => [[error, null] as const]);
+      const failure = replies?.find(([error]) => error)?.[0];
+      if (failure && !warned) debug.queue('[%s] log write failed: %s', taskId, (failure as Error).message);
+      warned ||= Boolean(failure);
+    }
+    sending = undefined;
+  };
   return {
     write(source, line) {
-      last = redis.xadd(keys.log(taskId), 'MAXLEN', '~', String(LOG_MAXLEN), '*', 's', source, 'l', line).catch((error: unknown) => {
-        if (!warned) debug.queue('[%s] log write failed: %s', taskId, (error as Error).message);
-        warned = true;
-      });
+      waiting.push([source, line]);
+      sending ??= send();
     },
     async flush() {
-      await last;
+      await sending;
     },
   };
 }

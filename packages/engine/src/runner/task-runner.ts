@@ -2,12 +2,13 @@ import type Dockerode from 'dockerode';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { getAgent } from '../agents/index.js';
+import { cutLine } from '../common/line-splitter.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
 import { SANDBOX_RESOLV_CONF, type ImageBuilder } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
-import { log as debug, type LogSink } from '../logging/index.js';
+import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
 import type { TaskResult, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
 import { NO_GRANT, type TaskGrant } from '../trust/index.js';
@@ -28,6 +29,7 @@ export interface TaskRunnerOptions {
 }
 
 export interface RunTaskOptions {
+  /** Receives the task's lines sanitized, cut and capped by {@link boundedSink}. */
   log: LogSink;
   /** Abort to cancel: the container is killed and the task ends CANCELLED. */
   signal?: AbortSignal;
@@ -55,18 +57,24 @@ export class TaskRunner {
     this.ids = options.agentIds ?? agentIds();
   }
 
-  async run(spec: TaskSpec, { log, signal, grant = NO_GRANT }: RunTaskOptions): Promise<TaskResult> {
+  async run(spec: TaskSpec, options: RunTaskOptions): Promise<TaskResult> {
+    const { signal, grant = NO_GRANT } = options;
+    // The one place a task's output is bounded: `tsk run`'s terminal and a worker's Redis stream and file
+    // all get it through here.
+    const log = boundedSink(options.log);
     const startedAt = new Date().toISOString();
     let baseCommit: string | undefined;
+    // The agent writes the error and summary too (its exit report): they are stored with the task.
+    const bounded = (text: string | undefined) => (text === undefined ? undefined : cutLine(text, LOG_LIMITS.lineChars));
     const finish = (status: TaskResult['status'], fields: Partial<TaskResult> = {}): TaskResult => ({
       id: spec.id,
       status,
       branch: undefined,
       commit: undefined,
-      error: undefined,
-      summary: undefined,
       baseCommit,
       ...fields,
+      error: bounded(fields.error),
+      summary: bounded(fields.summary),
       startedAt,
       finishedAt: new Date().toISOString(),
     });

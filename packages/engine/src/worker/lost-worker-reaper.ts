@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from '../docker/index.js';
 import { dockerStatus } from '../docker/docker-client.js';
+import { boundedSink } from '../logging/index.js';
 import { isTerminal } from '../model/index.js';
 import { taskLogWriter, workerLostReason, type TaskQueue } from '../queue/index.js';
 import { isTaskId } from '../common/ids.js';
@@ -77,7 +78,9 @@ export class LostWorkerReaper {
       if (record.status !== 'RUNNING' || record.worker === undefined || record.worker === this.options.worker) continue;
       if (alive.get(record.worker) !== false) continue;
       const reason = workerLostReason(record.worker);
-      const log = taskLogWriter(queue.redis, queue.keys, record.id);
+      const stream = taskLogWriter(queue.redis, queue.keys, record.id);
+      // The worker's name comes from Redis.
+      const log = boundedSink(stream);
       if (this.options.requeueLost) {
         log.write('warn', `${reason}; re-queued`);
         if (await queue.store.transition(record.id, 'RUNNING', 'QUEUED')) {
@@ -85,7 +88,7 @@ export class LostWorkerReaper {
         }
       } else {
         log.write('warn', reason);
-        await log.flush();
+        await stream.flush();
         if (await queue.chain.finish(record.id, { status: 'FAILED', error: reason }, { ifWorker: record.worker })) {
           this.options.onEvent({ kind: 'lost', task: record.id, worker: record.worker, requeued: false });
         }

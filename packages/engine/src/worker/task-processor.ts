@@ -5,7 +5,7 @@ import { isTaskId } from '../common/ids.js';
 import { taskLogFile } from '../common/task-paths.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError, TskError } from '../errors/index.js';
-import { teeSink } from '../logging/index.js';
+import { boundedSink, teeSink } from '../logging/index.js';
 import type { TaskResult, TaskSpec, TaskStatus } from '../model/index.js';
 import { taskLogWriter, workerLostReason, type TaskOutcome, type TaskQueue } from '../queue/index.js';
 import type { RunTaskOptions } from '../runner/task-runner.js';
@@ -128,6 +128,8 @@ export class TaskProcessor {
     onEvent({ kind: 'started', task: spec.id, name: spec.name, type: spec.type, agent: spec.agent, rerun });
     const redisLog = taskLogWriter(queue.redis, queue.keys, spec.id);
     const fileLog = fileLogSink(taskLogFile(this.options.dataDir, spec.id));
+    // Unbounded on purpose: the runner bounds what it writes (agent and build output included), and this
+    // is the only other line.
     const log = teeSink(redisLog, fileLog);
     log.write('tsk', `${rerun ? 'Re-running' : 'Running'} on worker ${this.options.worker} (queued by ${verified.signer.name})`);
     const signal = running.start(spec.id);
@@ -185,7 +187,8 @@ export class TaskProcessor {
     // A job without a task record (written by something else) gets no log stream either.
     if (await queue.store.exists(id)) {
       const log = taskLogWriter(queue.redis, queue.keys, id);
-      log.write('warn', `Worker ${this.options.worker} refused the task: ${reason}`);
+      // The reason can quote the payload, which anyone with access to Redis wrote.
+      boundedSink(log).write('warn', `Worker ${this.options.worker} refused the task: ${reason}`);
       await log.flush();
       await queue.chain.finish(id, { status: 'FAILED', error: `refused: ${reason}` });
     }

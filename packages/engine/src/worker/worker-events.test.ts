@@ -15,6 +15,14 @@ describe('formatWorkerEvent', () => {
       'removed container tsk-Abc_1234 left by lost worker h-1-ab',
     );
   });
+
+  it('prints what Redis and agents wrote as one line without terminal control', () => {
+    const finished = { kind: 'finished', task: 'Abc_1234', status: 'FAILED', branch: undefined, durationMs: 1000 } as const;
+    expect(formatWorkerEvent({ ...finished, error: 'Agent said \x1b]0;pwned\x07\x1b[2Jno\r\nAbc_0000 COMPLETE' })).toBe(
+      'Abc_1234 FAILED after 1s: Agent said no Abc_0000 COMPLETE',
+    );
+    expect(formatWorkerEvent({ kind: 'lost', task: 'Abc_1234', worker: 'h\u202e-1', requeued: true })).toBe('Abc_1234 re-queued: worker h-1 lost');
+  });
 });
 
 describe('resolveTiming', () => {

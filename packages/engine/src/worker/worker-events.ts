@@ -1,3 +1,4 @@
+import { oneLine } from '../common/terminal-text.js';
 import type { TaskStatus } from '../model/index.js';
 
 /** Everything a worker reports; the shells print each as one line ({@link formatWorkerEvent}). */
@@ -19,8 +20,15 @@ function seconds(ms: number): string {
   return total < 60 ? `${total}s` : `${Math.floor(total / 60)}m${String(total % 60).padStart(2, '0')}s`;
 }
 
-/** One human-readable line per event (no timestamp: the shell adds one). */
+/**
+ * One human-readable line per event (no timestamp: the shell adds one), safe to print on a terminal: task
+ * names, errors and worker names come from Redis or an agent.
+ */
 export function formatWorkerEvent(event: WorkerEvent): string {
+  return oneLine(describeEvent(event));
+}
+
+function describeEvent(event: WorkerEvent): string {
   switch (event.kind) {
     case 'ready': {
       const health = event.health ? `, health ${event.health}` : '';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { createTaskSpec, InputError, signTask, taskSigner, type TaskSpec, type TaskView } from '@tsk/engine';
+import { createTaskSpec, InputError, oneLine, signTask, taskSigner, type TaskSpec, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
@@ -64,7 +64,8 @@ export default class Add extends BaseCommand {
       });
       if (queued.length === 0) warnAboutSecrets(spec, opened.config.machine.redisUrl !== undefined, log);
       queued.push(await queue.add(signTask(spec, trust.key)));
-      this.log(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
+      // The stack can come from the repository's own .tsk/ configuration.
+      this.log(oneLine(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`));
     }
     if (!flags.wait) return queued.map(taskViewJson);
     const ended = await queue.waitFor(queued.map((task) => task.id));

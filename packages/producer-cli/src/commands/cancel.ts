@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { isTerminal, type TaskQueue, type TaskView } from '@tsk/engine';
+import { isTerminal, oneLine, type TaskQueue, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
@@ -30,12 +30,12 @@ export default class Cancel extends BaseCommand {
   private async cancelOne(queue: TaskQueue, task: TaskView): Promise<TaskView> {
     const outcome = await queue.cancel(task.id);
     if (outcome.kind === 'ended') {
-      this.log(`${task.id} had already ended (${outcome.status})`);
+      this.log(`${task.id} had already ended (${oneLine(outcome.status)})`);
     } else if (outcome.kind === 'cancelled') {
       this.log(`Cancelled ${task.id}`);
     } else if (outcome.kind === 'stopping') {
       const [after] = await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS });
-      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${task.worker}` : ''})`);
+      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${oneLine(task.worker)}` : ''})`);
       else this.log(`Stopping ${task.id}: its worker has been told`);
     }
     return (await queue.get(task.id)) ?? task;

@@ -8,7 +8,9 @@ import { terminalSink } from '../terminal-sink.js';
 
 export default class Logs extends BaseCommand {
   static override summary = "Print a task's log; -f follows it live until the task ends.";
-  static override description = 'Works from any machine that reaches the queue’s Redis. The log keeps the last 10,000 lines.';
+  static override description =
+    'Works from any machine that reaches the queue’s Redis. The log keeps the last 10,000 lines and at most 8 MiB of agent and build ' +
+    'output per task; longer lines are cut at 16,384 characters, and terminal control characters are never printed.';
   static override examples = ['<%= config.bin %> logs AbC123_x', '<%= config.bin %> logs -f AbC123_x'];
   static override args = { id: Args.string({ description: 'Task id', required: true }) };
   static override flags = { follow: Flags.boolean({ char: 'f', description: 'Keep printing new lines until the task ends.', default: false }) };

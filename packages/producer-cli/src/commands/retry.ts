@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { type TaskView } from '@tsk/engine';
+import { oneLine, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { editInEditor } from '../editor.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
@@ -34,7 +34,8 @@ export default class Retry extends BaseCommand {
     const queued: TaskView[] = [];
     for (const id of ids) {
       const task = await opened.queue.retry(id, { agent, name: flags.name, edit: flags.edit ? editInEditor : undefined }, trust);
-      this.log(`Queued ${task.id} (retry of ${id}; ${task.type}, ${task.stack}, ${task.agent})`);
+      // Type and stack are read back from Redis.
+      this.log(oneLine(`Queued ${task.id} (retry of ${id}; ${task.type}, ${task.stack}, ${task.agent})`));
       queued.push(task);
     }
     return queued.map(taskViewJson);

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, deleteSnapshotRef, grantTask, loadConfig, taskSigner } from '@tsk/engine';
+import { createTaskSpec, deleteSnapshotRef, grantTask, loadConfig, oneLine, taskSigner } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
@@ -58,7 +58,8 @@ export default class Run extends BaseCommand {
       });
     const summary = taskJson(spec, result);
     if (!flags.json) {
-      const outcome = result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes');
+      // The error or summary may be the agent's words.
+      const outcome = oneLine(result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes'));
       process.stderr.write(`${colorStatus(result.status, process.stderr.isTTY === true)} ${spec.id}: ${outcome}\n`);
     }
     if (result.status !== 'COMPLETE') {

@@ -63,6 +63,22 @@ describe('renderTaskTable', () => {
     expect(coloured[2]).toContain('\x1b[32mCOMPLETE\x1b[0m');
     expect(coloured[2]?.replace(/\x1b\[\d+m/g, '')).toBe(renderTaskTable(tasks, false)[2]);
   });
+
+  it('shows what Redis holds as one line of plain text per task, on a terminal too', () => {
+    const hostile = task({
+      name: 'x\x1b]0;pwned\x07\x1b[2Jname',
+      worker: 'w\u202e1\r\nAbc_0000  forged  row',
+      branch: 'tsk/b\x9b31m',
+      status: 'COMPLETE\x1b[8m' as TaskView['status'],
+    });
+    for (const tty of [false, true]) {
+      const [, row] = renderTaskTable([hostile], tty);
+      const plain = row?.replaceAll('\x1b[32m', '').replaceAll('\x1b[0m', '') ?? '';
+      expect(plain).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+      expect(plain).toContain('xname');
+      expect(plain).toContain('w1 Abc_0000  forged  row');
+    }
+  });
 });
 
 describe('summarizeTasks', () => {

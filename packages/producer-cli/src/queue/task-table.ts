@@ -1,4 +1,4 @@
-import { TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
+import { oneLine, TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 
@@ -12,8 +12,9 @@ function formatCreated(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** A task's cells; every one is read from Redis, so each is made one line of plain text. */
 function row(task: TaskView, now: Date): string[] {
-  return [
+  const cells = [
     task.id,
     // Tasks that bypass the proxy stand out in the list.
     task.noNetworkIsolation ? `${task.name} [no-net-iso]` : task.name,
@@ -26,6 +27,7 @@ function row(task: TaskView, now: Date): string[] {
     task.worker ?? '-',
     formatCreated(task.createdAt),
   ];
+  return cells.map(oneLine);
 }
 
 /** The `tsk list` table, one line per task; the status is coloured only when `tty`. */

@@ -1,4 +1,4 @@
-import { taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
+import { oneLine, taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 
@@ -11,9 +11,10 @@ const TAIL_LINES = 5;
 export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], tty: boolean): Promise<string[]> {
   const lines: string[] = [];
   for (const task of tasks) {
-    const outcome = task.branch ? `branch ${task.branch}` : (task.error ?? task.summary ?? 'no changes');
-    lines.push(`${task.id} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
-    for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${entry.line}`);
+    // Everything but the colours comes from Redis: shown as one line each, without terminal control.
+    const outcome = oneLine(task.branch ? `branch ${task.branch}` : (task.error ?? task.summary ?? 'no changes'));
+    lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
+    for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${oneLine(entry.line)}`);
   }
   return lines;
 }
