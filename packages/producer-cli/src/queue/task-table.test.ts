@@ -51,9 +51,9 @@ describe('renderTaskTable', () => {
 
   it('has the spec’s columns, aligned', () => {
     const [header, first, second] = renderTaskTable(tasks, false);
-    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'Branch', 'Worker', 'Created']);
-    expect(first?.split(/\s{2,}/).slice(0, 8)).toEqual(['Abc_1234', 'dark-mode', 'feat', 'QUEUED', '-', '-', 'claude', '-']);
-    expect(second?.split(/\s{2,}/).slice(0, 9)).toEqual(['Xyz_9876', 'dark-mode', 'feat', 'COMPLETE', '1m05s', 'Abc_1234', 'claude', 'tsk/feat/dark-mode/Xyz_9876', 'host-1']);
+    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created']);
+    expect(first?.split(/\s{2,}/).slice(0, 9)).toEqual(['Abc_1234', 'dark-mode', 'feat', 'QUEUED', '-', '-', 'claude', 'alice@laptop', '-']);
+    expect(second?.split(/\s{2,}/).slice(0, 10)).toEqual(['Xyz_9876', 'dark-mode', 'feat', 'COMPLETE', '1m05s', 'Abc_1234', 'claude', 'alice@laptop', 'tsk/feat/dark-mode/Xyz_9876', 'host-1']);
     expect(header?.indexOf('Status')).toBe(first?.indexOf('QUEUED'));
   });
 

@@ -2,7 +2,7 @@ import { oneLine, TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engi
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 
-const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'Branch', 'Worker', 'Created'] as const;
+const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created'] as const;
 
 /** `2024-05-01 14:03` in local time. */
 function formatCreated(iso: string): string {
@@ -23,6 +23,8 @@ function row(task: TaskView, now: Date): string[] {
     formatDuration(taskDurationMs(task, now)),
     task.parent ?? '-',
     task.agent,
+    // The name of the key that signed the task, as its producer wrote it (workers check the signature).
+    task.signer?.slice(0, 64) ?? '-',
     task.branch ?? '-',
     task.worker ?? '-',
     formatCreated(task.createdAt),

@@ -15,6 +15,8 @@ export interface TaskViewJson {
   error: string | null;
   summary: string | null;
   worker: string | null;
+  /** The name of the key that signed it (who queued it). */
+  queuedBy: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -36,6 +38,7 @@ export function taskViewJson(task: TaskView): TaskViewJson {
     error: task.error ?? null,
     summary: task.summary ?? null,
     worker: task.worker ?? null,
+    queuedBy: task.signer ?? null,
     createdAt: task.createdAt,
     startedAt: task.startedAt ?? null,
     finishedAt: task.finishedAt ?? null,
