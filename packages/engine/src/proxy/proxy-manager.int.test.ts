@@ -149,6 +149,11 @@ describe('ProxyManager (real Docker)', () => {
     expect(proxy.HostConfig.SecurityOpt).toEqual(['no-new-privileges:true']);
     expect(Object.keys(proxy.NetworkSettings.Networks).sort()).toEqual([egressNetworkName(fingerprint), taskNetworkName(id)].sort());
     expect(proxy.NetworkSettings.Networks[taskNetworkName(id)]?.Aliases).toContain('tsk-proxy');
+    // The sandbox's DNS forwarder and its one host name are the proxy's address on the task network, and
+    // the image is built there, behind the proxy.
+    const address = proxy.NetworkSettings.Networks[taskNetworkName(id)]?.IPAddress;
+    expect(lease.network.resolver).toEqual({ server: address, hosts: { 'tsk-proxy': address } });
+    expect(lease.network.build).toEqual({ networkMode: taskNetworkName(id), args: expect.objectContaining({ HTTP_PROXY: 'http://tsk-proxy:3128' }) });
     const logs = ((await docker.getContainer(proxy.Id).logs({ stdout: true, stderr: true })) as unknown as Buffer).toString('utf8');
     expect(logs).toContain('tsk-proxy: firewall on (accepting tcp/3128)');
 
@@ -302,7 +307,7 @@ describe('ProxyManager (real Docker)', () => {
 
   it('should give a task with isolation off the default bridge and no proxy', async () => {
     const lease = await manager().acquire({ id: taskId(), config: taskConfig({ networkIsolation: false }) });
-    expect(lease.network).toEqual({ networkMode: 'bridge', env: [] });
+    expect(lease.network).toEqual({ networkMode: 'bridge', env: [], build: { networkMode: 'bridge', args: {} } });
     expect(lease.proxyName).toBeUndefined();
     await lease.release();
   });
