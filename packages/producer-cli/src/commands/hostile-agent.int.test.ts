@@ -385,7 +385,7 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
       beforeAll(() => {
         user = ensureTestUser();
         if (user === undefined) return;
-        // Noted in the report: the test account joins the `docker` group so its tsk reaches the engine.
+        // The test account joins the `docker` group (once; it stays a member) so its tsk reaches the engine.
         ensureDockerGroup(user);
         userRoot = realpathSync(mkdtempSync(join(tmpdir(), 'tsk-hostile-user-')));
       });
