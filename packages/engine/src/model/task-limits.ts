@@ -20,7 +20,8 @@ export const TASK_LIMITS = {
   devices: 16,
   hostPorts: 64,
   caCertificates: 32,
-  caCertificateBytes: 64 * 1024,
+  // A whole bundle (Debian's is about 220 KiB) is a valid `ca_certificates` entry.
+  caCertificateBytes: 1024 * 1024,
   memoryGb: 1024,
   cpu: 1024,
 } as const;

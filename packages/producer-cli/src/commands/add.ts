@@ -64,6 +64,7 @@ export default class Add extends BaseCommand {
       });
       if (queued.length === 0) warnAboutSecrets(spec, opened.config.machine.redisUrl !== undefined, log);
       queued.push(await queue.add(signTask(spec, trust.key)));
+      if (queued.length === 1) trust.announce();
       // The stack can come from the repository's own .tsk/ configuration.
       this.log(oneLine(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`));
     }

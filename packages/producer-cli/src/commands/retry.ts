@@ -37,6 +37,7 @@ export default class Retry extends BaseCommand {
       // Type and stack are read back from Redis.
       this.log(oneLine(`Queued ${task.id} (retry of ${id}; ${task.type}, ${task.stack}, ${task.agent})`));
       queued.push(task);
+      if (queued.length === 1) trust.announce();
     }
     return queued.map(taskViewJson);
   }

@@ -45,6 +45,7 @@ export default class Run extends BaseCommand {
       log,
       signer: taskSigner(trust.key),
     });
+    trust.announce();
     log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
     // The user's own task on their own machine: their own login, their own environment.
     const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
