@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { TSK_BIN, type TskRunResult } from './run-tsk.js';
+import { outputOf, TSK_BIN, type TskRunResult } from './run-tsk.js';
 
 /**
  * Every entry under `dir`, recursively: relative path (folders end in `/`) → mode, owner and, for a file,
@@ -55,13 +55,5 @@ export function ensureDockerGroup(user: TskUser): void {
  */
 export function runTskAs(user: TskUser, args: string[], options: { env: NodeJS.ProcessEnv; cwd: string }): Promise<TskRunResult> {
   const command = ['--reuid', String(user.uid), '--regid', String(user.gid), '--init-groups', '--', process.execPath, TSK_BIN, ...args];
-  const child = spawn('setpriv', command, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
-  });
+  return outputOf(spawn('setpriv', command, { env: options.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
 }

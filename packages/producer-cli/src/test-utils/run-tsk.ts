@@ -87,3 +87,15 @@ export function startTsk(args: string[], options: { env: NodeJS.ProcessEnv; cwd?
 export function runTsk(args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<TskRunResult> {
   return startTsk(args, options).done;
 }
+
+/** Collect a finished child's output (stdout and stderr, each whole) and exit code. */
+export function outputOf(child: ChildProcess): Promise<TskRunResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (exitCode) => resolve({ exitCode, stdout, stderr }));
+  });
+}

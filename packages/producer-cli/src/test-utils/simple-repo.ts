@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { git } from './repo-state.js';
-import { TSK_BIN, type TskRunResult } from './run-tsk.js';
+import { outputOf, TSK_BIN, type TskRunResult } from './run-tsk.js';
 
 /** A repository on branch `main` holding `files`, committed, with its own git identity. */
 export function makeSimpleRepo(dir: string, files: Record<string, string> = { 'README.md': '# test\n' }): string {
@@ -34,16 +34,9 @@ export function containersOf(taskId: string): string {
  * fresh session so the pty is its controlling terminal. Its stdout and stderr both arrive in `stdout`
  * (CRLF turned into LF).
  */
-export function runTskOnTerminal(args: string[], options: { env: NodeJS.ProcessEnv }): Promise<TskRunResult> {
+export async function runTskOnTerminal(args: string[], options: { env: NodeJS.ProcessEnv }): Promise<TskRunResult> {
   const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
   const command = [process.execPath, TSK_BIN, ...args].map(quote).join(' ');
-  const child = spawn('script', ['-qec', command, '/dev/null'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (exitCode) => resolve({ exitCode, stdout: stdout.replace(/\r\n/g, '\n'), stderr }));
-  });
+  const result = await outputOf(spawn('script', ['-qec', command, '/dev/null'], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] }));
+  return { ...result, stdout: result.stdout.replace(/\r\n/g, '\n') };
 }
