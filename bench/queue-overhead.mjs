@@ -133,10 +133,13 @@ async function addToStart(repo) {
 async function fillQueue(repo, count) {
   const opened = await engine.openConfiguredQueue({ purpose: 'cli', log: engine.silentSink, env });
   try {
-    const template = await engine.createTaskSpec({ repoPath: repo, prompt: 'bench', agent: 'no-op', env, log: engine.silentSink });
+    const { key } = await engine.loadLocalTrust(opened.config.machine);
+    const template = await engine.createTaskSpec({ repoPath: repo, prompt: 'bench', agent: 'no-op', env, log: engine.silentSink, signer: engine.taskSigner(key) });
     for (let i = 0; i < count; i++) {
       const id = engine.newTaskId();
-      await opened.queue.add({ ...template, id, name: `filler-${i}`, branch: `tsk/generic/filler-${i}/${id}`, createdAt: new Date().toISOString() });
+      const source = { ...template.source, ref: `refs/tsk/snapshots/${id}` };
+      const spec = { ...template, id, name: `filler-${i}`, source, branch: `tsk/generic/filler-${i}/${id}`, createdAt: new Date().toISOString() };
+      await opened.queue.add(engine.signTask(spec, key));
     }
   } finally {
     await opened.close();
