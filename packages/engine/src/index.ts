@@ -94,7 +94,7 @@ export {
 } from './proxy/index.js';
 export { TaskRunner, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
-export { createTaskSpec, resolveTaskContext, planRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
+export { createTaskSpec, resolveTaskContext, planRepositoryImage, buildRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
 export { QueueError, TaskPayloadError } from './errors/index.js';
 export {
   TaskQueue,

@@ -1,5 +1,10 @@
-import type { ImagePlan } from '../docker/index.js';
+import type Dockerode from 'dockerode';
+import { newTaskId } from '../common/ids.js';
+import type { TaskConfig } from '../config/index.js';
+import type { ImageBuilder, ImagePlan } from '../docker/index.js';
+import type { LogSink } from '../logging/index.js';
 import type { AgentName } from '../model/index.js';
+import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
 import type { AgentIds } from '../runner/agent-ids.js';
 import { planTaskImage } from '../runner/steps/ensure-task-image.js';
 import { resolveTaskContext } from './resolve-task-context.js';
@@ -18,7 +23,7 @@ export interface PlanRepositoryImageOptions {
 }
 
 /** The image a task in this repository would use (`tsk docker build`), and the base image it needs. */
-export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<{ plan: ImagePlan; baseImage: string }> {
+export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<{ plan: ImagePlan; baseImage: string; config: TaskConfig }> {
   const { repo, config, stack } = await resolveTaskContext({
     repoPath: options.repoPath,
     project: options.project,
@@ -27,5 +32,37 @@ export async function planRepositoryImage(options: PlanRepositoryImageOptions, i
   });
   const baseImageId = await options.baseImageId?.(config.task.baseImage);
   const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids, repo.workdir, baseImageId);
-  return { plan, baseImage: config.task.baseImage };
+  return { plan, baseImage: config.task.baseImage, config: config.task };
+}
+
+export interface BuildRepositoryImageOptions {
+  docker: Dockerode;
+  images: ImageBuilder;
+  /** Gives the build its network: the repository's proxy, as a task of it would get. */
+  network: SandboxNetworkProvider;
+  log: LogSink;
+  noCache?: boolean;
+}
+
+/**
+ * Build a repository's image (`tsk docker build`) as a task's would be built: its `setup` and layer lines
+ * run on a network of their own behind the repository's proxy, with its memory and CPU limits, so a
+ * repository's own Dockerfile lines reach only the proxy's allowlist.
+ */
+export async function buildRepositoryImage(
+  planned: { plan: ImagePlan; config: TaskConfig },
+  options: BuildRepositoryImageOptions,
+): Promise<{ tag: string; built: boolean }> {
+  const lease = await options.network.acquire({ id: newTaskId(), config: planned.config, log: options.log });
+  try {
+    const engineCpus = ((await options.docker.info()) as { NCPU?: number }).NCPU ?? 1;
+    return await options.images.ensureImage(planned.plan, {
+      log: options.log,
+      noCache: options.noCache,
+      network: lease.network.build,
+      limits: { memoryBytes: Math.round(planned.config.memoryGb * 1024 ** 3), cpus: Math.min(planned.config.cpu, engineCpus) },
+    });
+  } finally {
+    await lease.release();
+  }
 }

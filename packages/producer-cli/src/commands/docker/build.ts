@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { agentIds, assetsRoot, createDocker, ensureBaseImage, imageId, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
+import { agentIds, assetsRoot, buildRepositoryImage, createDocker, ensureBaseImage, imageId, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
 import { parseAgent } from '../../task-flags.js';
 import { BaseCommand } from '../../base-command.js';
 import { createEngineContext, createProxyManager } from '../../engine-context.js';
@@ -10,6 +10,7 @@ export default class DockerBuild extends BaseCommand {
   static override summary = 'Build the sandbox image for this repository (base, stack, project and agent layers).';
   static override description =
     'Images are tagged by a content hash of the composed Dockerfile, so an unchanged image is never rebuilt. ' +
+    'The build runs behind the repository’s network proxy, with its memory and CPU limits, like a task’s. ' +
     '--dry-run prints the composed Dockerfile with where each layer came from.';
   static override flags = {
     stack: Flags.string({ description: 'Stack layer (default: configured, else detected).' }),
@@ -31,7 +32,7 @@ export default class DockerBuild extends BaseCommand {
     const log = terminalSink();
     // A dry run needs no engine; when one answers, its base image id makes the printed tag the real one.
     const context = flags['dry-run'] ? undefined : await createEngineContext();
-    const { plan } = await planRepositoryImage(
+    const planned = await planRepositoryImage(
       {
         repoPath: flags.repo ?? process.cwd(),
         stack: flags.stack,
@@ -43,10 +44,10 @@ export default class DockerBuild extends BaseCommand {
       agentIds(),
     );
     if (!context) {
-      process.stdout.write(renderDryRun(plan));
+      process.stdout.write(renderDryRun(planned.plan));
       return;
     }
-    const { tag, built } = await context.images.ensureImage(plan, { log, noCache: flags['no-cache'] });
+    const { tag, built } = await buildRepositoryImage(planned, { ...context, network: createProxyManager(context, log), log, noCache: flags['no-cache'] });
     process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
   }
 

@@ -273,6 +273,27 @@ describe('network isolation (tsk run, real Docker)', () => {
     expect(checks(result.stderr)).toMatchObject({ debian: '200', npm: '403', github_connect: '403', example: '403' });
   });
 
+  it('should build a task’s image behind its proxy: a setup line reaches the allowlist, nothing else', async () => {
+    // What the project layer's RUN lines can reach, written into the image for the task to report. The
+    // marker makes the image (and so the build) this test's own.
+    const probe = [
+      `# ${randomUUID()}\n`,
+      'RUN (curl -s -o /dev/null -w "allowed=%{http_code}\\n" --max-time 30 -I http://deb.debian.org/debian/dists/bookworm/Release;',
+      ' curl -s -o /dev/null -w "denied=%{http_code}\\n" --max-time 30 http://example.com/;',
+      ' curl -s -o /dev/null --max-time 10 --noproxy "*" http://deb.debian.org/; echo "direct=$?";',
+      ' getent hosts deb.debian.org >/dev/null && echo dns=resolved || echo dns=none) > /build-probe.txt',
+    ].join('');
+    writeUserConfig([`setup = '''\n${probe}\n'''`]);
+    fingerprintFor([]);
+    const result = await startTask('build-probe', 'cat /build-probe.txt').tsk.done;
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toContain('Building image');
+    // With --json, every log line (the agent's included) is on stderr.
+    const lines = result.stderr.split('\n').filter((line) => /^(allowed|denied|direct|dns)=/.test(line));
+    // Through Squid to the allowlist only (403 is Squid's answer), and no way around it: no name, no route.
+    expect(lines).toEqual(['allowed=200', 'denied=403', expect.stringMatching(/^direct=(6|7|28)$/), 'dns=none']);
+  });
+
   it('should share one proxy between two tasks with the same configuration, and remove it with its networks after both end', async () => {
     // A port of its own (nothing listens there): this test's proxy is nobody else's.
     const port = 40000 + Math.floor(Math.random() * 20000);
