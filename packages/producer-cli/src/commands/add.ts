@@ -85,5 +85,5 @@ function warnAboutSecrets(spec: TaskSpec, sharedQueue: boolean, log: { write(sou
   if (!sharedQueue) return;
   const names = spec.config.env.filter((variable) => SECRET_NAME.test(variable.name)).map((variable) => variable.name);
   if (names.length === 0) return;
-  log.write('warn', `env ${names.join(', ')} go into the shared queue in clear text; list secrets in env_from_worker instead (the worker supplies them)`);
+  log.write('warn', `env ${names.join(', ')}: values go into the shared queue in clear text; list secrets in env_from_worker instead (the worker supplies them)`);
 }

@@ -269,6 +269,17 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
         : '';
       expect(value ?? '', key).not.toContain(SECRET);
     }
+    // `env` values travel with the task: on a shared queue, `tsk add` says so for a secret-looking one.
+    const configFile = join(home.dir, 'config', 'tsk', 'tsk.toml');
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, `${config}[defaults]\nenv = [{ name = "API_TOKEN", value = "not-so-secret" }]\n`);
+    try {
+      const added = await runTsk(['add', '--repo', repo, '--project', PROJECT, '--agent', 'no-op', '-p', 'x'], { env: home.env });
+      expect(added.exitCode, added.stderr).toBe(0);
+      expect(added.stderr).toContain('env API_TOKEN: values go into the shared queue in clear text; list secrets in env_from_worker instead');
+    } finally {
+      writeFileSync(configFile, config);
+    }
     // A teammate's task asking for it is refused unless the worker shares that variable.
     const teammates = await specFor(teammate, 'true', 'env-teammate');
     await expectRefused(await queueSigned({ ...teammates, config: { ...teammates.config, envFromWorker: ['NPM_TOKEN'] } }, teammate), 'share_env');
