@@ -127,6 +127,27 @@ describe('renderInstructions', () => {
     expect(warnings).toEqual([`template "old" (${join(userDir(), 'old.md')}) uses {{DESCRIPTION}}, which is deprecated: use {{PROMPT}}`]);
   });
 
+  it('should accept TSK’s {{description}} like {{DESCRIPTION}}, with a deprecation warning', async () => {
+    const path = await template(projectDir(), 'issue-bot', '# Solve the issue\n\n{{description}}\n');
+    expect(await renderInstructions({ type: 'issue-bot', prompt: special, repoPath, configDir, builtInDir, log })).toBe(`# Solve the issue\n\n${special}\n`);
+    expect(warnings).toEqual([`template "issue-bot" (${path}) uses {{description}}, which is deprecated: use {{PROMPT}}`]);
+    // Like {{PROMPT}}, it needs a prompt unless the template tests it.
+    const missing = await failure(renderInstructions({ type: 'issue-bot', prompt: undefined, repoPath, configDir, builtInDir }));
+    expect(missing.message).toBe(`template "issue-bot" (${path}) needs a prompt for {{PROMPT}}, but none was given`);
+    await template(projectDir(), 'optional', 'Go{{#if description}}: {{description}}{{/if}}');
+    expect(await renderInstructions({ type: 'optional', prompt: undefined, repoPath, configDir, builtInDir })).toBe('Go');
+  });
+
+  it('should fill {{STACK}} and {{PROJECT}} with the task’s', async () => {
+    await template(builtInDir, 'layer', 'Write .tsk/dockerfiles/stack/{{STACK}}.dockerfile for /workspace/{{PROJECT}}');
+    const facts = { STACK: 'rust', PROJECT: 'web-app' };
+    expect(await renderInstructions({ type: 'layer', prompt: undefined, configDir, builtInDir, facts })).toBe(
+      'Write .tsk/dockerfiles/stack/rust.dockerfile for /workspace/web-app',
+    );
+    const without = await failure(renderInstructions({ type: 'layer', prompt: undefined, configDir, builtInDir }));
+    expect(without.message).toContain('unknown placeholder {{STACK}} on line 1');
+  });
+
   it('should require a prompt when the template uses the placeholder', async () => {
     await template(builtInDir, 'feat', 'Do: {{PROMPT}}');
     for (const prompt of [undefined, '', '  \n']) {
@@ -155,7 +176,7 @@ describe('renderInstructions', () => {
   it('should reject unknown placeholders and broken syntax with one line naming the template', async () => {
     const path = await template(builtInDir, 'typo', 'Do: {{PROMTP}}');
     const typo = await failure(renderInstructions({ type: 'typo', prompt: 'x', configDir, builtInDir }));
-    expect(typo.message).toBe(`Cannot render template "typo" (${path}): unknown placeholder {{PROMTP}} on line 1 (only {{PROMPT}} is defined; write \\{{ for a literal {{)`);
+    expect(typo.message).toBe(`Cannot render template "typo" (${path}): unknown placeholder {{PROMTP}} on line 1 (defined: {{PROMPT}}, {{STACK}}, {{PROJECT}}; write \\{{ for a literal {{)`);
     await template(builtInDir, 'broken', 'Do: {{ PROMPT');
     const broken = await failure(renderInstructions({ type: 'broken', prompt: 'x', configDir, builtInDir }));
     expect(broken.message).toMatch(/^Cannot parse template "broken" .*Parse error on line 1/);
