@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { createTaskSpec, deleteSnapshotRef, grantTask, loadConfig, oneLine, taskSigner } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
+import { printConfigWarnings } from '../config-warnings.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
 import { assertEditorTerminal, editInEditor } from '../editor.js';
@@ -29,7 +30,8 @@ export default class Run extends BaseCommand {
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
-    const { machine } = await loadConfig();
+    const { machine, warnings } = await loadConfig();
+    printConfigWarnings(warnings);
     const trust = await userTrust(machine, log);
     const spec = await createTaskSpec({
       repoPath: flags.repo ?? process.cwd(),
@@ -43,6 +45,7 @@ export default class Run extends BaseCommand {
       networkIsolation: flags['network-isolation'] ? undefined : false,
       edit: flags.edit ? editInEditor : undefined,
       log,
+      onConfigWarnings: printConfigWarnings,
       signer: taskSigner(trust.key),
     });
     trust.announce();
