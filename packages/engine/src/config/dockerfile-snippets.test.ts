@@ -148,14 +148,14 @@ describe('Dockerfile snippets', () => {
     ]);
   });
 
-  it('should refuse a repository snippet reached through a symbolic link, without reading what it points at', async () => {
+  it('should refuse a repository snippet that leads outside the repository, without reading what it points at', async () => {
     const secret = await write(join(root, 'home', '.ssh', 'id_ed25519'), 'PRIVATE KEY MATERIAL\n');
+    const outside = (path: string) =>
+      `${path}: leads outside the repository (a symbolic link); tsk reads a repository's Dockerfile snippets only from files inside it`;
     await mkdir(join(repo, '.tsk', 'dockerfiles', 'project'), { recursive: true });
     await symlink(secret, projectSnippet('project', 'my-repo'));
     const linkedFile = await failure();
-    expect(linkedFile.message).toBe(
-      `${projectSnippet('project', 'my-repo')}: a symbolic link; tsk reads a repository's Dockerfile snippets only from regular files inside it`,
-    );
+    expect(linkedFile.message).toBe(outside(projectSnippet('project', 'my-repo')));
     expect(linkedFile.message).not.toContain('PRIVATE');
 
     // A linked folder on the way is refused the same.
@@ -163,11 +163,16 @@ describe('Dockerfile snippets', () => {
     await write(join(root, 'elsewhere', 'project', 'my-repo.dockerfile'), 'RUN echo elsewhere\n');
     await mkdir(join(repo, '.tsk'));
     await symlink(join(root, 'elsewhere'), join(repo, '.tsk', 'dockerfiles'));
-    expect((await failure()).message).toBe(
-      `${projectSnippet('project', 'my-repo')}: ${join(repo, '.tsk', 'dockerfiles')} is a symbolic link; tsk reads a repository's Dockerfile snippets only from regular files inside it`,
-    );
+    expect((await failure()).message).toBe(outside(projectSnippet('project', 'my-repo')));
 
-    // The user's own folder may use links (dotfile managers do).
+    // A link to another file of the repository shows nothing the repository does not hold.
+    await rm(join(repo, '.tsk'), { recursive: true });
+    await write(join(repo, 'docker', 'deps.dockerfile'), 'RUN echo shared-in-repo\n');
+    await mkdir(join(repo, '.tsk', 'dockerfiles', 'project'), { recursive: true });
+    await symlink('../../../docker/deps.dockerfile', projectSnippet('project', 'my-repo'));
+    expect((await load()).task.setup).toBe('RUN echo shared-in-repo\n');
+
+    // The user's own folder may link anywhere (dotfile managers do).
     await rm(join(repo, '.tsk'), { recursive: true });
     await mkdir(configDir, { recursive: true });
     await symlink(join(root, 'elsewhere'), join(configDir, 'dockerfiles'));

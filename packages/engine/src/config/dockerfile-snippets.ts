@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
-import { lstat, open, stat } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { open, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { realPathInside } from '../common/repository-file.js';
 import { ConfigError } from '../errors/index.js';
 import type { AgentName } from '../model/agent-name.js';
 import { TASK_LIMITS } from '../model/task-limits.js';
@@ -27,9 +28,8 @@ export interface SnippetFolder {
   /** `<repo>/.tsk/dockerfiles` or `<config>/tsk/dockerfiles`. */
   dir: string;
   /**
-   * The repository root, for a repository's own folder: its files are hostile, so nothing below the root
-   * may be a symbolic link (a link to `~/.ssh/id_ed25519` would put the key into the task's Dockerfile,
-   * its queue entry and its build log). The user's own folder may use links.
+   * The repository root, for a repository's own folder: its files are hostile, so a snippet must stay
+   * inside the repository, links included (see `realPathInside`). The user's own folder may link anywhere.
    */
   repositoryRoot?: string;
 }
@@ -43,30 +43,27 @@ function isMissing(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
-/** Refuses a path below the repository root that passes through (or is) a symbolic link. */
-async function refuseLinks(root: string, path: string): Promise<void> {
-  const parts = relative(root, path).split(sep);
-  for (let depth = 1; depth <= parts.length; depth++) {
-    const component = join(root, ...parts.slice(0, depth));
-    if ((await lstat(component)).isSymbolicLink()) {
-      const what = component === path ? 'a symbolic link' : `${component} is a symbolic link`;
-      throw new ConfigError(`${path}: ${what}; tsk reads a repository's Dockerfile snippets only from regular files inside it`);
-    }
-  }
-}
-
 /** The snippet's text, or `undefined` when there is no such file. */
 async function readSnippet(path: string, repositoryRoot: string | undefined): Promise<string | undefined> {
+  let file = path;
   try {
-    await stat(path);
+    if (repositoryRoot === undefined) await stat(path);
+    else {
+      const inside = await realPathInside(repositoryRoot, path);
+      if (inside === undefined) {
+        throw new ConfigError(`${path}: leads outside the repository (a symbolic link); tsk reads a repository's Dockerfile snippets only from files inside it`);
+      }
+      file = inside;
+    }
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     if (isMissing(error)) return undefined;
     throw new ConfigError(`${path}: cannot read the Dockerfile snippet (${errorCode(error) ?? String(error)})`, { cause: error });
   }
-  if (repositoryRoot !== undefined) await refuseLinks(repositoryRoot, path);
   // O_NONBLOCK: a FIFO planted under the snippet's name must not hang tsk before fstat refuses it.
+  // O_NOFOLLOW on the resolved path: a link swapped in after the check is not followed.
   const flags = constants.O_RDONLY | constants.O_NONBLOCK | (repositoryRoot === undefined ? 0 : constants.O_NOFOLLOW);
-  const handle = await open(path, flags).catch((error: unknown) => {
+  const handle = await open(file, flags).catch((error: unknown) => {
     throw new ConfigError(`${path}: cannot read the Dockerfile snippet (${errorCode(error) ?? String(error)})`, { cause: error });
   });
   try {
@@ -86,7 +83,7 @@ async function readSnippet(path: string, repositoryRoot: string | undefined): Pr
  * file's path). A missing folder or file is no snippet.
  *
  * @throws ConfigError naming the file: unreadable, not a regular file, too large, or (in a repository)
- *   reached through a symbolic link.
+ *   leading outside the repository.
  */
 export async function readSnippetLayers(folder: SnippetFolder, names: SnippetNames): Promise<ConfigLayer[]> {
   const path = (kind: string, name: string): string => join(folder.dir, kind, `${name}.dockerfile`);

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -96,6 +96,24 @@ describe('template resolution', () => {
     const error = await failure(renderInstructions({ type: 'nope', prompt: 'x', configDir, builtInDir }));
     expect(error.message).toBe('Unknown template type "nope"; available: feat, fix (or generic: the prompt alone)');
     expect((await failure(readTemplate('nope', { configDir, builtInDir }))).message).toContain('available: feat, fix');
+  });
+
+  it('should refuse a repository template that leads outside the repository, and follow one that stays inside', async () => {
+    const secret = join(root, 'home', '.aws', 'credentials');
+    await mkdir(dirname(secret), { recursive: true });
+    await writeFile(secret, 'aws_secret_access_key = SECRET\n');
+    await mkdir(projectDir(), { recursive: true });
+    await symlink(secret, join(projectDir(), 'feat.md'));
+    const refusal = `Template ${join(projectDir(), 'feat.md')} leads outside the repository (a symbolic link); tsk reads a repository's templates only from files inside it`;
+    const linked = await failure(renderInstructions({ type: 'feat', prompt: 'x', repoPath, configDir, builtInDir }));
+    expect(linked.message).toBe(refusal);
+    expect(linked.message).not.toContain('SECRET');
+    expect((await failure(listTemplates({ repoPath, configDir, builtInDir }))).message).toBe(refusal);
+    // Linked to the repository's own docs: nothing the agent could not read anyway.
+    await rm(join(projectDir(), 'feat.md'));
+    await writeFile(join(repoPath, 'TASK.md'), 'In-repo: {{PROMPT}}');
+    await symlink('../../TASK.md', join(projectDir(), 'feat.md'));
+    expect(await renderInstructions({ type: 'feat', prompt: 'x', repoPath, configDir, builtInDir })).toBe('In-repo: x');
   });
 
   it('should refuse a type that is not a plain file name', async () => {
