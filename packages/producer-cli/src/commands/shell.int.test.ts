@@ -47,7 +47,7 @@ describe('tsk shell on a real terminal (tmux, real Docker, real git)', () => {
   /** `tsk shell` on a 100×30 terminal of its own; `wrap` is the shell line around the tsk command. */
   function openShell(name: string, wrap: (tsk: string) => string): TmuxTerminal {
     const tsk = [process.execPath, TSK_BIN, 'shell', '--repo', repo, '--agent', 'no-op', '-n', name].map(quote).join(' ');
-    const terminal = TmuxTerminal.start(wrap(tsk), { name: `tsk-shell-test-${process.pid}-${name}`, dir: root, columns: 100, rows: 30, env: home.env });
+    const terminal = TmuxTerminal.start(wrap(tsk), { name, dir: root, columns: 100, rows: 30, env: home.env });
     terminals.push(terminal);
     return terminal;
   }

@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * A tmux server of the test's own (its own socket, `tmux -L <name>`), with one detached session running a
- * command on a real pseudo-terminal of a fixed size: a user at a terminal, typing. `kill()` stops only
- * this server.
+ * A tmux server of the test's own (its own socket in the test's folder, `tmux -S <path>`), with one
+ * detached session running a command on a real pseudo-terminal of a fixed size: a user at a terminal,
+ * typing. `kill()` stops only this server; the socket goes with the folder.
  */
 export class TmuxTerminal {
   private constructor(
@@ -18,15 +18,18 @@ export class TmuxTerminal {
    * exits, so its last output can still be read.
    */
   static start(command: string, options: { name: string; dir: string; columns: number; rows: number; env: NodeJS.ProcessEnv }): TmuxTerminal {
+    // A unix socket path is limited to 108 bytes: keep `dir` short (a mkdtemp under /tmp).
     const config = join(options.dir, `${options.name}.tmux.conf`);
     writeFileSync(config, 'set -g remain-on-exit on\nset -g history-limit 10000\n');
-    const terminal = new TmuxTerminal(options.name, config);
-    terminal.tmux(['new-session', '-d', '-s', 'main', '-x', String(options.columns), '-y', String(options.rows), command], options.env);
+    const terminal = new TmuxTerminal(join(options.dir, `${options.name}.sock`), config);
+    // Not a session nested in the tmux the tests may themselves run in.
+    const { TMUX: _outer, ...env } = options.env;
+    terminal.tmux(['new-session', '-d', '-s', 'main', '-x', String(options.columns), '-y', String(options.rows), command], env);
     return terminal;
   }
 
   private tmux(args: string[], env: NodeJS.ProcessEnv = process.env): string {
-    return execFileSync('tmux', ['-L', this.socket, '-f', this.config, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync('tmux', ['-S', this.socket, '-f', this.config, ...args], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   /** Everything the pane shows and has scrolled away, wrapped lines joined. */
