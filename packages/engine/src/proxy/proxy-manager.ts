@@ -280,7 +280,6 @@ export class ProxyManager implements SandboxNetworkProvider {
       await this.engine.networks.remove(network);
       return;
     }
-    let proxyAddress: string | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       await detachTaskNetwork(this.engine, fingerprint, network);
       await removeProxyIfIdle(this.engine, fingerprint);
