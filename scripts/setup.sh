@@ -10,8 +10,9 @@ mkdir -p "$state_dir"
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-# command → Debian package that provides it; the libraries are what nodegit's source build needs.
-commands=(dockerd:docker.io git:git git-lfs:git-lfs debootstrap:debootstrap redis-server:redis-server make:build-essential g++:build-essential python3:python3 curl:curl)
+# command → Debian package that provides it (tmux: the tests drive `tsk shell` on a real terminal); the
+# libraries are what nodegit's source build needs.
+commands=(dockerd:docker.io git:git git-lfs:git-lfs debootstrap:debootstrap redis-server:redis-server make:build-essential g++:build-essential python3:python3 curl:curl tmux:tmux)
 libraries=(libssl-dev libkrb5-dev ca-certificates)
 
 missing_packages() {

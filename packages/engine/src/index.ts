@@ -70,6 +70,8 @@ export {
   detectStack,
   type Dockerode,
   type ImagePlan,
+  type TerminalSession,
+  type TerminalSize,
 } from './docker/index.js';
 export { getAgent, ClaudeLogParser, CodexLogParser, type Agent } from './agents/index.js';
 export { DirectNetworkProvider, type SandboxNetworkProvider, type SandboxNetworkLease } from './proxy/index.js';

@@ -38,4 +38,5 @@ export {
   type SandboxNetwork,
   type SandboxSpecOptions,
 } from './container-spec.js';
-export { SandboxContainer, type SandboxExit, type SandboxRunOptions } from './sandbox-container.js';
+export { SandboxContainer, type SandboxExit, type SandboxRunOptions, type SandboxTerminalOptions } from './sandbox-container.js';
+export type { TerminalSession, TerminalSize } from './terminal-session.js';

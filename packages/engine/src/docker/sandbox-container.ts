@@ -1,10 +1,12 @@
 import type Dockerode from 'dockerode';
 import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { lineWriter } from '../common/line-writer.js';
 import { ContainerError } from '../errors/index.js';
 import { LOG_LIMITS } from '../logging/log-limits.js';
 import { log } from '../logging/logger.js';
 import { dockerStatus } from './docker-client.js';
+import type { TerminalSession, TerminalSize } from './terminal-session.js';
 
 export interface SandboxRunOptions {
   onStdout: (line: string) => void;
@@ -18,8 +20,16 @@ export interface SandboxExit {
   cancelled: boolean;
 }
 
+export interface SandboxTerminalOptions {
+  /** Aborting kills the container; `runInteractive` then resolves with `cancelled: true`. */
+  signal?: AbortSignal;
+}
+
 /** How long to wait for the last output to drain after the container has exited. */
 const OUTPUT_DRAIN_MS = 2000;
+/** The first resize can race the TTY's creation on a slow engine: tried this often, this far apart. */
+const FIRST_RESIZE_TRIES = 5;
+const FIRST_RESIZE_DELAY_MS = 100;
 
 /**
  * One task's container: created, attached before start (so no output is lost), waited for, and removed
@@ -88,6 +98,78 @@ export class SandboxContainer implements AsyncDisposable {
       throw new ContainerError(`Container ${this.name} failed: ${(error as Error).message}`, { cause: error });
     } finally {
       signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Run a container created with a TTY (`interactive`) on the user's terminal: its stdin, stdout and
+   * window size are the terminal's (a hijacked attach, one raw stream: a TTY does not multiplex), until
+   * the container exits. The terminal is entered after the attach and left however the run ends. A
+   * hangup of the terminal stops the container like an exit (not cancelled).
+   */
+  async runInteractive(terminal: TerminalSession, options: SandboxTerminalOptions = {}): Promise<SandboxExit> {
+    const { signal } = options;
+    const { hangup } = terminal;
+    if (signal?.aborted) return { exitCode: -1, cancelled: true };
+    const stream = (await this.container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as Duplex;
+    // A broken connection ends the session through `wait`; it must not crash the process.
+    stream.on('error', (error: Error) => log.docker('[%s] terminal stream: %s', this.name, error.message));
+    const ended = once(stream, 'end').catch(() => undefined);
+
+    let cancelled = false;
+    const onAbort = () => {
+      cancelled = true;
+      void this.kill().catch(() => undefined);
+    };
+    const onHangup = () => void this.kill().catch(() => undefined);
+    const resize = () => void this.resize(terminal.size()).catch((error: unknown) => log.docker('[%s] resize: %s', this.name, (error as Error).message));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    hangup?.addEventListener('abort', onHangup, { once: true });
+    let stopResizing: () => void = () => undefined;
+    try {
+      stream.pipe(terminal.output, { end: false });
+      terminal.enter();
+      terminal.input.pipe(stream);
+      await this.container.start();
+      log.docker('[%s] started on a terminal', this.name);
+      // A cancel or hangup that landed between attach and start would have found nothing to kill.
+      if (signal?.aborted) onAbort();
+      else if (hangup?.aborted) onHangup();
+      stopResizing = terminal.onResize(resize);
+      await this.firstResize(terminal.size());
+      const result = (await this.container.wait()) as { StatusCode: number };
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS).unref())]);
+      log.docker('[%s] exited with %d', this.name, result.StatusCode);
+      return { exitCode: result.StatusCode, cancelled };
+    } catch (error) {
+      if (cancelled) return { exitCode: -1, cancelled };
+      throw new ContainerError(`Container ${this.name} failed: ${(error as Error).message}`, { cause: error });
+    } finally {
+      stopResizing();
+      signal?.removeEventListener('abort', onAbort);
+      hangup?.removeEventListener('abort', onHangup);
+      terminal.input.unpipe(stream);
+      stream.unpipe(terminal.output);
+      stream.destroy();
+      terminal.leave();
+    }
+  }
+
+  /** Set the container's TTY size; an empty size (no terminal to measure) is left alone. */
+  private async resize(size: TerminalSize): Promise<void> {
+    if (!(size.columns > 0 && size.rows > 0)) return;
+    await this.container.resize({ h: size.rows, w: size.columns });
+  }
+
+  /** The first resize, retried: a container's TTY can answer a moment after `start` returns. */
+  private async firstResize(size: TerminalSize): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.resize(size);
+      } catch (error) {
+        if (attempt >= FIRST_RESIZE_TRIES) return log.docker('[%s] resize: %s', this.name, (error as Error).message);
+        await new Promise((resolve) => setTimeout(resolve, FIRST_RESIZE_DELAY_MS));
+      }
     }
   }
 

@@ -86,6 +86,12 @@ export function networkGateway(info: Dockerode.NetworkInspectInfo): string | und
   return gateways.find((gateway) => !gateway.includes(':'));
 }
 
+/** The IPv4 subnet (CIDR) Docker assigned to a network, if any. */
+export function networkSubnet(info: Dockerode.NetworkInspectInfo): string | undefined {
+  const subnets = (info.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet);
+  return subnets.find((subnet) => !subnet.includes(':'));
+}
+
 function wrap(error: unknown, action: string): ProxyError {
   return new ProxyError(`Could not ${action}: ${messageOf(error)}`, { cause: error });
 }

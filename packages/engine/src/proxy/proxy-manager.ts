@@ -6,7 +6,9 @@ import { ImageBuilder, type EnsureImageResult } from '../docker/index.js';
 import { ProxyError } from '../errors/index.js';
 import { log as debug, silentSink, type LogSink } from '../logging/index.js';
 import { stopIdleProxies, type StopIdleProxiesResult } from './idle-proxies.js';
-import { DockerNetworkClient, networkGateway } from './network-client.js';
+import { bindableAddresses, bridgeAddressCandidates, planHostForwarding } from './host-forwarding.js';
+import { HostPortForwarders } from './host-port-forwarders.js';
+import { DockerNetworkClient, networkGateway, networkSubnet } from './network-client.js';
 import type { NetworkTask, SandboxNetworkProvider } from './network-provider.js';
 import { ensureProxyContainer } from './proxy-container.js';
 import { buildProxyContainerSpec } from './proxy-container-spec.js';
@@ -55,6 +57,8 @@ export interface ProxyManagerOptions {
 interface EngineFacts {
   /** Docker Desktop runs containers in a VM: the host is `host-gateway`, not a bridge gateway. */
   inVm: boolean;
+  /** Gateway and subnet of the engine's default bridge (where the host's `docker0` address lies). */
+  bridge: { gateway: string | undefined; subnet: string | undefined };
 }
 
 interface StartProxyOptions {
@@ -89,6 +93,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private readonly domain: string;
   private plan: Promise<ProxyImagePlan> | undefined;
   private facts: Promise<EngineFacts> | undefined;
+  private readonly forwarders: HostPortForwarders;
 
   constructor(private readonly options: ProxyManagerOptions) {
     this.engine = { docker: options.docker, networks: new DockerNetworkClient(options.docker) };
@@ -98,6 +103,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     this.log = options.log ?? silentSink;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
     this.domain = lockDomain(options.lockDir);
+    this.forwarders = new HostPortForwarders({ lockDir: options.lockDir });
   }
 
   /** The proxy image plan (read from the squid folder once per manager). */
@@ -116,8 +122,9 @@ export class ProxyManager implements SandboxNetworkProvider {
 
   /**
    * Give a task its network: for an isolated task, its own internal network with the (started, healthy)
-   * proxy of its configuration on it; for a task with isolation off, Docker's default bridge. The lease's
-   * `release()` removes the task network, and the proxy when no other task uses it.
+   * proxy of its configuration on it, and this process forwarding its `host_ports` to the host's loopback
+   * (see {@link HostPortForwarders}); for a task with isolation off, Docker's default bridge. The lease's
+   * `release()` stops the forwarding, removes the task network, and the proxy when no other task uses it.
    *
    * @throws ProxyError when the engine cannot isolate safely or the proxy does not start (nothing of
    * the attempt is left behind); ConfigError for an invalid `host_ports` entry.
@@ -137,9 +144,10 @@ export class ProxyManager implements SandboxNetworkProvider {
     await this.clearLeftoverTaskNetwork(network, signal);
 
     let proxyAddress: string | undefined;
+    let egress: Dockerode.NetworkInspectInfo | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       try {
-        await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
+        egress = await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
         const owner = this.options.owner ?? currentOwner();
         const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner, domain: this.domain }));
         if (!created) {
@@ -167,14 +175,55 @@ export class ProxyManager implements SandboxNetworkProvider {
       // Builds of the task's image run on the task's own network: only the proxy, only its allowlist.
       build: { networkMode: network, args: proxyBuildArgs(PROXY_ALIAS, PROXY_PORT) },
     };
-    return new ProxyLease(sandboxNetwork, proxyContainerName(fingerprint), () =>
+    const detach = () =>
       withProxyLock(fingerprint, { lockDir: this.options.lockDir }, async () => {
         if (!(await detachTaskNetwork(this.engine, fingerprint, network))) {
           log.write('warn', `Network ${network} still has a container attached; \`tsk proxy stop\` removes it later`);
         }
         if (await removeProxyIfIdle(this.engine, fingerprint)) debug.proxy('[%s] last task ended: proxy removed', fingerprint);
-      }),
-    );
+      });
+    let stopForwarding: () => Promise<void>;
+    try {
+      // Outside the proxy's lock: listening on this host needs no agreement with other processes.
+      stopForwarding = await this.forwardHostPorts(config, egress, facts, log);
+    } catch (error) {
+      await detach().catch(() => undefined);
+      throw error;
+    }
+    return new ProxyLease(sandboxNetwork, proxyContainerName(fingerprint), async () => {
+      try {
+        await stopForwarding();
+      } finally {
+        await detach();
+      }
+    });
+  }
+
+  /**
+   * Forward the task's host ports from the proxy's egress network to this host's 127.0.0.1 (or docker0
+   * address) for as long as the task runs. The proxy reaches only the host's address on its egress
+   * bridge by itself; where this process cannot listen there (not on the Docker host), host services
+   * must listen on 0.0.0.0, and the task's log says so. Returns the release.
+   */
+  private async forwardHostPorts(
+    config: ProxyConfig,
+    egress: Dockerode.NetworkInspectInfo | undefined,
+    facts: EngineFacts,
+    log: LogSink,
+  ): Promise<() => Promise<void>> {
+    const gateway = egress && networkGateway(egress);
+    const plan = planHostForwarding({
+      hostPorts: config.hostPorts,
+      inVm: facts.inVm,
+      egress: { gateway, subnet: egress && networkSubnet(egress) },
+      bridge: facts.bridge,
+      localAddresses: await bindableAddresses([gateway, ...bridgeAddressCandidates(facts.bridge)]),
+    });
+    if (!plan.forward) {
+      if (plan.reason) log.write('warn', `host_ports: ${plan.reason}: only host services listening on 0.0.0.0 answer, not those on 127.0.0.1`);
+      return async () => undefined;
+    }
+    return this.forwarders.hold(plan.forward, log);
   }
 
   /**
@@ -185,8 +234,11 @@ export class ProxyManager implements SandboxNetworkProvider {
     return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain });
   }
 
-  /** Start (or reuse) the proxy of one configuration and its egress network. Call with its lock held. */
-  private async startProxy(options: StartProxyOptions): Promise<void> {
+  /**
+   * Start (or reuse) the proxy of one configuration and its egress network. Call with its lock held.
+   * Returns the egress network.
+   */
+  private async startProxy(options: StartProxyOptions): Promise<Dockerode.NetworkInspectInfo> {
     const { fingerprint, config, image, facts, taskId, log, signal } = options;
     const egressNetwork = egressNetworkName(fingerprint);
     const egress = await this.engine.networks.ensure({
@@ -200,9 +252,10 @@ export class ProxyManager implements SandboxNetworkProvider {
     const hostAddress = facts.inVm || gateway === undefined ? 'host-gateway' : gateway;
     const spec = buildProxyContainerSpec({ fingerprint, domain: this.domain, image, config, egressNetwork, hostAddress });
     const proxy = await ensureProxyContainer(this.engine.docker, spec, { healthTimeoutMs: this.healthTimeoutMs, signal });
-    if (!proxy.created) return;
+    if (!proxy.created) return egress.info;
     log.write('tsk', `Started network proxy ${proxyContainerName(fingerprint)}`);
     await this.reattachSurvivors(fingerprint, taskId);
+    return egress.info;
   }
 
   /** A replaced proxy (it had died) gets back the networks of tasks that are still running. */
@@ -227,7 +280,6 @@ export class ProxyManager implements SandboxNetworkProvider {
       await this.engine.networks.remove(network);
       return;
     }
-    let proxyAddress: string | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       await detachTaskNetwork(this.engine, fingerprint, network);
       await removeProxyIfIdle(this.engine, fingerprint);
@@ -245,9 +297,16 @@ export class ProxyManager implements SandboxNetworkProvider {
 
   private engineFacts(): Promise<EngineFacts> {
     this.facts ??= (async () => {
-      const [version, info] = await Promise.all([this.engine.docker.version(), this.engine.docker.info() as Promise<{ OperatingSystem?: string }>]);
+      const [version, info, bridge] = await Promise.all([
+        this.engine.docker.version(),
+        this.engine.docker.info() as Promise<{ OperatingSystem?: string }>,
+        this.engine.networks.inspect('bridge'),
+      ]);
       assertEngineIsolates(version);
-      return { inVm: /docker desktop/i.test(info.OperatingSystem ?? '') };
+      return {
+        inVm: /docker desktop/i.test(info.OperatingSystem ?? ''),
+        bridge: { gateway: bridge && networkGateway(bridge), subnet: bridge && networkSubnet(bridge) },
+      };
     })();
     this.facts.catch(() => (this.facts = undefined));
     return this.facts;

@@ -30,6 +30,12 @@ export function ownerMayBeAlive(owner: string | undefined, createdIso: string, n
   return Number.isNaN(created) || now - created < FOREIGN_OWNER_GRACE_MS;
 }
 
+/** Whether `<host>/<pid>` names a live process of this host (an owner elsewhere cannot be checked: false). */
+export function localOwnerAlive(owner: string): boolean {
+  const match = /^(.*)\/(\d+)$/.exec(owner);
+  return match !== null && match[1] === hostname() && Number(match[2]) > 0 && processAlive(Number(match[2]));
+}
+
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

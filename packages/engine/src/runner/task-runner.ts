@@ -5,7 +5,7 @@ import { getAgent } from '../agents/index.js';
 import { cutLine } from '../common/line-splitter.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
-import { SANDBOX_RESOLV_CONF, type ImageBuilder } from '../docker/index.js';
+import { SANDBOX_RESOLV_CONF, type ImageBuilder, type TerminalSession } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
@@ -35,7 +35,15 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   /** What the machine gives the task beyond its spec (credentials, `env_from_worker`). @defaultValue nothing */
   grant?: TaskGrant;
+  /**
+   * Run an interactive shell on this terminal instead of the agent (`tsk shell`): when it exits, its work
+   * is collected like a finished task's, whatever its exit status.
+   */
+  terminal?: TerminalSession;
 }
+
+/** The run's options `execute` uses, defaults applied. */
+type ExecuteOptions = Pick<RunTaskOptions, 'log' | 'signal' | 'terminal'> & { grant: TaskGrant };
 
 /** What a task's run produced before its result was collected. */
 interface Execution extends AgentRunResult {
@@ -80,7 +88,7 @@ export class TaskRunner {
     });
     const dir = taskDir(this.options.dataDir, spec.id);
     try {
-      const result = await this.execute(spec, dir, grant, log, signal, (commit) => (baseCommit = commit));
+      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal }, (commit) => (baseCommit = commit));
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled' });
       if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary });
       if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary });
@@ -99,9 +107,7 @@ export class TaskRunner {
   private async execute(
     spec: TaskSpec,
     dir: string,
-    grant: TaskGrant,
-    log: LogSink,
-    signal: AbortSignal | undefined,
+    { grant, log, signal, terminal }: ExecuteOptions,
     onBase: (commit: string) => void,
   ): Promise<Execution> {
     const agent = getAgent(spec.agent);
@@ -148,6 +154,7 @@ export class TaskRunner {
         cpus: await this.cpus(spec),
         log,
         signal,
+        terminal,
       });
       return { ...result, baseCommit: workspace.baseCommit };
     } finally {

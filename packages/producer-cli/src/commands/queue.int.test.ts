@@ -193,6 +193,8 @@ describe('tsk queue commands (built CLI, real Redis, real Docker)', () => {
     expect(failed.error).toBe('worker doomed-worker lost');
     await next.waitFor(`removed container tsk-${task.id} left by lost worker doomed-worker`, 60_000);
     expect(containersOf(task.id)).toBe('');
+    // The workspace goes right after the container (a copy of the repository: it may take a moment).
+    await next.waitFor(new RegExp(`removed workspace .*/${task.id} left by lost worker doomed-worker`), 60_000);
     expect(existsSync(join(home.env.TSK_DATA_HOME ?? '', 'tsk', 'tasks', task.id))).toBe(false);
   });
 

@@ -1,16 +1,13 @@
-import { homedir } from 'node:os';
-import { createTaskSpec, deleteSnapshotRef, grantTask, loadConfig, oneLine, taskSigner } from '@tsk/engine';
+import { deleteSnapshotRef, oneLine } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
-import { printConfigWarnings } from '../config-warnings.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
-import { assertEditorTerminal, editInEditor } from '../editor.js';
-import { readPrompt } from '../prompt-input.js';
-import { parseAgent, singleAgentFlag, taskFlags } from '../task-flags.js';
+import { assertEditorTerminal } from '../editor.js';
+import { createLocalTask } from '../local-task.js';
+import { singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
 import type { TaskViewJson } from '../queue/task-view-json.js';
 import { colorStatus, terminalSink } from '../terminal-sink.js';
-import { userTrust } from '../user-trust.js';
 
 export default class Run extends BaseCommand {
   static override summary = 'Run one task now in the foreground and print its result branch.';
@@ -30,28 +27,7 @@ export default class Run extends BaseCommand {
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
-    const { machine, warnings } = await loadConfig();
-    printConfigWarnings(warnings);
-    const trust = await userTrust(machine, log);
-    const spec = await createTaskSpec({
-      repoPath: flags.repo ?? process.cwd(),
-      type: flags.type,
-      name: flags.name,
-      prompt: await readPrompt(flags, log),
-      agent: parseAgent(flags.agent),
-      stack: flags.stack,
-      project: flags.project,
-      branch: flags.branch,
-      networkIsolation: flags['network-isolation'] ? undefined : false,
-      edit: flags.edit ? editInEditor : undefined,
-      log,
-      onConfigWarnings: printConfigWarnings,
-      signer: taskSigner(trust.key),
-    });
-    trust.announce();
-    log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
-    // The user's own task on their own machine: their own login, their own environment.
-    const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
+    const { spec, grant } = await createLocalTask(flags, log);
     const context = await createEngineContext();
     const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
     const result = await createInlineRunner(context)

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../../test-utils/repo-state.js';
@@ -44,11 +45,29 @@ function removeProxyObjects(fingerprint: string): void {
   }
 }
 
-/** An HTTP service of "the Docker host", bound to every address like a careless dev server. */
-async function hostService(body: string): Promise<{ server: Server; port: number }> {
+/** An HTTP service of "the Docker host", by default bound to every address like a careless dev server. */
+async function hostService(body: string, host = '0.0.0.0'): Promise<{ server: Server; port: number }> {
   const server = createServer((_request, response) => response.end(body));
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '0.0.0.0', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, host, resolve));
   return { server, port: (server.address() as { port: number }).port };
+}
+
+/** The addresses something listens on at `port` on this host (IPv4, from the kernel's socket table). */
+function listenersOn(port: number): string[] {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[3] === '0A' && fields[1]?.endsWith(suffix))
+    .map((fields) => (fields[1]!.slice(0, 8).match(/../g) ?? []).reverse().map((octet) => parseInt(octet, 16)).join('.'))
+    .sort();
+}
+
+/** The host's address on Docker's default bridge, docker0 (a network the engine made). */
+function docker0Address(): string {
+  const address = /inet (\d+\.\d+\.\d+\.\d+)\//.exec(execFileSync('ip', ['-4', 'addr', 'show', 'docker0'], { encoding: 'utf8' }))?.[1];
+  if (!address) throw new Error('docker0 has no IPv4 address');
+  return address;
 }
 
 /** A running `tsk run` and the id of its task, read from its log. */
@@ -235,6 +254,90 @@ describe('network isolation (tsk run, real Docker)', () => {
     }
   });
 
+  it('should reach host services on 127.0.0.1, on docker0 and on 0.0.0.0 through host_ports, nothing unlisted, and only from the proxy', async () => {
+    const docker0 = docker0Address();
+    const token = randomUUID();
+    const loopback = await hostService(`loopback-${token}\n`, '127.0.0.1');
+    const onDocker0 = await hostService(`docker0-${token}\n`, docker0);
+    const everywhere = await hostService(`everywhere-${token}\n`);
+    const unlisted = await hostService(`unlisted-${token}\n`, '127.0.0.1');
+    const listed = [loopback.port, onDocker0.port, everywhere.port];
+    const probeNetwork = `tsk-test-probe-${token.slice(0, 8)}`;
+    try {
+      writeUserConfig([`host_ports = [${listed.join(', ')}]`]);
+      const fingerprint = fingerprintFor(listed);
+      const script = [
+        'set +e',
+        WAIT_FOR_ENV,
+        'check() { printf "CHECK %s %s\\n" "$1" "$2"; }',
+        'get() { curl -s --max-time 10 --noproxy "*" "http://$TSK_PROXY_HOST:$1/"; }',
+        'check loopback "$(get $LOOPBACK_PORT)"',
+        'check docker0 "$(get $DOCKER0_PORT)"',
+        'check everywhere "$(get $EVERYWHERE_PORT)"',
+        'check unlisted "$(curl -s -o /dev/null --max-time 5 --noproxy "*" http://$TSK_PROXY_HOST:$UNLISTED_PORT/; echo $?)"',
+        'echo WAITING-TO-END',
+        'while [ ! -e /tmp/end ]; do sleep 0.2; done',
+      ].join('\n');
+      const task = startTask('host-loopback', script);
+      await task.tsk.waitFor('WAITING-FOR-TEST');
+      const id = await task.id;
+      const egressGateway = gatewayOf(`tsk-egress-${fingerprint}`);
+      putFile(
+        id,
+        '/tmp/probe.env',
+        [
+          `LOOPBACK_PORT=${loopback.port}`,
+          `DOCKER0_PORT=${onDocker0.port}`,
+          `EVERYWHERE_PORT=${everywhere.port}`,
+          `UNLISTED_PORT=${unlisted.port}`,
+          '',
+        ].join('\n'),
+      );
+      await task.tsk.waitFor('WAITING-TO-END');
+
+      // While the task runs, tsk listens on the egress network's gateway for the two ports only it can
+      // serve there; the 0.0.0.0 service already answers on its own, and the unlisted port gets nothing.
+      expect(listenersOn(loopback.port)).toEqual(['127.0.0.1', egressGateway].sort());
+      expect(listenersOn(onDocker0.port)).toEqual([docker0, egressGateway].sort());
+      expect(listenersOn(everywhere.port)).toEqual(['0.0.0.0']);
+      expect(listenersOn(unlisted.port)).toEqual(['127.0.0.1']);
+
+      // A container on another network of the host reaches the gateway address too, but tsk's forwarder
+      // serves only the proxy's network: it gets nothing from the loopback service, while the service
+      // bound to 0.0.0.0 (open to every container by its own choice) shows that the probe gets through.
+      docker('network', 'create', probeNetwork);
+      // (Asynchronously: the services run in this process and must answer meanwhile.)
+      const probe = async (port: number) => {
+        const request = `exec 3<>/dev/tcp/${egressGateway}/${port} || exit 0; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 10 cat <&3 || true`;
+        const run = ['run', '--rm', '--network', probeNetwork, 'debian:bookworm-slim', 'bash', '-c', request];
+        return (await promisify(execFile)('docker', run, { encoding: 'utf8' })).stdout;
+      };
+      expect(await probe(everywhere.port)).toContain(`everywhere-${token}`);
+      expect(await probe(loopback.port)).not.toContain(token);
+
+      putFile(id, '/tmp/end', 'now');
+      const result = await task.tsk.done;
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(checks(result.stderr)).toMatchObject({
+        loopback: `loopback-${token}`,
+        docker0: `docker0-${token}`,
+        everywhere: `everywhere-${token}`,
+        unlisted: '7', // refused by the proxy: not forwarded
+      });
+      // After the task its forwarders are gone: only the services themselves listen.
+      expect(listenersOn(loopback.port)).toEqual(['127.0.0.1']);
+      expect(listenersOn(onDocker0.port)).toEqual([docker0]);
+      expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+    } finally {
+      for (const service of [loopback, onDocker0, everywhere, unlisted]) service.server.close();
+      try {
+        docker('network', 'rm', probeNetwork);
+      } catch {
+        // never created
+      }
+    }
+  });
+
   it('should let a custom squid_conf that allows one domain deny every other, default-allowlisted ones included', async () => {
     const squidConf = [
       `# only the Debian mirror (${randomUUID()})`,
@@ -315,6 +418,48 @@ describe('network isolation (tsk run, real Docker)', () => {
     const results = await Promise.all(tasks.map((task) => task.tsk.done));
     for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
     expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+  });
+
+  it('should keep a loopback host port forwarded for a task whose tsk process outlives the one that forwarded it first', async () => {
+    const token = randomUUID();
+    const service = await hostService(`shared-${token}\n`, '127.0.0.1');
+    try {
+      writeUserConfig([`host_ports = [${service.port}]`]);
+      const fingerprint = fingerprintFor([service.port]);
+      const script = [
+        'set +e',
+        'check() { printf "CHECK %s %s\\n" "$1" "$2"; }',
+        // Retried: when the process that forwarded first ends, the other one takes the port over within a second.
+        `get() { for i in $(seq 1 40); do out=$(curl -s --max-time 5 --noproxy "*" http://$TSK_PROXY_HOST:${service.port}/); [ -n "$out" ] && break; sleep 0.25; done; echo "$out"; }`,
+        'check before "$(get)"',
+        'echo WAITING-TO-END',
+        'while [ ! -e /tmp/end ]; do sleep 0.2; done',
+        'check after "$(get)"',
+      ].join('\n');
+      // The first task's process forwards the port; the second finds it taken.
+      const first = startTask('forward-a', script);
+      await first.tsk.waitFor('WAITING-TO-END');
+      const second = startTask('forward-b', script);
+      await second.tsk.waitFor('WAITING-TO-END');
+      const egressGateway = gatewayOf(`tsk-egress-${fingerprint}`);
+      const marker = join(home.dir, 'data', 'tsk', 'locks', `host-port-${egressGateway}-${service.port}`);
+      expect(readFileSync(marker, 'utf8')).toBe(`${hostname()}/${first.tsk.child.pid}\n`);
+
+      putFile(await first.id, '/tmp/end', 'now');
+      const firstResult = await first.tsk.done;
+      expect(firstResult.exitCode, firstResult.stderr).toBe(0);
+      putFile(await second.id, '/tmp/end', 'now');
+      const secondResult = await second.tsk.done;
+      expect(secondResult.exitCode, secondResult.stderr).toBe(0);
+
+      expect(checks(firstResult.stderr)).toMatchObject({ before: `shared-${token}`, after: `shared-${token}` });
+      expect(checks(secondResult.stderr)).toMatchObject({ before: `shared-${token}`, after: `shared-${token}` });
+      expect(listenersOn(service.port)).toEqual(['127.0.0.1']);
+      expect(() => readFileSync(marker)).toThrow(/ENOENT/);
+      expect(proxyObjects(fingerprint)).toEqual({ containers: [], networks: [] });
+    } finally {
+      service.server.close();
+    }
   });
 
   it('should let `tsk proxy stop` remove the proxy and network a killed tsk left behind, and nothing a task still uses', async () => {

@@ -1,0 +1,50 @@
+import { homedir } from 'node:os';
+import { createTaskSpec, grantTask, loadConfig, taskSigner, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
+import { printConfigWarnings } from './config-warnings.js';
+import { editInEditor } from './editor.js';
+import { readPrompt, type PromptFlags } from './prompt-input.js';
+import { parseAgent } from './task-flags.js';
+import { userTrust } from './user-trust.js';
+
+/** The task flags (`taskFlags` and `singleAgentFlag`) of a command that runs its task itself. */
+export interface LocalTaskFlags extends PromptFlags {
+  type: string;
+  name?: string;
+  agent?: string;
+  stack?: string;
+  project?: string;
+  repo?: string;
+  branch?: string;
+  'network-isolation': boolean;
+  edit: boolean;
+}
+
+/**
+ * A task this CLI process runs itself (`tsk run`, `tsk shell`): created from the flags (the repository is
+ * snapshotted last), signed with the user's key, and granted what the user's own machine gives its owner:
+ * their own login, their own environment.
+ */
+export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant }> {
+  const { machine, warnings } = await loadConfig();
+  printConfigWarnings(warnings);
+  const trust = await userTrust(machine, log);
+  const spec = await createTaskSpec({
+    repoPath: flags.repo ?? process.cwd(),
+    type: flags.type,
+    name: flags.name,
+    prompt: await readPrompt(flags, log),
+    agent: parseAgent(flags.agent),
+    stack: flags.stack,
+    project: flags.project,
+    branch: flags.branch,
+    networkIsolation: flags['network-isolation'] ? undefined : false,
+    edit: flags.edit ? editInEditor : undefined,
+    log,
+    onConfigWarnings: printConfigWarnings,
+    signer: taskSigner(trust.key),
+  });
+  trust.announce();
+  log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
+  const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
+  return { spec, grant };
+}
