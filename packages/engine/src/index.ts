@@ -54,6 +54,8 @@ export {
   type WorkerPolicy,
   type VolumeMount,
   type EnvVar,
+  type ConfigWarning,
+  type LayerOrigins,
 } from './config/index.js';
 export { listTemplates, readTemplate, renderInstructions } from './templates/index.js';
 export { resolveRepository, createSnapshot, deleteSnapshotRef, prepareWorkspace, collectResult, type RepositoryInfo } from './git/index.js';

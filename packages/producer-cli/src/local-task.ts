@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { createTaskSpec, grantTask, loadConfig, taskSigner, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
+import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
 import { parseAgent } from './task-flags.js';
@@ -24,7 +25,8 @@ export interface LocalTaskFlags extends PromptFlags {
  * their own login, their own environment.
  */
 export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant }> {
-  const { machine } = await loadConfig();
+  const { machine, warnings } = await loadConfig();
+  printConfigWarnings(warnings);
   const trust = await userTrust(machine, log);
   const spec = await createTaskSpec({
     repoPath: flags.repo ?? process.cwd(),
@@ -38,6 +40,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     networkIsolation: flags['network-isolation'] ? undefined : false,
     edit: flags.edit ? editInEditor : undefined,
     log,
+    onConfigWarnings: printConfigWarnings,
     signer: taskSigner(trust.key),
   });
   trust.announce();

@@ -166,8 +166,8 @@ describe('loadConfig errors', () => {
     expect((await failure()).message).toBe(`${userFile}: server.workers: expected a whole number of 1 or more, got 0`);
     await write(userFile, 'redis = "redis://x"\n');
     expect((await failure()).message).toBe(`${userFile}: redis: expected a table, got "redis://x"`);
-    await write(userFile, 'container_engine = "podman"\n');
-    expect((await failure()).message).toBe(`${userFile}: container_engine: expected "docker", got "podman"`);
+    await write(userFile, 'container_engine = "dokcer"\n');
+    expect((await failure()).message).toBe(`${userFile}: container_engine: expected "docker", got "dokcer"`);
   });
 
   it('should name an invalid environment variable without echoing a redis password', async () => {

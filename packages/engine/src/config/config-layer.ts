@@ -1,5 +1,6 @@
 import type { AgentName } from '../model/agent-name.js';
 import type { CaCertificate, EnvVar, LayerSetup, VolumeMount } from './resolved-config.js';
+import type { TableLocation } from './validate-table.js';
 
 /** Where the proxy configuration comes from: inline text, or a file read once the winner is known. */
 export type SquidSource =
@@ -12,8 +13,10 @@ export type SquidSource =
  * An absent field means "not set at this level", so a lower level decides.
  */
 export interface ConfigLayer {
-  /** Where the values came from (`<file> [project.foo]`, `command line`…), for diagnostics. */
+  /** Where the values came from (`<file> [project.foo]`, `command line`, a snippet's path…), for diagnostics. */
   source: string;
+  /** The TOML table the values were read from, so an image layer's origin can name its key. */
+  table?: TableLocation;
   agent?: AgentName;
   stack?: string;
   memoryGb?: number;

@@ -70,7 +70,10 @@ function setIfDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, field: K,
 export async function layerFromTable(table: ValidatedTable, home: string): Promise<ConfigLayer> {
   const values: Partial<SharedTable> = table.values;
   const at = (key: string): string => `${table.prefix}${key}`;
-  const layer: ConfigLayer = { source: table.prefix ? `${table.file} [${table.prefix.replace(/\.$/, '')}]` : table.file };
+  const layer: ConfigLayer = {
+    source: table.prefix ? `${table.file} [${table.prefix.replace(/\.$/, '')}]` : table.file,
+    table: { file: table.file, prefix: table.prefix },
+  };
   setIfDefined(layer, 'agent', values.agent);
   setIfDefined(layer, 'stack', values.stack);
   setIfDefined(layer, 'memoryGb', values.memory_gb);

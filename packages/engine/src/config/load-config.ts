@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { tskDirs } from '../common/paths.js';
@@ -7,6 +7,7 @@ import { ConfigError } from '../errors/index.js';
 import { log } from '../logging/index.js';
 import { checkStackName, cliLayer, type CliConfigOverrides } from './cli-overrides.js';
 import type { BuiltInDefaults, ConfigLayer, SquidSource } from './config-layer.js';
+import { readSnippetLayers, type SnippetNames } from './dockerfile-snippets.js';
 import { layerFromTable } from './layer-from-table.js';
 import { mergeLayers } from './merge.js';
 import { checkProjectTrust } from './project-trust.js';
@@ -65,6 +66,16 @@ function findProjectTable(projects: Map<string, ValidatedTable>, project: string
   return first?.[1];
 }
 
+/**
+ * `<config>/tsk/squid.conf`, where TSK users keep their proxy configuration: the lowest file level, so any
+ * `squid_conf` or `squid_conf_path` wins over it.
+ */
+async function userSquidConfLayer(configDir: string): Promise<ConfigLayer[]> {
+  const path = join(configDir, 'squid.conf');
+  const info = await stat(path).catch(() => undefined);
+  return info?.isFile() ? [{ source: path, squid: { kind: 'file', path, origin: path } }] : [];
+}
+
 async function readSquidConf(source: SquidSource | undefined): Promise<string | undefined> {
   if (source?.kind !== 'file') return source?.text;
   try {
@@ -76,9 +87,10 @@ async function readSquidConf(source: SquidSource | undefined): Promise<string | 
 
 /**
  * Resolves the configuration for one task (and the machine settings) from every level: command line >
- * user `[project.<name>]` > project `.tsk/tsk.toml` > user `[defaults]` > detected stack > built-in
- * defaults. Every file is validated completely before anything is returned, and a project file may set
- * keys that reach this machine only for a repository in `trusted_repositories`.
+ * user `[project.<name>]` > project `.tsk/tsk.toml` > the project's Dockerfile snippets > user `[defaults]`
+ * > the user's snippets and `squid.conf` > detected stack > built-in defaults. Every file is validated
+ * completely before anything is returned, and a project file may set keys that reach this machine only
+ * for a repository in `trusted_repositories`. TSK's keys are read as tsk's, with `warnings`.
  *
  * @throws ConfigError naming the file, the key and what was expected; InputError for bad CLI values.
  */
@@ -102,20 +114,44 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     await checkProjectTrust(projectLevel, { repository, trusted: user.trustedRepositories, userFile, home });
   }
   const project = projectNameOf(options);
-  const fileTables = [findProjectTable(user.projects, project), projectLevel, user.defaults];
-  const fileLayers = await Promise.all(
-    fileTables.filter((table): table is ValidatedTable => table !== undefined).map((table) => layerFromTable(table, home)),
+  const [userProject, projectTable, userDefaults] = await Promise.all(
+    [findProjectTable(user.projects, project), projectLevel, user.defaults].map((table) => (table ? layerFromTable(table, home) : undefined)),
   );
   const detected: ConfigLayer[] = options.detectedStack
     ? [{ source: 'stack auto-detection', stack: checkStackName(options.detectedStack, 'detected stack') }]
     : [];
-  const layers = [cliLayer(options.cli ?? {}), ...fileLayers, ...detected];
+  const cli = cliLayer(options.cli ?? {});
+  const defined = (layer: ConfigLayer | undefined): ConfigLayer[] => (layer ? [layer] : []);
+  // Snippets are looked up by the stack and agent the other levels choose (a snippet cannot choose them).
+  const chosen = mergeLayers([cli, ...defined(userProject), ...defined(projectTable), ...defined(userDefaults), ...detected], builtInDefaults());
+  const names: SnippetNames = { stack: chosen.stack ?? 'default', agent: chosen.agent, project };
+  const repoPath = options.repoPath ? resolve(options.repoPath) : undefined;
+  // Only a task's configuration has image layers: commands without a repository read no snippet.
+  const [projectSnippets, userSnippets] = repoPath
+    ? await Promise.all([
+        readSnippetLayers({ dir: join(repoPath, '.tsk', 'dockerfiles'), repositoryRoot: repoPath }, names),
+        readSnippetLayers({ dir: join(dirs.configDir, 'dockerfiles') }, names),
+      ])
+    : [[], []];
+  // A level's own keys over its snippet files; the project's level over the user's (see README, Configuration).
+  const layers = [
+    cli,
+    ...defined(userProject),
+    ...defined(projectTable),
+    ...projectSnippets,
+    ...defined(userDefaults),
+    ...userSnippets,
+    ...(await userSquidConfLayer(dirs.configDir)),
+    ...detected,
+  ];
   log.config('levels for project %s: %o', project, layers.map((layer) => layer.source));
 
-  const { squid, ...merged } = mergeLayers(layers, builtInDefaults());
+  const { squid, layerOrigins, ...merged } = mergeLayers(layers, builtInDefaults());
   return {
     task: { ...merged, squidConf: await readSquidConf(squid), baseImage: user.machine.baseImage },
     machine: { ...user.machine, ...dirs, userFile },
     project,
+    layerOrigins,
+    warnings: [...user.warnings, ...(projectLevel?.warnings ?? [])],
   };
 }

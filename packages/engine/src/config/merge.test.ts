@@ -28,6 +28,7 @@ describe('mergeLayers', () => {
       gitTown: false,
       caCertificates: [],
       networkIsolation: true,
+      layerOrigins: { stackConfig: {}, agentConfig: {} },
     });
   });
 
@@ -125,5 +126,23 @@ describe('mergeLayers', () => {
     );
     expect(merged.stackConfig).toEqual({ rust: { setup: 'RUN high-rust' }, go: { setup: 'RUN go' } });
     expect(merged.agentConfig).toEqual({ claude: { setup: 'RUN claude' }, codex: { setup: 'RUN codex' } });
+  });
+
+  it('should name where each winning image layer came from: the key of a table, or a snippet file', () => {
+    const merged = mergeLayers(
+      [
+        layer('/u/tsk.toml [project.app]', { table: { file: '/u/tsk.toml', prefix: 'project.app.' }, agentConfig: { codex: { setup: 'RUN a' } } }),
+        layer('/repo/.tsk/dockerfiles/project/app.dockerfile', { setup: 'RUN snippet' }),
+        layer('/u/tsk.toml [defaults]', { table: { file: '/u/tsk.toml', prefix: 'defaults.' }, setup: 'RUN lower', stackConfig: { go: { setup: 'RUN go' } } }),
+        layer('/u/dockerfiles/stack/rust.dockerfile', { stackConfig: { rust: { setup: 'RUN rust' } } }),
+      ],
+      builtIn,
+    );
+    expect(merged.setup).toBe('RUN snippet');
+    expect(merged.layerOrigins).toEqual({
+      setup: '/repo/.tsk/dockerfiles/project/app.dockerfile',
+      stackConfig: { go: '/u/tsk.toml: defaults.stack_config.go.setup', rust: '/u/dockerfiles/stack/rust.dockerfile' },
+      agentConfig: { codex: '/u/tsk.toml: project.app.agent_config.codex.setup' },
+    });
   });
 });

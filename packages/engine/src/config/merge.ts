@@ -1,8 +1,8 @@
 import type { BuiltInDefaults, ConfigLayer, SquidSource } from './config-layer.js';
-import type { LayerSetup, TaskConfig } from './resolved-config.js';
+import type { LayerOrigins, LayerSetup, TaskConfig } from './resolved-config.js';
 
 /** The merged task configuration, before the winning squid file is read and the base image added. */
-export type MergedTaskConfig = Omit<TaskConfig, 'squidConf' | 'baseImage'> & { squid: SquidSource | undefined };
+export type MergedTaskConfig = Omit<TaskConfig, 'squidConf' | 'baseImage'> & { squid: SquidSource | undefined; layerOrigins: LayerOrigins };
 
 type ListField = 'hostPorts' | 'env' | 'envFromWorker' | 'volumes' | 'devices' | 'caCertificates';
 type ListItem<F extends ListField> = NonNullable<ConfigLayer[F]>[number];
@@ -30,13 +30,26 @@ function combine<F extends ListField>(
   return [...byKey.values()];
 }
 
+/** Where a level's image layer came from: `<file>: <key>` for a table, else the level's source (a snippet's path). */
+function originOf(layer: ConfigLayer, key: string): string {
+  return layer.table ? `${layer.table.file}: ${layer.table.prefix}${key}` : layer.source;
+}
+
 /** `stack_config` / `agent_config`: merged per stack or agent name, the higher level winning. */
-function mergeMaps(layers: readonly ConfigLayer[], field: 'stackConfig' | 'agentConfig'): Record<string, LayerSetup> {
+function mergeMaps(
+  layers: readonly ConfigLayer[],
+  field: 'stackConfig' | 'agentConfig',
+): { values: Record<string, LayerSetup>; origins: Record<string, string> } {
+  const key = field === 'stackConfig' ? 'stack_config' : 'agent_config';
   const merged = new Map<string, LayerSetup>();
+  const origins = new Map<string, string>();
   for (const layer of [...layers].reverse()) {
-    for (const [name, setup] of Object.entries(layer[field] ?? {})) merged.set(name, setup);
+    for (const [name, setup] of Object.entries(layer[field] ?? {})) {
+      merged.set(name, setup);
+      origins.set(name, originOf(layer, `${key}.${name}.setup`));
+    }
   }
-  return Object.fromEntries(merged);
+  return { values: Object.fromEntries(merged), origins: Object.fromEntries(origins) };
 }
 
 /**
@@ -48,14 +61,17 @@ function mergeMaps(layers: readonly ConfigLayer[], field: 'stackConfig' | 'agent
  */
 export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefaults): MergedTaskConfig {
   const all = [...layers, { source: 'built-in defaults', ...builtIn }];
+  const stackConfig = mergeMaps(all, 'stackConfig');
+  const agentConfig = mergeMaps(all, 'agentConfig');
+  const setupLayer = all.find((layer) => layer.setup !== undefined);
   return {
     agent: firstSet(all, 'agent') ?? builtIn.agent,
     stack: firstSet(all, 'stack'),
     memoryGb: firstSet(all, 'memoryGb') ?? builtIn.memoryGb,
     cpu: firstSet(all, 'cpu') ?? builtIn.cpu,
     setup: firstSet(all, 'setup'),
-    stackConfig: mergeMaps(all, 'stackConfig'),
-    agentConfig: mergeMaps(all, 'agentConfig'),
+    stackConfig: stackConfig.values,
+    agentConfig: agentConfig.values,
     hostPorts: combine(all, 'hostPorts', (port) => port),
     env: combine(all, 'env', (variable) => variable.name),
     envFromWorker: combine(all, 'envFromWorker', (name) => name),
@@ -65,5 +81,10 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     gitTown: firstSet(all, 'gitTown') ?? builtIn.gitTown,
     caCertificates: combine(all, 'caCertificates', (certificate) => certificate.path),
     networkIsolation: firstSet(all, 'networkIsolation') ?? builtIn.networkIsolation,
+    layerOrigins: {
+      ...(setupLayer ? { setup: originOf(setupLayer, 'setup') } : {}),
+      stackConfig: stackConfig.origins,
+      agentConfig: agentConfig.origins,
+    },
   };
 }

@@ -55,6 +55,12 @@ export function hostReachingEntries(values: Partial<SharedTable>): string[] {
   });
 }
 
+/** An entry named by the key the file wrote (TSK's `host_services` rather than `host_ports`). */
+function asWritten(entry: string, renamed: Record<string, string>): string {
+  const key = /^[a-z_]+/.exec(entry)?.[0] ?? '';
+  return Object.hasOwn(renamed, key) ? `${renamed[key]}${entry.slice(key.length)}` : entry;
+}
+
 export interface ProjectTrust {
   /** The repository's main work tree: the path `trusted_repositories` must name. */
   repository: string;
@@ -79,7 +85,7 @@ async function realPath(path: string): Promise<string> {
  * @throws ConfigError naming the file and each offending entry; its hint says what to add to the user file.
  */
 export async function checkProjectTrust(table: ValidatedTable, trust: ProjectTrust): Promise<void> {
-  const entries = hostReachingEntries(table.values).map((entry) => table.prefix + entry);
+  const entries = hostReachingEntries(table.values).map((entry) => table.prefix + asWritten(entry, table.renamed));
   if (entries.length === 0) return;
   const repository = await realPath(trust.repository);
   const trusted = await Promise.all(trust.trusted.map((path) => realPath(expandHome(path, trust.home))));

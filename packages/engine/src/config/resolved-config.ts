@@ -1,4 +1,5 @@
 import type { AgentName } from '../model/agent-name.js';
+import type { ConfigWarning } from './tsk-keys.js';
 
 /** A bind mount of a host path (`~` already expanded) or a tsk-managed named volume (`tsk-` prefixed). */
 export type VolumeMount =
@@ -110,9 +111,26 @@ export interface MachineConfig {
   runtimeDir: string;
 }
 
+/**
+ * Where the task's own image layers came from, for `tsk docker build --dry-run`: `<file>: <key>` for a
+ * configuration key, the file's path for a Dockerfile snippet. Not part of the task: a worker builds the
+ * same image whatever the origin.
+ */
+export interface LayerOrigins {
+  setup?: string;
+  stackConfig: Record<string, string>;
+  agentConfig: Record<string, string>;
+}
+
 export interface ResolvedConfig {
   task: TaskConfig;
   machine: MachineConfig;
   /** Project name used for `[project.<name>]` and the workspace path. */
   project: string;
+  layerOrigins: LayerOrigins;
+  /**
+   * What the user should change in their files: TSK keys read as tsk's, TSK keys tsk ignores. One line
+   * each, the same text on every load, so a command that loads twice can print each once.
+   */
+  warnings: ConfigWarning[];
 }

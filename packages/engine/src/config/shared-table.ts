@@ -4,11 +4,16 @@ import { describeValue, isTable } from './describe-value.js';
 import { stackName } from './formats.js';
 import { layerSetupSchema, sharedSchema, SHARED_TABLE_KEYS, USER_ONLY_KEYS, type SharedTable } from './schema.js';
 import { unknownKeyDetail } from './suggest.js';
+import { translateSharedTable, type ConfigWarning } from './tsk-keys.js';
 import { checkTable, loadTable, type TableLocation } from './validate-table.js';
 
 /** A validated shared table: only the keys it sets, with where it came from. */
 export interface ValidatedTable extends TableLocation {
   values: Partial<SharedTable>;
+  /** TSK keys read as tsk's, or ignored (see `tsk-keys.ts`). */
+  warnings: ConfigWarning[];
+  /** tsk's key → the TSK name the file used for it, so messages name what the user wrote. */
+  renamed: Record<string, string>;
 }
 
 function misplacedHint(userFile: string): (key: string) => string | undefined {
@@ -48,15 +53,16 @@ export function validateSharedTable(raw: unknown, where: TableLocation, userFile
   if (!isTable(raw)) {
     throw new ConfigError(`${where.file}: ${where.prefix.replace(/\.$/, '')}: expected a table, got ${describeValue(raw)}`);
   }
-  checkTable(sharedSchema, raw, where, misplacedHint(userFile));
+  const { raw: table, warnings, renamed } = translateSharedTable(raw, where);
+  checkTable(sharedSchema, table, where, misplacedHint(userFile));
   for (const mapKey of ['stack_config', 'agent_config'] as const) {
-    const map = raw[mapKey];
+    const map = table[mapKey];
     if (isTable(map)) checkLayerMap(mapKey, map, where);
   }
-  if (raw.squid_conf !== undefined && raw.squid_conf_path !== undefined) {
+  if (table.squid_conf !== undefined && table.squid_conf_path !== undefined) {
     throw new ConfigError(`${where.file}: ${where.prefix}squid_conf_path: set squid_conf or squid_conf_path, not both`);
   }
-  loadTable(sharedSchema, raw, where.file);
+  loadTable(sharedSchema, table, where.file);
   // Safe: checkTable has verified every key and value against the schema this type describes.
-  return { ...where, values: raw as Partial<SharedTable> };
+  return { ...where, values: table as Partial<SharedTable>, warnings, renamed };
 }

@@ -5,6 +5,7 @@ import { expandHome } from './layer-from-table.js';
 import { describeValue, isTable } from './describe-value.js';
 import { SHARED_KEYS, userSchema } from './schema.js';
 import { validateSharedTable, type ValidatedTable } from './shared-table.js';
+import { translateUserFile, type ConfigWarning } from './tsk-keys.js';
 import { checkEnvironment, checkTable, loadTable } from './validate-table.js';
 
 /** Machine settings from the user file and the environment (directories are added by the loader). */
@@ -18,6 +19,8 @@ export interface UserFile {
   projects: Map<string, ValidatedTable>;
   /** `trusted_repositories` as written (absolute or `~` paths, not yet expanded or resolved). */
   trustedRepositories: string[];
+  /** TSK keys read as tsk's, or ignored, anywhere in the file. */
+  warnings: ConfigWarning[];
 }
 
 function misplacedAtTop(key: string): string | undefined {
@@ -29,7 +32,8 @@ function misplacedAtTop(key: string): string | undefined {
  * override it, and extracts the machine settings. Every `[project.<name>]` table is validated, not only
  * the current project's, so a mistake is reported where it is made rather than when that project runs.
  */
-export function validateUserFile(raw: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv, home: string): UserFile {
+export function validateUserFile(written: Record<string, unknown>, file: string, env: NodeJS.ProcessEnv, home: string): UserFile {
+  const { raw, warnings } = translateUserFile(written, file);
   checkTable(userSchema, raw, { file, prefix: '' }, misplacedAtTop);
   const usedEnv = checkEnvironment(userSchema, env);
   const defaults = raw.defaults === undefined ? undefined : validateSharedTable(raw.defaults, { file, prefix: 'defaults.' }, file);
@@ -70,7 +74,14 @@ export function validateUserFile(raw: Record<string, unknown>, file: string, env
     server: { workers: config.get('server.workers'), autoCleanAgeDays: config.get('server.auto_clean_age_days') },
     worker: policy,
   };
-  return { machine, defaults, projects, trustedRepositories: config.get('trusted_repositories') };
+  const tables = [defaults, ...projects.values()].filter((table): table is ValidatedTable => table !== undefined);
+  return {
+    machine,
+    defaults,
+    projects,
+    trustedRepositories: config.get('trusted_repositories'),
+    warnings: [...warnings, ...tables.flatMap((table) => table.warnings)],
+  };
 }
 
 /** A path of the user file: `~` expanded; anything else must be absolute (a worker's cwd means nothing). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TaskConfig } from '../config/resolved-config.js';
+import type { LayerOrigins, TaskConfig } from '../config/resolved-config.js';
 import { ConfigError } from '../errors/index.js';
 import { splitCertificates, type CaFile } from './ca-files.js';
 import type { ImageLayer, LayerKind, LayerSource } from './layers.js';
@@ -58,6 +58,8 @@ export interface ComposeImagePlanInput {
   baseImageId?: string;
   /** The built-in `dockerfiles/` folder (`join(assetsRoot(), 'dockerfiles')`). */
   builtInDir: string;
+  /** Where the configuration's layers came from, for the dry run (see {@link ImageLayer.origin}). */
+  origins?: LayerOrigins;
 }
 
 /** Bump when the composition changes in a way the Dockerfile text alone does not show. */
@@ -101,11 +103,12 @@ export function composeImagePlan(input: ComposeImagePlanInput): ImagePlan {
   const projectName = toRefComponent(input.project);
   const project = resolveProjectLayer(builtInDir, projectName, config.setup);
 
+  const origins = input.origins;
   const layers: ImageLayer[] = [
     { kind: 'base', name: config.baseImage, source: 'built-in' },
-    { kind: 'stack', name: input.stack, source: stack.source },
-    { kind: 'project', name: projectName, source: project.source },
-    { kind: 'agent', name: input.agent, source: agent.source },
+    withOrigin({ kind: 'stack', name: input.stack, source: stack.source }, origins?.stackConfig[input.stack]),
+    withOrigin({ kind: 'project', name: projectName, source: project.source }, origins?.setup),
+    withOrigin({ kind: 'agent', name: input.agent, source: agent.source }, origins?.agentConfig[input.agent]),
   ];
   const sections = [
     section(layers[0]!, base, false),
@@ -138,13 +141,18 @@ export function composeImagePlan(input: ComposeImagePlanInput): ImagePlan {
   };
 }
 
-/** Where a layer's lines came from, as the dry run shows it: the config key, or the built-in snippet. */
+function withOrigin(layer: ImageLayer, origin: string | undefined): ImageLayer {
+  return layer.source === 'config' && origin !== undefined ? { ...layer, origin } : layer;
+}
+
+/** Where a layer's lines came from, as the dry run shows it: the config key or snippet file, or the built-in snippet. */
 function layerOrigin(layer: ImageLayer): string {
   if (layer.source === 'empty') return 'empty';
   if (layer.source === 'built-in') {
     if (layer.kind === 'base') return 'built-in dockerfiles/base/default.dockerfile';
     return layer.kind === 'project' ? 'built-in' : `built-in dockerfiles/${layer.kind}/${layer.name}.dockerfile`;
   }
+  if (layer.origin !== undefined) return layer.origin;
   return layer.kind === 'project' ? 'config: setup' : `config: ${layer.kind}_config.${layer.name}.setup`;
 }
 
@@ -193,7 +201,7 @@ function resolveLayer(
   if (builtIn !== undefined) return { text: builtIn, source: hasInstructions(builtIn) ? 'built-in' : 'empty' };
   const known = [...new Set([...builtInLayerNames(builtInDir, kind), ...Object.keys(overrides)])].sort();
   throw new ConfigError(`Unknown ${kind} "${name}"; known ${kind}s: ${known.join(', ')}`, {
-    hint: `pick one of those, or define it with [${configKey}.${name}] setup = "<Dockerfile lines>"`,
+    hint: `pick one of those, or define it with [${configKey}.${name}] setup = "<Dockerfile lines>" or in .tsk/dockerfiles/${kind}/${name}.dockerfile`,
   });
 }
 

@@ -29,6 +29,11 @@ export interface CreateTaskSpecOptions {
   edit?: (instructions: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
   log: LogSink;
+  /**
+   * Receives the configuration's warnings (TSK keys read as tsk's or ignored), so a caller that creates
+   * several tasks can show each once. @defaultValue each written to `log` as a `warn` line
+   */
+  onConfigWarnings?: (warnings: readonly string[]) => void;
   /** Who will sign the task: the user's key (see `signing/`). */
   signer: TaskSigner;
 }
@@ -46,6 +51,8 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     cli: { agent: options.agent, stack: options.stack, networkIsolation: options.networkIsolation },
     env: options.env,
   });
+  if (options.onConfigWarnings) options.onConfigWarnings(config.warnings);
+  else for (const warning of config.warnings) options.log.write('warn', warning);
   if (!config.task.networkIsolation) options.log.write('warn', 'network isolation is off: the sandbox has unrestricted network access');
   // Compose the image plan now only to check it (unknown stack, a COPY source the repository lacks): a
   // task that cannot get an image must fail here, before anything is snapshotted or queued.
@@ -56,6 +63,7 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     repoPath: repo.workdir,
     configDir: config.machine.configDir,
     log: options.log,
+    facts: { STACK: stack, PROJECT: config.project },
   });
   if (options.edit) instructions = await options.edit(instructions);
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');

@@ -22,8 +22,17 @@ export interface PlanRepositoryImageOptions {
   baseImageId?: (baseImage: string) => Promise<string | undefined>;
 }
 
+/** A repository's image plan with the configuration it was made from. */
+export interface PlannedRepositoryImage {
+  plan: ImagePlan;
+  baseImage: string;
+  config: TaskConfig;
+  /** The configuration's warnings (TSK keys), for the caller to show. */
+  warnings: string[];
+}
+
 /** The image a task in this repository would use (`tsk docker build`), and the base image it needs. */
-export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<{ plan: ImagePlan; baseImage: string; config: TaskConfig }> {
+export async function planRepositoryImage(options: PlanRepositoryImageOptions, ids: AgentIds): Promise<PlannedRepositoryImage> {
   const { repo, config, stack } = await resolveTaskContext({
     repoPath: options.repoPath,
     project: options.project,
@@ -31,8 +40,9 @@ export async function planRepositoryImage(options: PlanRepositoryImageOptions, i
     env: options.env,
   });
   const baseImageId = await options.baseImageId?.(config.task.baseImage);
-  const plan = await planTaskImage({ config: config.task, stack, agent: config.task.agent, project: config.project }, ids, repo.workdir, baseImageId);
-  return { plan, baseImage: config.task.baseImage, config: config.task };
+  const spec = { config: config.task, stack, agent: config.task.agent, project: config.project };
+  const plan = await planTaskImage(spec, ids, repo.workdir, baseImageId, config.layerOrigins);
+  return { plan, baseImage: config.task.baseImage, config: config.task, warnings: config.warnings };
 }
 
 export interface BuildRepositoryImageOptions {

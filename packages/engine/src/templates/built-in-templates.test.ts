@@ -6,7 +6,8 @@ import { assetsRoot } from '../common/assets.js';
 import { renderInstructions } from './render-instructions.js';
 import { listTemplates, readTemplate } from './template-store.js';
 
-const BUILT_INS = ['ack', 'doc', 'feat', 'fix', 'plan', 'refactor', 'shell'];
+const BUILT_INS = ['ack', 'doc', 'feat', 'fix', 'plan', 'project-layer', 'refactor', 'shell', 'tech-stack'];
+const facts = { STACK: 'python', PROJECT: 'web-app' };
 const builtInDir = join(assetsRoot(), 'templates');
 let configDir: string;
 
@@ -32,7 +33,7 @@ describe('built-in templates', () => {
   it.each(BUILT_INS)('should render %s with a prompt, verbatim, asking for tests and a conventional commit', async (type) => {
     const prompt = 'Handle <a & "b"> and {{x}} in $HOME `now`';
     const warnings: string[] = [];
-    const text = await renderInstructions({ type, prompt, configDir, builtInDir, log: { write: (_, line) => void warnings.push(line) } });
+    const text = await renderInstructions({ type, prompt, configDir, builtInDir, facts, log: { write: (_, line) => void warnings.push(line) } });
     expect(text).toContain(prompt);
     expect(text).not.toMatch(/^---/);
     expect(text).toMatch(/[Tt]est/);
@@ -40,10 +41,25 @@ describe('built-in templates', () => {
     expect(warnings).toEqual([]);
   });
 
-  it.each(['ack', 'shell'])('should render %s without a prompt', async (type) => {
-    const text = await renderInstructions({ type, prompt: undefined, configDir, builtInDir });
+  it.each(['ack', 'shell', 'tech-stack', 'project-layer'])('should render %s without a prompt', async (type) => {
+    const text = await renderInstructions({ type, prompt: undefined, configDir, builtInDir, facts });
     expect(text).not.toContain('{{');
     expect(text.length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['tech-stack', '.tsk/dockerfiles/stack/python.dockerfile'],
+    ['project-layer', '.tsk/dockerfiles/project/web-app.dockerfile'],
+  ])('should make %s ask for the snippet tsk reads on the next task: %s', async (type, snippet) => {
+    const text = await renderInstructions({ type, prompt: undefined, configDir, builtInDir, facts });
+    expect(text).toContain(`Write \`${snippet}\``);
+    expect(text).toMatch(/run as root while the image is built/);
+  });
+
+  it('should let the script agent run tech-stack with a prompt: everything before the prompt is a bash comment', async () => {
+    const text = await renderInstructions({ type: 'tech-stack', prompt: 'echo from-the-prompt\nexit 0', configDir, builtInDir, facts });
+    const beforePrompt = text.slice(0, text.indexOf('echo from-the-prompt'));
+    expect(beforePrompt.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('#'))).toEqual([]);
   });
 
   it('should make plan write a document rather than code', async () => {

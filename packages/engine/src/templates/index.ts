@@ -1,5 +1,5 @@
 export { listTemplates, readTemplate } from './template-store.js';
 export { renderInstructions, GENERIC_TYPE, type RenderInstructionsOptions } from './render-instructions.js';
-export { renderTemplate, type RenderableTemplate } from './render-template.js';
+export { renderTemplate, type RenderableTemplate, type TaskFacts } from './render-template.js';
 export { parseFrontmatter, type ParsedTemplate } from './frontmatter.js';
 export type { TemplateInfo, TemplateText, TemplateSource, TemplateLocationOptions } from './template-info.js';

@@ -1,14 +1,17 @@
 /** The placeholder for the user's prompt. */
 export const PROMPT_PLACEHOLDER = 'PROMPT';
-/** TSK's original name for it, still accepted with a warning. */
-export const DEPRECATED_PLACEHOLDER = 'DESCRIPTION';
+/**
+ * TSK's names for it, still accepted with a warning: `{{DESCRIPTION}}`, and `{{description}}` as TSK's
+ * README writes it.
+ */
+export const DEPRECATED_PLACEHOLDERS: readonly string[] = ['DESCRIPTION', 'description'];
 
 /** How a template uses the prompt placeholders. */
 export interface PlaceholderUsage {
-  /** `{{PROMPT}}` or `{{DESCRIPTION}}` appears anywhere. */
+  /** `{{PROMPT}}` or a deprecated name appears anywhere. */
   uses: boolean;
-  /** `{{DESCRIPTION}}` appears. */
-  usesDeprecated: boolean;
+  /** The deprecated names that appear, in the order first seen. */
+  deprecated: string[];
   /**
    * The template cannot render without a prompt: it uses a placeholder and never tests it. A template
    * that writes `{{#if PROMPT}}…{{/if}}` has said what to do without one, so the prompt is optional.
@@ -25,7 +28,7 @@ function isNode(value: unknown): value is Node {
 function placeholderName(node: Node): string | undefined {
   if (node.type !== 'PathExpression' || !Array.isArray(node.parts) || node.parts.length !== 1) return undefined;
   const [name] = node.parts as unknown[];
-  return name === PROMPT_PLACEHOLDER || name === DEPRECATED_PLACEHOLDER ? name : undefined;
+  return typeof name === 'string' && (name === PROMPT_PLACEHOLDER || DEPRECATED_PLACEHOLDERS.includes(name)) ? name : undefined;
 }
 
 /**
@@ -48,7 +51,7 @@ export function placeholderUsage(program: unknown): PlaceholderUsage {
   visit(program);
   return {
     uses: used.size > 0,
-    usesDeprecated: used.has(DEPRECATED_PLACEHOLDER),
+    deprecated: [...used].filter((name) => name !== PROMPT_PLACEHOLDER),
     requiresPrompt: used.size > 0 && !tested,
   };
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,24 @@ describe('template resolution', () => {
     expect((await failure(readTemplate('nope', { configDir, builtInDir }))).message).toContain('available: feat, fix');
   });
 
+  it('should refuse a repository template that leads outside the repository, and follow one that stays inside', async () => {
+    const secret = join(root, 'home', '.aws', 'credentials');
+    await mkdir(dirname(secret), { recursive: true });
+    await writeFile(secret, 'aws_secret_access_key = SECRET\n');
+    await mkdir(projectDir(), { recursive: true });
+    await symlink(secret, join(projectDir(), 'feat.md'));
+    const refusal = `Template ${join(projectDir(), 'feat.md')} leads outside the repository (a symbolic link); tsk reads a repository's templates only from files inside it`;
+    const linked = await failure(renderInstructions({ type: 'feat', prompt: 'x', repoPath, configDir, builtInDir }));
+    expect(linked.message).toBe(refusal);
+    expect(linked.message).not.toContain('SECRET');
+    expect((await failure(listTemplates({ repoPath, configDir, builtInDir }))).message).toBe(refusal);
+    // Linked to the repository's own docs: nothing the agent could not read anyway.
+    await rm(join(projectDir(), 'feat.md'));
+    await writeFile(join(repoPath, 'TASK.md'), 'In-repo: {{PROMPT}}');
+    await symlink('../../TASK.md', join(projectDir(), 'feat.md'));
+    expect(await renderInstructions({ type: 'feat', prompt: 'x', repoPath, configDir, builtInDir })).toBe('In-repo: x');
+  });
+
   it('should refuse a type that is not a plain file name', async () => {
     const error = await failure(renderInstructions({ type: '../../etc/passwd', prompt: 'x', configDir, builtInDir }));
     expect(error.message).toContain('Invalid template type "../../etc/passwd"');
@@ -125,6 +143,27 @@ describe('renderInstructions', () => {
     await template(userDir(), 'old', 'Do: {{DESCRIPTION}}');
     expect(await renderInstructions({ type: 'old', prompt: special, configDir, builtInDir, log })).toBe(`Do: ${special}`);
     expect(warnings).toEqual([`template "old" (${join(userDir(), 'old.md')}) uses {{DESCRIPTION}}, which is deprecated: use {{PROMPT}}`]);
+  });
+
+  it('should accept TSK’s {{description}} like {{DESCRIPTION}}, with a deprecation warning', async () => {
+    const path = await template(projectDir(), 'issue-bot', '# Solve the issue\n\n{{description}}\n');
+    expect(await renderInstructions({ type: 'issue-bot', prompt: special, repoPath, configDir, builtInDir, log })).toBe(`# Solve the issue\n\n${special}\n`);
+    expect(warnings).toEqual([`template "issue-bot" (${path}) uses {{description}}, which is deprecated: use {{PROMPT}}`]);
+    // Like {{PROMPT}}, it needs a prompt unless the template tests it.
+    const missing = await failure(renderInstructions({ type: 'issue-bot', prompt: undefined, repoPath, configDir, builtInDir }));
+    expect(missing.message).toBe(`template "issue-bot" (${path}) needs a prompt for {{PROMPT}}, but none was given`);
+    await template(projectDir(), 'optional', 'Go{{#if description}}: {{description}}{{/if}}');
+    expect(await renderInstructions({ type: 'optional', prompt: undefined, repoPath, configDir, builtInDir })).toBe('Go');
+  });
+
+  it('should fill {{STACK}} and {{PROJECT}} with the task’s', async () => {
+    await template(builtInDir, 'layer', 'Write .tsk/dockerfiles/stack/{{STACK}}.dockerfile for /workspace/{{PROJECT}}');
+    const facts = { STACK: 'rust', PROJECT: 'web-app' };
+    expect(await renderInstructions({ type: 'layer', prompt: undefined, configDir, builtInDir, facts })).toBe(
+      'Write .tsk/dockerfiles/stack/rust.dockerfile for /workspace/web-app',
+    );
+    const without = await failure(renderInstructions({ type: 'layer', prompt: undefined, configDir, builtInDir }));
+    expect(without.message).toContain('unknown placeholder {{STACK}} on line 1');
   });
 
   it('should require a prompt when the template uses the placeholder', async () => {
@@ -155,7 +194,7 @@ describe('renderInstructions', () => {
   it('should reject unknown placeholders and broken syntax with one line naming the template', async () => {
     const path = await template(builtInDir, 'typo', 'Do: {{PROMTP}}');
     const typo = await failure(renderInstructions({ type: 'typo', prompt: 'x', configDir, builtInDir }));
-    expect(typo.message).toBe(`Cannot render template "typo" (${path}): unknown placeholder {{PROMTP}} on line 1 (only {{PROMPT}} is defined; write \\{{ for a literal {{)`);
+    expect(typo.message).toBe(`Cannot render template "typo" (${path}): unknown placeholder {{PROMTP}} on line 1 (defined: {{PROMPT}}, {{STACK}}, {{PROJECT}}; write \\{{ for a literal {{)`);
     await template(builtInDir, 'broken', 'Do: {{ PROMPT');
     const broken = await failure(renderInstructions({ type: 'broken', prompt: 'x', configDir, builtInDir }));
     expect(broken.message).toMatch(/^Cannot parse template "broken" .*Parse error on line 1/);

@@ -1,6 +1,6 @@
 import { TemplateError } from '../errors/index.js';
 import type { LogSink } from '../logging/index.js';
-import { hasPrompt, renderTemplate } from './render-template.js';
+import { hasPrompt, renderTemplate, type TaskFacts } from './render-template.js';
 import type { TemplateLocationOptions } from './template-info.js';
 import { findTemplate, unknownTemplateError } from './template-store.js';
 
@@ -14,6 +14,8 @@ export interface RenderInstructionsOptions extends TemplateLocationOptions {
   prompt: string | undefined;
   /** Receives warnings (deprecated placeholder, unused prompt) under source `warn`. */
   log?: LogSink;
+  /** `{{STACK}}` and `{{PROJECT}}`; a template that names them needs them. */
+  facts?: TaskFacts;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface RenderInstructionsOptions extends TemplateLocationOptions {
  */
 export async function renderInstructions(options: RenderInstructionsOptions): Promise<string> {
   const template = await findTemplate(options.type, options);
-  if (template) return renderTemplate(template, options.prompt, options.log);
+  if (template) return renderTemplate(template, options.prompt, options.log, options.facts);
   if (options.type !== GENERIC_TYPE) throw await unknownTemplateError(options.type, options);
   if (!hasPrompt(options.prompt)) {
     throw new TemplateError('A generic task passes the prompt to the agent unchanged, but no prompt was given', {

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetsRoot } from '../common/assets.js';
+import { realPathInside } from '../common/repository-file.js';
 import { TemplateError } from '../errors/index.js';
 import { parseFrontmatter } from './frontmatter.js';
 import type { TemplateInfo, TemplateLocationOptions, TemplateSource, TemplateText } from './template-info.js';
@@ -11,20 +12,35 @@ function errorCode(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
+interface TemplateDir {
+  source: TemplateSource;
+  dir: string;
+  /** For the repository's own folder: its root, which its templates may not lead out of. */
+  repositoryRoot?: string;
+}
+
 /** The template folders, highest priority first. */
-function templateDirs(options: TemplateLocationOptions): { source: TemplateSource; dir: string }[] {
+function templateDirs(options: TemplateLocationOptions): TemplateDir[] {
   return [
-    ...(options.repoPath ? [{ source: 'project' as const, dir: join(options.repoPath, '.tsk', 'templates') }] : []),
+    ...(options.repoPath ? [{ source: 'project' as const, dir: join(options.repoPath, '.tsk', 'templates'), repositoryRoot: options.repoPath }] : []),
     { source: 'user', dir: join(options.configDir, 'templates') },
     { source: 'built-in', dir: options.builtInDir ?? join(assetsRoot(), 'templates') },
   ];
 }
 
-/** Reads a file, or `undefined` when there is no such file (a directory of that name does not count). */
-async function readIfPresent(path: string): Promise<string | undefined> {
+/**
+ * Reads a file, or `undefined` when there is no such file (a directory of that name does not count). A
+ * repository's template must stay inside the repository: a link to a file of the user's would make that
+ * file the agent's instructions.
+ */
+async function readIfPresent(path: string, repositoryRoot?: string): Promise<string | undefined> {
   try {
+    if (repositoryRoot !== undefined && (await realPathInside(repositoryRoot, path)) === undefined) {
+      throw new TemplateError(`Template ${path} leads outside the repository (a symbolic link); tsk reads a repository's templates only from files inside it`);
+    }
     return await readFile(path, 'utf8');
   } catch (error) {
+    if (error instanceof TemplateError) throw error;
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;
     throw new TemplateError(`Cannot read template ${path} (${code ?? String(error)})`, { cause: error });
@@ -49,11 +65,11 @@ async function templateNames(dir: string): Promise<string[]> {
  */
 export async function listTemplates(options: TemplateLocationOptions): Promise<TemplateInfo[]> {
   const found = new Map<string, TemplateInfo>();
-  for (const { source, dir } of templateDirs(options)) {
+  for (const { source, dir, repositoryRoot } of templateDirs(options)) {
     for (const name of await templateNames(dir)) {
       if (found.has(name) || !TYPE_NAME.test(name)) continue;
       const path = join(dir, `${name}.md`);
-      const text = await readIfPresent(path);
+      const text = await readIfPresent(path, repositoryRoot);
       if (text === undefined) continue;
       found.set(name, { name, source, path, description: parseFrontmatter(text).description });
     }
@@ -67,9 +83,9 @@ export async function findTemplate(type: string, options: TemplateLocationOption
   if (!TYPE_NAME.test(type)) {
     throw new TemplateError(`Invalid template type "${type}": use letters, digits, '.', '_' and '-'`);
   }
-  for (const { source, dir } of templateDirs(options)) {
+  for (const { source, dir, repositoryRoot } of templateDirs(options)) {
     const path = join(dir, `${type}.md`);
-    const text = await readIfPresent(path);
+    const text = await readIfPresent(path, repositoryRoot);
     if (text === undefined) continue;
     const { description, body } = parseFrontmatter(text);
     return { name: type, source, path, description, text, body };

@@ -48,6 +48,8 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
   const opened = await openConfiguredQueue({ purpose: 'worker', log: options.log, env });
   try {
     const { config } = opened;
+    // TSK keys in the owner's file: said once, when the worker starts.
+    for (const warning of config.warnings) options.log.write('warn', warning);
     // The worker's owner is whoever runs it: their key (made on first use) signs results, and with the
     // keys they trust decides which jobs run here.
     const { key, ring } = await loadLocalTrust(config.machine);

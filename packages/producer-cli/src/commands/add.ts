@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { createTaskSpec, InputError, oneLine, signTask, taskSigner, type TaskSpec, type TaskView } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
+import { printConfigWarnings } from '../config-warnings.js';
 import { editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
 import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
@@ -18,11 +19,13 @@ export default class Add extends BaseCommand {
   static override summary = 'Queue a task for a worker (tsk server start) to run.';
   static override description =
     'Snapshots the repository now, so later edits do not change the task. With --parent the task waits until that task ' +
-    'is COMPLETE and starts from its result; it fails or is cancelled with it. -a a,b queues one task per agent.';
+    'is COMPLETE and starts from its result; it fails or is cancelled with it. -a a,b queues one task per agent; ' +
+    '-a a,a queues the same agent twice.';
   static override examples = [
     `<%= config.bin %> add -t feat -n dark-mode -p 'Add a dark mode toggle'`,
     `<%= config.bin %> add -n review -p 'Review the change' --parent AbC123_x`,
     `<%= config.bin %> add -a claude,codex -p 'Fix the flaky test' -w`,
+    `<%= config.bin %> add -a claude,claude,codex -t feat -p 'Try three designs for the cache'`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -60,6 +63,7 @@ export default class Add extends BaseCommand {
         // One edit for all agents: they get the same instructions.
         edit: flags.edit ? async (text) => (edited ??= await editInEditor(text)) : undefined,
         log,
+        onConfigWarnings: printConfigWarnings,
         signer: taskSigner(trust.key),
       });
       if (queued.length === 0) warnAboutSecrets(spec, opened.config.machine.redisUrl !== undefined, log);

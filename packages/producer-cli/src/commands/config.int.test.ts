@@ -203,9 +203,9 @@ describe('tsk docker build --dry-run', () => {
     expect(lines[0]).not.toBe(header[0]);
     expect(lines.slice(1)).toEqual([
       `# layer base: ${BASE_IMAGE} (built-in dockerfiles/base/default.dockerfile)`,
-      '# layer stack: elixir (config: stack_config.elixir.setup)',
-      '# layer project: dry-run-repo (config: setup)',
-      '# layer agent: codex (config: agent_config.codex.setup)',
+      `# layer stack: elixir (${join(repo, '.tsk', 'tsk.toml')}: stack_config.elixir.setup)`,
+      `# layer project: dry-run-repo (${join(repo, '.tsk', 'tsk.toml')}: setup)`,
+      `# layer agent: codex (${join(repo, '.tsk', 'tsk.toml')}: agent_config.codex.setup)`,
       expect.stringMatching(/^# build args: AGENT_UID=\d+ AGENT_GID=\d+$/),
       expect.stringMatching(/^# ca_certificates: \d+ certificate\(s\) trusted in the image$/),
       '# project files copied by setup: tools/install.sh',

@@ -9,7 +9,7 @@ import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
 import { makeSimpleRepo, runTskOnTerminal, writeFiles } from '../test-utils/simple-repo.js';
 
 const BUILT_IN_DIR = resolve(fileURLToPath(import.meta.url), '../../../../../templates');
-const BUILT_INS = ['ack', 'doc', 'feat', 'fix', 'plan', 'refactor', 'shell'];
+const BUILT_INS = ['ack', 'doc', 'feat', 'fix', 'plan', 'project-layer', 'refactor', 'shell', 'tech-stack'];
 /** Everything a shell, HTML escaping or handlebars could mangle, over several lines. */
 const TRICKY = [
   'Handle <a href="x">links</a> & entities &amp; in both \'single\' and "double" quotes,',
@@ -18,10 +18,10 @@ const TRICKY = [
 ].join('\n');
 
 /** What the agent should receive for a built-in: its body, rendered the way SPEC §4 says, by handlebars itself. */
-function expectedInstructions(name: string, prompt: string): string {
+function expectedInstructions(name: string, prompt: string, facts: { STACK: string; PROJECT: string }): string {
   const text = readFileSync(join(BUILT_IN_DIR, `${name}.md`), 'utf8');
   const body = text.replace(/^---\n[\s\S]*?\n---\n/, '').replace(/^\n+/, '');
-  return Handlebars.create().compile(body, { noEscape: true })({ PROMPT: prompt });
+  return Handlebars.create().compile(body, { noEscape: true })({ PROMPT: prompt, ...facts });
 }
 
 interface TemplateRow {
@@ -48,7 +48,7 @@ describe('built-in templates through the built CLI (real Docker)', () => {
   it.each(BUILT_INS)('should give the agent the built-in %s template rendered with the prompt verbatim', async (name) => {
     const result = await runTsk(['run', '--repo', repo, '--agent', 'no-op', '-t', name, '-p', TRICKY], { env: home.env });
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(result.stdout).toBe(expectedInstructions(name, TRICKY));
+    expect(result.stdout).toBe(expectedInstructions(name, TRICKY, { STACK: 'default', PROJECT: 'built-ins-repo' }));
     expect(result.stdout).toContain(TRICKY);
     expect(result.stdout).not.toMatch(/^---/);
     expect(result.stderr).not.toContain('Warning');
@@ -121,7 +121,7 @@ describe('templates through the built CLI (real Docker)', () => {
       path: join(repo, '.tsk', 'templates', 'fix.md'),
     });
     expect(rows.find((row) => row.name === 'save-prompt')?.source).toBe('project');
-    expect(rows.filter((row) => row.source === 'built-in').map((row) => row.name)).toEqual(['ack', 'doc', 'feat', 'plan', 'refactor', 'shell']);
+    expect(rows.filter((row) => row.source === 'built-in').map((row) => row.name)).toEqual(['ack', 'doc', 'feat', 'plan', 'project-layer', 'refactor', 'shell', 'tech-stack']);
   });
 
   it('should resolve project over user over built-in, and a user template outside any repository', async () => {
@@ -151,7 +151,7 @@ describe('templates through the built CLI (real Docker)', () => {
     for (const args of [['run', '--repo', repo, '--agent', 'no-op', '-t', 'feature', '-p', 'x'], ['template', 'show', 'feature', '--repo', repo]]) {
       const result = await tsk(args);
       expect(result.exitCode).toBe(1);
-      expect(result.stderr).toMatch(/^Error: Unknown template type "feature"; available: ack, doc, feat, fix, legacy, plan, refactor, save-prompt, shell/);
+      expect(result.stderr).toMatch(/^Error: Unknown template type "feature"; available: ack, doc, feat, fix, legacy, plan, project-layer, refactor, save-prompt, shell, tech-stack/);
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
   });

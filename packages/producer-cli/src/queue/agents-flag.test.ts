@@ -4,9 +4,10 @@ import { parseAgents } from './agents-flag.js';
 import { taskIdsFrom } from './task-ids-arg.js';
 
 describe('parseAgents', () => {
-  it('makes one entry per agent, in order, without repeats; none means the configured agent', () => {
+  it('makes one entry per listed agent, in order, repeats included; none means the configured agent', () => {
     expect(parseAgents(undefined)).toEqual([undefined]);
-    expect(parseAgents('claude, codex,claude')).toEqual(['claude', 'codex']);
+    expect(parseAgents('claude, codex,claude')).toEqual(['claude', 'codex', 'claude']);
+    expect(parseAgents('script,script')).toEqual(['script', 'script']);
   });
 
   it('rejects unknown agents and empty entries', () => {

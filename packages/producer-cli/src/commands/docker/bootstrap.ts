@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { bootstrapBaseImage, ensureBaseImage, loadConfig } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
+import { printConfigWarnings } from '../../config-warnings.js';
 import { createEngineContext } from '../../engine-context.js';
 import { terminalSink } from '../../terminal-sink.js';
 
@@ -19,7 +20,8 @@ export default class DockerBootstrap extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(DockerBootstrap);
     const log = terminalSink();
-    const { task } = await loadConfig({});
+    const { task, warnings } = await loadConfig({});
+    printConfigWarnings(warnings);
     const { docker } = await createEngineContext();
     const options = { docker, tag: task.baseImage, mirror: flags.mirror, suite: flags.suite, log };
     if (flags['if-missing']) await ensureBaseImage(options);

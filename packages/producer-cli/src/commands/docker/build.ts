@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { agentIds, assetsRoot, buildRepositoryImage, createDocker, ensureBaseImage, imageId, planProxyImage, planRepositoryImage, renderDryRun } from '@tsk/engine';
 import { parseAgent } from '../../task-flags.js';
 import { BaseCommand } from '../../base-command.js';
+import { printConfigWarnings } from '../../config-warnings.js';
 import { createEngineContext, createProxyManager } from '../../engine-context.js';
 import { terminalSink } from '../../terminal-sink.js';
 
@@ -43,6 +44,7 @@ export default class DockerBuild extends BaseCommand {
       },
       agentIds(),
     );
+    printConfigWarnings(planned.warnings);
     if (!context) {
       process.stdout.write(renderDryRun(planned.plan));
       return;
