@@ -64,6 +64,7 @@ export {
   ensureBaseImage,
   imageId,
   bootstrapBaseImage,
+  DEFAULT_BASE_IMAGE,
   renderDryRun,
   detectStack,
   type Dockerode,

@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_BASE_IMAGE } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, startTsk, type TskHome } from '../test-utils/run-tsk.js';
 import { containersOf, makeSimpleRepo, writeFiles } from '../test-utils/simple-repo.js';
 
-const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? 'debian:bookworm-slim';
+const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();

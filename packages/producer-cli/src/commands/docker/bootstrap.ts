@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { bootstrapBaseImage, ensureBaseImage, loadConfig } from '@tsk/engine';
+import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, ensureBaseImage, loadConfig } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
 import { createEngineContext } from '../../engine-context.js';
 import { terminalSink } from '../../terminal-sink.js';
@@ -8,20 +8,22 @@ export default class DockerBootstrap extends BaseCommand {
   static override summary = 'Build the base image locally from a Debian mirror (for hosts with no image registry).';
   static override description =
     'Runs debootstrap (minbase) into a temporary directory and imports it as the configured base_image ' +
-    '(default debian:bookworm-slim). Needs root and debootstrap. With --if-missing it does nothing when the ' +
+    `(default ${DEFAULT_BASE_IMAGE}), or as --image. The Debian suite is the one the tag names ` +
+    '(debian:trixie-slim → trixie). Needs root and debootstrap. With --if-missing it does nothing when the ' +
     'image exists, and tries to pull it before building it.';
   static override flags = {
     'if-missing': Flags.boolean({ description: 'Only when the base image is missing; try a pull first.', default: false }),
+    image: Flags.string({ description: 'Image to create (default: the configured base_image).' }),
     mirror: Flags.string({ description: 'Debian mirror for debootstrap.', default: 'http://deb.debian.org/debian' }),
-    suite: Flags.string({ description: 'Debian suite.', default: 'bookworm' }),
+    suite: Flags.string({ description: 'Debian suite (default: the one the image tag names).' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(DockerBootstrap);
     const log = terminalSink();
-    const { task } = await loadConfig({});
+    const tag = flags.image ?? (await loadConfig({})).task.baseImage;
     const { docker } = await createEngineContext();
-    const options = { docker, tag: task.baseImage, mirror: flags.mirror, suite: flags.suite, log };
+    const options = { docker, tag, mirror: flags.mirror, suite: flags.suite, log };
     if (flags['if-missing']) await ensureBaseImage(options);
     else await bootstrapBaseImage(options);
   }
