@@ -128,8 +128,8 @@ describe('ensureBaseImage', () => {
     expect(log.lines[1]).toEqual(['tsk', `Pulling base image ${DEFAULT_BASE_IMAGE}`]);
     expect(upgradeNotice('debian:bookworm-slim')).toBe(
       "tsk's default base image is now debian:trixie-slim (current toolchains) and this machine has only debian:bookworm-slim: " +
-        'getting debian:trixie-slim once; images are rebuilt on it as they are needed ' +
-        '(to stay on debian:bookworm-slim, set base_image = "debian:bookworm-slim" in your tsk.toml)',
+        'getting it once; the proxy, and sandboxes unless base_image names another image, are rebuilt on it as they are needed ' +
+        '(base_image = "debian:bookworm-slim" in your tsk.toml keeps sandboxes on debian:bookworm-slim)',
     );
   });
 

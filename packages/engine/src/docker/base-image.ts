@@ -146,8 +146,9 @@ async function obtainBaseImage(options: EnsureBaseImageOptions, onMissing: () =>
 
 /**
  * A machine that has only an earlier default base image is meeting the new default for the first time:
- * say so in one line (and how to stay), so that fetching it and rebuilding images on it is no surprise.
- * A user who set `base_image` to the earlier one never gets here: that image is present.
+ * say so in one line, so that fetching it and rebuilding images on it is no surprise. The first need is
+ * often the proxy's (it always runs on the default), so the line is true also for a user who set
+ * `base_image` to the earlier image: their sandboxes stay on it.
  */
 async function announceUpgrade(options: EnsureBaseImageOptions): Promise<void> {
   if (options.tag !== DEFAULT_BASE_IMAGE) return;
@@ -162,8 +163,8 @@ async function announceUpgrade(options: EnsureBaseImageOptions): Promise<void> {
 export function upgradeNotice(earlier: string): string {
   return (
     `tsk's default base image is now ${DEFAULT_BASE_IMAGE} (current toolchains) and this machine has only ${earlier}: ` +
-    `getting ${DEFAULT_BASE_IMAGE} once; images are rebuilt on it as they are needed ` +
-    `(to stay on ${earlier}, set base_image = "${earlier}" in your tsk.toml)`
+    `getting it once; the proxy, and sandboxes unless base_image names another image, are rebuilt on it as they are needed ` +
+    `(base_image = "${earlier}" in your tsk.toml keeps sandboxes on ${earlier})`
   );
 }
 

@@ -9,8 +9,9 @@ export default class DockerBootstrap extends BaseCommand {
   static override description =
     'Runs debootstrap (minbase) into a temporary directory and imports it as the configured base_image ' +
     `(default ${DEFAULT_BASE_IMAGE}), or as --image. The Debian suite is the one the tag names ` +
-    '(debian:trixie-slim → trixie). Needs root and debootstrap. With --if-missing it does nothing when the ' +
-    'image exists, and tries to pull it before building it.';
+    '(debian:trixie-slim → trixie). Needs root and debootstrap. With --if-missing it does nothing for an ' +
+    'image that exists and tries to pull a missing one before building it; without --image it then makes ' +
+    `sure of ${DEFAULT_BASE_IMAGE} too, which the network proxy runs on whatever base_image says.`;
   static override flags = {
     'if-missing': Flags.boolean({ description: 'Only when the base image is missing; try a pull first.', default: false }),
     image: Flags.string({ description: 'Image to create (default: the configured base_image).' }),
@@ -24,7 +25,9 @@ export default class DockerBootstrap extends BaseCommand {
     const tag = flags.image ?? (await loadConfig({})).task.baseImage;
     const { docker } = await createEngineContext();
     const options = { docker, tag, mirror: flags.mirror, suite: flags.suite, log };
-    if (flags['if-missing']) await ensureBaseImage(options);
-    else await bootstrapBaseImage(options);
+    if (!flags['if-missing']) return bootstrapBaseImage(options);
+    await ensureBaseImage(options);
+    // What `npm run setup` relies on: every base image tsk needs here, the proxy's included.
+    if (flags.image === undefined && tag !== DEFAULT_BASE_IMAGE) await ensureBaseImage({ docker, tag: DEFAULT_BASE_IMAGE, mirror: flags.mirror, log });
   }
 }
