@@ -210,6 +210,7 @@ describe('tsk docker build --dry-run', () => {
       expect.stringMatching(/^# build args: AGENT_UID=\d+ AGENT_GID=\d+$/),
       expect.stringMatching(/^# ca_certificates: \d+ certificate\(s\) trusted in the image$/),
       '# project files copied by setup: tools/install.sh',
+      '# toolchain: whatever stack_config.elixir.setup installs',
     ]);
     expect(configured.stdout).toContain('RUN apt-get update && apt-get install -y elixir');
     expect(configured.stdout).toContain('RUN update-ca-certificates');
