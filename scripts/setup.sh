@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent, re-runnable set-up: system packages (Debian/Ubuntu as root), a running Docker engine,
-# npm dependencies, the build, and the sandbox base image. Elsewhere it checks and says what is missing.
+# npm dependencies, the build, and the base images. Elsewhere it checks and says what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
@@ -79,8 +79,10 @@ build() {
   npm run build --silent >"$state_dir/build.log" 2>&1 || { tail -30 "$state_dir/build.log" >&2; die "build failed (full log: $state_dir/build.log)"; }
 }
 
+# The configured base_image (default debian:trixie-slim) and tsk's default, which the proxy and the tests
+# run on: each pulled, or built with debootstrap when no registry answers (under a minute).
 base_image() {
-  say "base image: checking (pulls it, or builds it with debootstrap when no registry answers)"
+  say "base images: checking"
   node packages/producer-cli/bin/run.js docker bootstrap --if-missing
 }
 

@@ -1,4 +1,5 @@
-# tsk node stack: Node.js and npm from Debian. Global installs go to /usr/local (npm's Debian prefix).
+# tsk node stack: Node.js and npm from Debian (trixie: Node.js 20, npm 9; bookworm: Node.js 18). Global
+# installs go to /usr/local (npm's Debian prefix).
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends nodejs npm \

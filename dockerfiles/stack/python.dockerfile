@@ -1,4 +1,5 @@
-# tsk python stack: Python 3 with venv, pip, pipx and headers for native extensions.
+# tsk python stack: Python 3 (trixie: 3.13; bookworm: 3.11) with venv, pip, pipx and headers for native
+# extensions.
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 python3-dev python3-pip python3-venv pipx \

@@ -66,6 +66,7 @@ export {
   ensureBaseImage,
   imageId,
   bootstrapBaseImage,
+  DEFAULT_BASE_IMAGE,
   renderDryRun,
   detectStack,
   type Dockerode,

@@ -52,7 +52,7 @@ describe('loadConfig', () => {
       squidConf: undefined,
       gitTown: false,
       caCertificates: [],
-      baseImage: 'debian:bookworm-slim',
+      baseImage: 'debian:trixie-slim',
       networkIsolation: true,
     });
     expect(config.machine).toEqual({
@@ -61,7 +61,7 @@ describe('loadConfig', () => {
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7 },
       worker: workerPolicyFixture(),
-      baseImage: 'debian:bookworm-slim',
+      baseImage: 'debian:trixie-slim',
       userFile,
       configDir: join(root, 'config', 'tsk'),
       dataDir: join(root, 'data', 'tsk'),

@@ -53,7 +53,7 @@ export interface TaskConfig {
   gitTown: boolean;
   /** Extra CA files trusted inside image builds and sandboxes, contents included. */
   caCertificates: CaCertificate[];
-  /** @defaultValue 'debian:bookworm-slim' */
+  /** @defaultValue 'debian:trixie-slim' (`DEFAULT_BASE_IMAGE`) */
   baseImage: string;
   /** @defaultValue true */
   networkIsolation: boolean;

@@ -115,7 +115,7 @@ export const userSchema: convict.Schema<UserTable> = {
   base_image: {
     doc: 'Image the base layer starts FROM.',
     format: format.nonEmptyText,
-    default: 'debian:bookworm-slim',
+    default: 'debian:trixie-slim',
     env: 'TSK_BASE_IMAGE',
   },
   redis: {

@@ -8,13 +8,23 @@ import { runProcess } from '../common/index.js';
 import { ImageBuildError } from '../errors/index.js';
 import { log, type LogSink } from '../logging/index.js';
 import { readProgressStream } from './build-stream.js';
+import { debootstrapProgress } from './debootstrap-progress.js';
 import { dockerStatus } from './docker-client.js';
 import { toTskError } from './image-builder.js';
 
+/**
+ * tsk's default base image (config `base_image`, whose schema default must match): Debian's current
+ * stable, so that every built-in stack brings toolchains that build projects written this year.
+ */
+export const DEFAULT_BASE_IMAGE = 'debian:trixie-slim';
+
+/** Earlier defaults, newest first: a machine holding one of them but not the default is upgrading. */
+export const EARLIER_DEFAULT_BASE_IMAGES: readonly string[] = ['debian:bookworm-slim'];
+
 export interface BootstrapBaseImageOptions {
-  /** Tag of the image to create, e.g. `debian:bookworm-slim`. */
+  /** Tag of the image to create, e.g. `debian:trixie-slim`. */
   tag: string;
-  /** @defaultValue 'bookworm' */
+  /** Debian suite. @defaultValue the suite named by `tag` (see {@link debianSuiteOf}) */
   suite?: string;
   /** @defaultValue 'http://deb.debian.org/debian' */
   mirror?: string;
@@ -39,20 +49,81 @@ export interface EnsureBaseImageOptions extends Omit<BootstrapBaseImageOptions, 
 /** Where the base image came from: it was `present`, `pulled` from a registry, or `bootstrapped` here. */
 export type BaseImageOrigin = 'present' | 'pulled' | 'bootstrapped';
 
+export interface EnsuredBaseImage {
+  tag: string;
+  origin: BaseImageOrigin;
+  id: string;
+}
+
+/** One pull or bootstrap of a base image under way in this process; `fetching` once it was found missing. */
+interface Attempt {
+  origin: Promise<BaseImageOrigin>;
+  signal: AbortSignal | undefined;
+  fetching: boolean;
+}
+
+/** Base images being obtained by this process, per engine: concurrent first needs share one attempt. */
+const attempts = new WeakMap<Dockerode, Map<string, Attempt>>();
+
 /**
  * Make sure the base image exists: nothing to do when it is present; otherwise pull it, and when no
  * registry answers (air-gapped hosts, no Docker Hub), build it from a Debian mirror with debootstrap.
+ * Calls for the same tag in one process wait for the attempt under way (a worker starting several tasks,
+ * the proxy and the sandbox image of one task), so it is fetched, and announced, once; when whoever
+ * started it gives up (its task was cancelled), the next caller tries itself.
  */
-export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<{ tag: string; origin: BaseImageOrigin; id: string }> {
-  const origin = await obtainBaseImage(options);
-  const id = await imageId(options.docker, options.tag);
-  if (id === undefined) throw new ImageBuildError(options.tag, `Base image ${options.tag} is still missing after it was ${origin}`);
-  return { tag: options.tag, origin, id };
+export async function ensureBaseImage(options: EnsureBaseImageOptions): Promise<EnsuredBaseImage> {
+  const { docker, tag } = options;
+  const origin = await sharedAttempt(options);
+  const id = await imageId(docker, tag);
+  if (id === undefined) throw new ImageBuildError(tag, `Base image ${tag} is still missing after it was ${origin}`);
+  return { tag, origin, id };
 }
 
-async function obtainBaseImage(options: EnsureBaseImageOptions): Promise<BaseImageOrigin> {
+async function sharedAttempt(options: EnsureBaseImageOptions): Promise<BaseImageOrigin> {
+  const { docker, tag, signal } = options;
+  let perEngine = attempts.get(docker);
+  if (perEngine === undefined) attempts.set(docker, (perEngine = new Map()));
+  for (;;) {
+    const current = perEngine.get(tag);
+    if (current === undefined) {
+      const ours: Attempt = {
+        signal,
+        fetching: false,
+        origin: obtainBaseImage(options, () => (ours.fetching = true)).finally(() => {
+          if (perEngine.get(tag) === ours) perEngine.delete(tag);
+        }),
+      };
+      perEngine.set(tag, ours);
+      return ours.origin;
+    }
+    if (current.fetching) options.log.write('tsk', `Waiting for base image ${tag}, which this process is already getting…`);
+    try {
+      return await untilSettled(current.origin, signal);
+    } catch (error) {
+      signal?.throwIfAborted();
+      // Only a caller that gave up hands over: any other failure is ours too.
+      if (!current.signal?.aborted) throw error;
+    }
+  }
+}
+
+/** `promise`, or the abort of `signal` if that comes first. */
+function untilSettled<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+async function obtainBaseImage(options: EnsureBaseImageOptions, onMissing: () => void): Promise<BaseImageOrigin> {
   const { tag, docker } = options;
   if ((await imageId(docker, tag)) !== undefined) return 'present';
+  onMissing();
+  await announceUpgrade(options);
   if (options.pull !== false) {
     options.log.write('tsk', `Pulling base image ${tag}`);
     try {
@@ -66,11 +137,35 @@ async function obtainBaseImage(options: EnsureBaseImageOptions): Promise<BaseIma
   const suite = options.suite ?? debianSuiteOf(tag);
   if (suite === undefined) {
     throw new ImageBuildError(tag, `Base image ${tag} is not present, cannot be pulled, and is not a debian:<suite> image tsk can bootstrap`, {}, {
-      hint: 'load it with `docker load`, or set base_image to debian:bookworm-slim',
+      hint: `load it with \`docker load\`, or set base_image to ${DEFAULT_BASE_IMAGE}`,
     });
   }
   await bootstrapBaseImage({ ...options, suite });
   return 'bootstrapped';
+}
+
+/**
+ * A machine that has only an earlier default base image is meeting the new default for the first time:
+ * say so in one line, so that fetching it and rebuilding images on it is no surprise. The first need is
+ * often the proxy's (it always runs on the default), so the line is true also for a user who set
+ * `base_image` to the earlier image: their sandboxes stay on it.
+ */
+async function announceUpgrade(options: EnsureBaseImageOptions): Promise<void> {
+  if (options.tag !== DEFAULT_BASE_IMAGE) return;
+  for (const earlier of EARLIER_DEFAULT_BASE_IMAGES) {
+    if ((await imageId(options.docker, earlier)) === undefined) continue;
+    options.log.write('tsk', upgradeNotice(earlier));
+    return;
+  }
+}
+
+/** The one line {@link ensureBaseImage} writes when a machine moves from `earlier` to the default base image. */
+export function upgradeNotice(earlier: string): string {
+  return (
+    `tsk's default base image is now ${DEFAULT_BASE_IMAGE} (current toolchains) and this machine has only ${earlier}: ` +
+    `getting it once; the proxy, and sandboxes unless base_image names another image, are rebuilt on it as they are needed ` +
+    `(base_image = "${earlier}" in your tsk.toml keeps sandboxes on ${earlier})`
+  );
 }
 
 /**
@@ -80,11 +175,16 @@ async function obtainBaseImage(options: EnsureBaseImageOptions): Promise<BaseIma
  */
 export async function bootstrapBaseImage(options: BootstrapBaseImageOptions): Promise<void> {
   const { tag, docker, signal } = options;
-  const suite = options.suite ?? 'bookworm';
+  const suite = options.suite ?? debianSuiteOf(tag);
   const mirror = options.mirror ?? 'http://deb.debian.org/debian';
+  if (suite === undefined) {
+    throw new ImageBuildError(tag, `Cannot tell which Debian suite to bootstrap as ${tag}`, {}, {
+      hint: 'name one with --suite, or bootstrap a debian:<suite>[-slim] tag',
+    });
+  }
   if (process.getuid?.() !== 0) {
     throw new ImageBuildError(tag, `Bootstrapping ${tag} with debootstrap needs root`, {}, {
-      hint: 'run `sudo tsk docker bootstrap`, or load a base image with `docker load`',
+      hint: `run \`sudo tsk docker bootstrap --image ${tag}\`, or load the image with \`docker load\``,
     });
   }
   const debootstrap = await findProgram(options.debootstrap ?? 'debootstrap');
@@ -100,14 +200,19 @@ export async function bootstrapBaseImage(options: BootstrapBaseImageOptions): Pr
   try {
     options.log.write('tsk', `Bootstrapping ${tag} from ${mirror} (${suite}, minbase)`);
     const recent: string[] = [];
+    // debootstrap says four lines per package (~400 in all): the log gets a line per phase and a count
+    // now and then; the last lines in full go into the error when it fails.
+    const progress = debootstrapProgress();
     const result = await runProcess(debootstrap, ['--variant=minbase', suite, rootfs, mirror], {
       signal,
       onLine: (line) => {
-        options.log.write('build', line);
+        log.docker('debootstrap: %s', line);
+        for (const shown of progress.push(line)) options.log.write('build', shown);
         recent.push(line);
         if (recent.length > 20) recent.shift();
       },
     });
+    for (const shown of progress.end()) options.log.write('build', shown);
     if (result.exitCode !== 0) {
       throw new ImageBuildError(tag, `debootstrap ${suite} failed with exit code ${result.exitCode ?? result.signal}`, {
         step: `debootstrap --variant=minbase ${suite}`,
@@ -124,7 +229,7 @@ export async function bootstrapBaseImage(options: BootstrapBaseImageOptions): Pr
   }
 }
 
-/** `debian:bookworm-slim` → `bookworm`; undefined for anything that is not a Debian image. */
+/** `debian:trixie-slim` → `trixie`; undefined for anything that is not a Debian image. */
 export function debianSuiteOf(tag: string): string | undefined {
   return /^(?:docker\.io\/)?(?:library\/)?debian:([a-z]+)(?:-slim)?$/.exec(tag)?.[1];
 }

@@ -223,7 +223,7 @@ describe('renderDryRun', () => {
   it('should print the tag and one header per layer with its source, then the Dockerfile', () => {
     const plan = composeImagePlan(input({ caFiles: [{ name: 'a.crt', content: PEM('A') }] }));
     const text = renderDryRun(plan);
-    expect(text.split('\n').slice(0, 8)).toEqual([
+    expect(text.split('\n').slice(0, 9)).toEqual([
       `# image ${plan.tag}`,
       '# layer base: debian:bookworm-slim (built-in dockerfiles/base/default.dockerfile)',
       '# layer stack: python (built-in dockerfiles/stack/python.dockerfile)',
@@ -231,6 +231,7 @@ describe('renderDryRun', () => {
       '# layer agent: claude (built-in dockerfiles/agent/claude.dockerfile)',
       '# build args: AGENT_UID=1000 AGENT_GID=1000',
       '# ca_certificates: 1 certificate(s) trusted in the image',
+      '# toolchain: Python 3.11, pip 23.0, pipx 1.1 (Debian bookworm)',
       '',
     ]);
     expect(text.endsWith(plan.dockerfile)).toBe(true);

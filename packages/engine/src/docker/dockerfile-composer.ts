@@ -6,6 +6,7 @@ import { ConfigError } from '../errors/index.js';
 import { splitCertificates, type CaFile } from './ca-files.js';
 import type { ImageLayer, LayerKind, LayerSource } from './layers.js';
 import { TSK_CONTEXT_DIR } from './project-copy.js';
+import { toolchainNote } from './stack-toolchains.js';
 
 /** A file placed in the build context next to the Dockerfile; `name` is a relative POSIX path. */
 export interface ContextFile {
@@ -156,7 +157,7 @@ function layerOrigin(layer: ImageLayer): string {
   return layer.kind === 'project' ? 'config: setup' : `config: ${layer.kind}_config.${layer.name}.setup`;
 }
 
-/** The `--dry-run` view of a plan: the tag and each layer's source as comments, then the Dockerfile. */
+/** The `--dry-run` view of a plan: the tag, each layer's source and the stack's toolchain as comments, then the Dockerfile. */
 export function renderDryRun(plan: ImagePlan): string {
   const header = [`# image ${plan.tag}`];
   for (const layer of plan.layers) header.push(`# layer ${layer.kind}: ${layer.name} (${layerOrigin(layer)})`);
@@ -170,6 +171,8 @@ export function renderDryRun(plan: ImagePlan): string {
     const more = projectFiles.length > shown.length ? ` and ${projectFiles.length - shown.length} more` : '';
     header.push(`# project files copied by setup: ${shown.join(', ')}${more}`);
   }
+  const toolchain = toolchainNote(plan.layers);
+  if (toolchain !== undefined) header.push(`# ${toolchain}`);
   return `${header.join('\n')}\n\n${plan.dockerfile}`;
 }
 

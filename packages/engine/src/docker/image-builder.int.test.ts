@@ -10,9 +10,10 @@ import type { LogSink } from '../logging/index.js';
 import type { CaFile } from './ca-files.js';
 import { createDocker } from './docker-client.js';
 import { composeImagePlan, type ComposeImagePlanInput, type ImagePlan } from './dockerfile-composer.js';
+import { DEFAULT_BASE_IMAGE } from './base-image.js';
 import { ImageBuilder } from './image-builder.js';
 
-const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? 'debian:bookworm-slim';
+const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
 const HOST_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 
 /** Collects build output so tests can tell whether a call really ran a build. */

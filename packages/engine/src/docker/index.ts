@@ -22,9 +22,13 @@ export {
   ensureBaseImage,
   imageId,
   debianSuiteOf,
+  upgradeNotice,
+  DEFAULT_BASE_IMAGE,
+  EARLIER_DEFAULT_BASE_IMAGES,
   type BootstrapBaseImageOptions,
   type EnsureBaseImageOptions,
   type BaseImageOrigin,
+  type EnsuredBaseImage,
 } from './base-image.js';
 export { createDocker, assertDockerAvailable, dockerStatus, type Dockerode } from './docker-client.js';
 export {

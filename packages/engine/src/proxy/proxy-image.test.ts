@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { assetsRoot } from '../common/assets.js';
+import { DEFAULT_BASE_IMAGE } from '../docker/index.js';
 import { ConfigError } from '../errors/index.js';
 import { planProxyImage } from './proxy-image.js';
 
@@ -74,7 +75,8 @@ describe('planProxyImage', () => {
     await cp(squidDir, copy, { recursive: true });
     const original = (await planProxyImage(copy)).tag;
     expect((await planProxyImage(copy)).tag).toBe(original);
-    expect((await planProxyImage(copy, 'debian:trixie-slim')).tag).not.toBe(original);
+    expect((await planProxyImage(copy, DEFAULT_BASE_IMAGE)).tag).toBe(original);
+    expect((await planProxyImage(copy, 'debian:bookworm-slim')).tag).not.toBe(original);
     for (const file of ['Dockerfile', 'entrypoint.sh', 'squid.conf']) {
       const before = (await planProxyImage(copy)).tag;
       await appendFile(join(copy, file), '\n# changed\n');

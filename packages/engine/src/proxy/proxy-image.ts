@@ -2,12 +2,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { ensureBaseImage, type EnsureImageResult, type ImageBuilder, type ImagePlan } from '../docker/index.js';
+import { DEFAULT_BASE_IMAGE, ensureBaseImage, type EnsureImageResult, type ImageBuilder, type ImagePlan } from '../docker/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { LogSink } from '../logging/index.js';
 
-/** The proxy image starts FROM this unless told otherwise: it is tsk's infrastructure, not the sandbox's. */
-export const DEFAULT_PROXY_BASE_IMAGE = 'debian:bookworm-slim';
+/**
+ * The proxy image starts FROM this unless told otherwise. It is tsk's infrastructure, not the sandbox's,
+ * so never a task's `base_image`; it is tsk's default base image, so that a machine on the defaults needs
+ * one base image for sandboxes, the proxy and Redis (and squid.conf is written for that Debian's Squid).
+ */
+export const DEFAULT_PROXY_BASE_IMAGE = DEFAULT_BASE_IMAGE;
 
 /** Files of the `squid/` folder that go into the proxy image (the Dockerfile is rendered, the rest copied). */
 const CONTEXT_FILES = ['entrypoint.sh', 'squid.conf'] as const;

@@ -8,7 +8,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskConfig } from '../config/resolved-config.js';
 import { createDocker } from '../docker/docker-client.js';
-import { ensureBaseImage } from '../docker/base-image.js';
+import { DEFAULT_BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
 import { ImageBuilder } from '../docker/image-builder.js';
 import { ProxyError } from '../errors/index.js';
 import { silentSink } from '../logging/index.js';
@@ -19,7 +19,7 @@ import type { ProxyLease } from './proxy-lease.js';
 import { proxyFingerprint, resolveProxyConfig } from './squid-config.js';
 import { lockDomain } from './task-owner.js';
 
-const PROBE_IMAGE = 'debian:bookworm-slim';
+const PROBE_IMAGE = DEFAULT_BASE_IMAGE;
 const docker = createDocker();
 /** Everything this file creates itself (probe containers, control networks) carries this label. */
 const TEST_LABEL = 'tsk.test';

@@ -40,7 +40,7 @@ export interface ProxyManagerOptions {
   lockDir: string;
   /** The folder with the proxy's Dockerfile, entrypoint.sh and default squid.conf. @defaultValue `<assetsRoot>/squid` */
   squidDir?: string;
-  /** Base image of the proxy image. @defaultValue 'debian:bookworm-slim' */
+  /** Base image of the proxy image. @defaultValue `DEFAULT_PROXY_BASE_IMAGE` (tsk's default base image) */
   baseImage?: string;
   /** Progress lines when a task brings no log of its own. @defaultValue silentSink */
   log?: LogSink;

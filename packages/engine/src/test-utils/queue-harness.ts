@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDocker, ImageBuilder, type Dockerode } from '../docker/index.js';
+import { createDocker, DEFAULT_BASE_IMAGE, ImageBuilder, type Dockerode } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
 import type { AgentName } from '../model/index.js';
 import { DirectNetworkProvider } from '../proxy/index.js';
@@ -130,7 +130,7 @@ export class QueueHarness {
         key: this.key,
         ring: new KeyRing({ name: this.key.name, publicKey: this.key.publicKey, owner: true }, options.trusted ?? []),
         policy: options.policy ?? STRICT_POLICY,
-        baseImage: 'debian:bookworm-slim',
+        baseImage: DEFAULT_BASE_IMAGE,
         environment: process.env,
         ownerHome: this.home,
         ledger: new RunLedger(join(this.dataDir, 'ledger')),

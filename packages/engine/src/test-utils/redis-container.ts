@@ -1,6 +1,6 @@
 import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { ensureDockerLockDir } from '../common/lock-dir.js';
-import { createDocker, ensureBaseImage, ImageBuilder } from '../docker/index.js';
+import { createDocker, DEFAULT_BASE_IMAGE, ensureBaseImage, ImageBuilder } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
 import { redisImagePlan, redisServerArgs } from '../queue/redis-image.js';
 
@@ -21,7 +21,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const docker = createDocker();
   // The user's own lock folder: tsk run by the same user builds this same image and must not race with a test.
   const lockDir = await ensureDockerLockDir();
-  const plan = redisImagePlan('debian:bookworm-slim');
+  const plan = redisImagePlan(DEFAULT_BASE_IMAGE);
   await ensureBaseImage({ docker, tag: plan.baseImage, log: silentSink });
   await new ImageBuilder(docker, { lockDir }).ensureImage(plan, { log: silentSink });
   const password = 'test-pw';

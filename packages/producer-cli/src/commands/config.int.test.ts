@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_BASE_IMAGE } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, startTsk, type TskHome } from '../test-utils/run-tsk.js';
 import { containersOf, makeSimpleRepo, writeFiles } from '../test-utils/simple-repo.js';
 
-const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? 'debian:bookworm-slim';
+const BASE_IMAGE = process.env.TSK_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -209,6 +210,7 @@ describe('tsk docker build --dry-run', () => {
       expect.stringMatching(/^# build args: AGENT_UID=\d+ AGENT_GID=\d+$/),
       expect.stringMatching(/^# ca_certificates: \d+ certificate\(s\) trusted in the image$/),
       '# project files copied by setup: tools/install.sh',
+      '# toolchain: whatever stack_config.elixir.setup installs',
     ]);
     expect(configured.stdout).toContain('RUN apt-get update && apt-get install -y elixir');
     expect(configured.stdout).toContain('RUN update-ca-certificates');

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { bootstrapBaseImage, ensureBaseImage, loadConfig } from '@tsk/engine';
+import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, ensureBaseImage, loadConfig } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
 import { printConfigWarnings } from '../../config-warnings.js';
 import { createEngineContext } from '../../engine-context.js';
@@ -9,12 +9,15 @@ export default class DockerBootstrap extends BaseCommand {
   static override summary = 'Build the base image locally from a Debian mirror (for hosts with no image registry).';
   static override description =
     'Runs debootstrap (minbase) into a temporary directory and imports it as the configured base_image ' +
-    '(default debian:bookworm-slim). Needs root and debootstrap. With --if-missing it does nothing when the ' +
-    'image exists, and tries to pull it before building it.';
+    `(default ${DEFAULT_BASE_IMAGE}), or as --image. The Debian suite is the one the tag names ` +
+    '(debian:trixie-slim → trixie). Needs root and debootstrap. With --if-missing it does nothing for an ' +
+    'image that exists and tries to pull a missing one before building it; without --image it then makes ' +
+    `sure of ${DEFAULT_BASE_IMAGE} too, which the network proxy runs on whatever base_image says.`;
   static override flags = {
     'if-missing': Flags.boolean({ description: 'Only when the base image is missing; try a pull first.', default: false }),
+    image: Flags.string({ description: 'Image to create (default: the configured base_image).' }),
     mirror: Flags.string({ description: 'Debian mirror for debootstrap.', default: 'http://deb.debian.org/debian' }),
-    suite: Flags.string({ description: 'Debian suite.', default: 'bookworm' }),
+    suite: Flags.string({ description: 'Debian suite (default: the one the image tag names).' }),
   };
 
   async run(): Promise<void> {
@@ -22,9 +25,12 @@ export default class DockerBootstrap extends BaseCommand {
     const log = terminalSink();
     const { task, warnings } = await loadConfig({});
     printConfigWarnings(warnings);
+    const tag = flags.image ?? task.baseImage;
     const { docker } = await createEngineContext();
-    const options = { docker, tag: task.baseImage, mirror: flags.mirror, suite: flags.suite, log };
-    if (flags['if-missing']) await ensureBaseImage(options);
-    else await bootstrapBaseImage(options);
+    const options = { docker, tag, mirror: flags.mirror, suite: flags.suite, log };
+    if (!flags['if-missing']) return bootstrapBaseImage(options);
+    await ensureBaseImage(options);
+    // What `npm run setup` relies on: every base image tsk needs here, the proxy's included.
+    if (flags.image === undefined && tag !== DEFAULT_BASE_IMAGE) await ensureBaseImage({ docker, tag: DEFAULT_BASE_IMAGE, mirror: flags.mirror, log });
   }
 }
