@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { assetsRoot } from '../common/assets.js';
 import { composeImagePlan, renderDryRun } from '../docker/dockerfile-composer.js';
@@ -10,6 +10,7 @@ import { TASK_LIMITS } from '../model/task-limits.js';
 import { taskSpecFixture, workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
 import { policyRefusals } from '../trust/job-policy.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
+import { writeText as write } from '../test-utils/write-text.js';
 
 // A throwaway home, config dir and repository per test: never the real ~/.config.
 let root: string;
@@ -19,11 +20,6 @@ let configDir: string;
 let userFile: string;
 let projectFile: string;
 
-async function write(path: string, text: string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-  return path;
-}
 
 const projectSnippet = (kind: string, name: string): string => join(repo, '.tsk', 'dockerfiles', kind, `${name}.dockerfile`);
 const userSnippet = (kind: string, name: string): string => join(configDir, 'dockerfiles', kind, `${name}.dockerfile`);

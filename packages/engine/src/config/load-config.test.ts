@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
 import { loadConfig } from './load-config.js';
+import { writeText as write } from '../test-utils/write-text.js';
 
 // A throwaway home, config dir and repository per test: never the real ~/.config.
 let root: string;
@@ -12,11 +13,6 @@ let repo: string;
 let userFile: string;
 let projectFile: string;
 
-async function write(path: string, text: string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-  return path;
-}
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'tsk-config-'));

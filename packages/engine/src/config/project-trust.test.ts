@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/index.js';
 import { loadConfig, type LoadConfigOptions } from './load-config.js';
+import { writeText as write } from '../test-utils/write-text.js';
 
 // A throwaway home, config dir and repositories per test: never the real ~/.config.
 let root: string;
@@ -13,11 +14,6 @@ let repo: string;
 let userFile: string;
 let projectFile: string;
 
-async function write(path: string, text: string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, text);
-  return path;
-}
 
 const pem = '-----BEGIN CERTIFICATE-----\nca\n-----END CERTIFICATE-----\n';
 
