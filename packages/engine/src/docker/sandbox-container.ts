@@ -87,12 +87,10 @@ export class SandboxContainer implements AsyncDisposable {
       log.docker('[%s] started', this.name);
       // A cancel that landed between attach and start would have found nothing to kill.
       if (signal?.aborted) onAbort();
-      const result = (await this.container.wait()) as { StatusCode: number };
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS).unref())]);
+      const exitCode = await this.exitAfterOutput(ended);
       stdout.end();
       stderr.end();
-      log.docker('[%s] exited with %d', this.name, result.StatusCode);
-      return { exitCode: result.StatusCode, cancelled };
+      return { exitCode, cancelled };
     } catch (error) {
       if (cancelled) return { exitCode: -1, cancelled };
       throw new ContainerError(`Container ${this.name} failed: ${(error as Error).message}`, { cause: error });
@@ -137,10 +135,7 @@ export class SandboxContainer implements AsyncDisposable {
       else if (hangup?.aborted) onHangup();
       stopResizing = terminal.onResize(resize);
       await this.firstResize(terminal.size());
-      const result = (await this.container.wait()) as { StatusCode: number };
-      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS).unref())]);
-      log.docker('[%s] exited with %d', this.name, result.StatusCode);
-      return { exitCode: result.StatusCode, cancelled };
+      return { exitCode: await this.exitAfterOutput(ended), cancelled };
     } catch (error) {
       if (cancelled) return { exitCode: -1, cancelled };
       throw new ContainerError(`Container ${this.name} failed: ${(error as Error).message}`, { cause: error });
@@ -153,6 +148,14 @@ export class SandboxContainer implements AsyncDisposable {
       stream.destroy();
       terminal.leave();
     }
+  }
+
+  /** Wait for the container to exit, then (briefly) for its last output; returns the exit code. */
+  private async exitAfterOutput(outputEnded: Promise<unknown>): Promise<number> {
+    const result = (await this.container.wait()) as { StatusCode: number };
+    await Promise.race([outputEnded, new Promise((resolve) => setTimeout(resolve, OUTPUT_DRAIN_MS).unref())]);
+    log.docker('[%s] exited with %d', this.name, result.StatusCode);
+    return result.StatusCode;
   }
 
   /** Set the container's TTY size; an empty size (no terminal to measure) is left alone. */
