@@ -6,7 +6,7 @@ export { QueueKeys, QUEUE_NAME, DEFAULT_NAMESPACE } from './queue-keys.js';
 export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions } from './task-queue.js';
 export { TaskStore, LOG_MAXLEN, type TaskOutcome, type ClaimResult } from './task-store.js';
 export { TaskChain, type JobEnqueuer } from './task-chain.js';
-export { type TaskRecord } from './task-record.js';
+export { verifiedResult, type TaskRecord } from './task-record.js';
 export {
   deriveTaskView,
   taskDurationMs,

@@ -1,11 +1,11 @@
-import { isCommitHash } from '../git/git-values.js';
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskRefusedError } from '../errors/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSpec } from '../model/index.js';
-import { openSignedJob, peekJob, signTask, taskSigner, verifyResult, type KeyRing, type SignedTask, type SigningKey } from '../signing/index.js';
+import { openSignedJob, peekJob, signTask, taskSigner, type KeyRing, type SignedTask, type SigningKey } from '../signing/index.js';
+import { hasImageLayers } from '../trust/index.js';
 import { pinSnapshot } from './snapshot-pin.js';
-import type { TaskRecord } from './task-record.js';
+import { verifiedResult, type TaskRecord } from './task-record.js';
 
 /** What `tsk retry` may change; everything else is the original task's. */
 export interface RetryOverrides {
@@ -33,9 +33,7 @@ function unverifiableSettings(spec: TaskSpec): string[] {
   if (config.hostPorts.length > 0) found.push('host_ports');
   if (config.squidConf !== undefined) found.push('squid_conf');
   if (!config.networkIsolation) found.push('no network isolation');
-  if (config.setup !== undefined || [...Object.values(config.stackConfig), ...Object.values(config.agentConfig)].some((layer) => layer.setup !== undefined)) {
-    found.push('image layers');
-  }
+  if (hasImageLayers(spec)) found.push('image layers');
   if (config.caCertificates.length > 0) found.push('ca_certificates');
   return found;
 }
@@ -73,10 +71,7 @@ export function originalForRetry(job: unknown, id: string, trust: RetryTrust): T
  * which its worker signed with the result; otherwise the snapshot in its spec.
  */
 function startCommitOf(original: TaskSpec, record: TaskRecord | undefined, ring: KeyRing): string {
-  if (record?.baseCommit === undefined || record.status === 'QUEUED' || record.status === 'WAITING' || record.status === 'RUNNING') return original.source.commit;
-  const claim = { taskId: original.id, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
-  const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
-  return signer !== undefined && isCommitHash(record.baseCommit) ? record.baseCommit : original.source.commit;
+  return (record?.id === original.id ? verifiedResult(record, ring)?.baseCommit : undefined) ?? original.source.commit;
 }
 
 /**

@@ -1,5 +1,6 @@
-import { TASK_STATUSES, type TaskStatus } from '../model/index.js';
-import type { SignedTask } from '../signing/index.js';
+import { isCommitHash } from '../git/git-values.js';
+import { isTerminal, TASK_STATUSES, type TaskStatus } from '../model/index.js';
+import { verifyResult, type KeyRing, type ResultClaim, type SignedTask } from '../signing/index.js';
 
 /**
  * What Redis holds about one task (a hash). The signed job is stored whole (field `job`), and the fields
@@ -103,4 +104,21 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     resultSignature: get('resultSignature'),
     resultSigner: get('resultSigner'),
   };
+}
+
+/**
+ * The result a record claims, when the worker that ran the task signed it with a key of `ring` and its
+ * commits are full hashes; undefined otherwise. What a chained task starts from and a retry starts at.
+ */
+export function verifiedResult(record: TaskRecord, ring: KeyRing): ResultClaim | undefined {
+  if (!isTerminal(record.status) || record.baseCommit === undefined || !isCommitHash(record.baseCommit)) return undefined;
+  if (record.commit !== undefined && !isCommitHash(record.commit)) return undefined;
+  const claim: ResultClaim = {
+    taskId: record.id,
+    status: record.status as ResultClaim['status'],
+    baseCommit: record.baseCommit,
+    commit: record.commit,
+    branch: record.branch,
+  };
+  return verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring) === undefined ? undefined : claim;
 }

@@ -17,7 +17,8 @@ function within(path: string, folder: string): boolean {
   return path === normal || path.startsWith(normal.endsWith(sep) ? normal : normal + sep);
 }
 
-function hasImageLayers(spec: TaskSpec): boolean {
+/** Whether a task brings Dockerfile lines of its own: `setup`, a layer override, or a stack tsk does not ship. */
+export function hasImageLayers(spec: Pick<TaskSpec, 'config' | 'stack'>): boolean {
   const { config } = spec;
   const layers = [...Object.values(config.stackConfig), ...Object.values(config.agentConfig)];
   return config.setup !== undefined || layers.some((layer) => layer.setup !== undefined) || !(BUILT_IN_STACKS as readonly string[]).includes(spec.stack);

@@ -1,9 +1,8 @@
-import { isCommitHash } from '../git/git-values.js';
 import { TaskRefusedError } from '../errors/index.js';
 import { snapshotRef } from '../git/index.js';
 import type { TaskSpec } from '../model/index.js';
-import { pinSnapshot, type TaskStore } from '../queue/index.js';
-import { openSignedJob, verifyResult, type KeyRing } from '../signing/index.js';
+import { pinSnapshot, verifiedResult, type TaskStore } from '../queue/index.js';
+import { openSignedJob, type KeyRing } from '../signing/index.js';
 
 /**
  * Where a chained task starts: its parent's result, as the worker that ran the parent signed it — never
@@ -30,11 +29,9 @@ export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRi
   }
   if (parent.repoPath !== spec.repoPath) return refuse('it works on another repository');
   if (record.status !== 'COMPLETE') return refuse(`it is ${record.status}, not COMPLETE`);
-  const claim = { taskId: parentId, status: record.status, baseCommit: record.baseCommit, commit: record.commit, branch: record.branch };
-  const signer = verifyResult(claim, { signature: record.resultSignature, signer: record.resultSigner }, ring);
-  if (signer === undefined) return refuse('its result is not signed by a worker this one trusts');
-  if (claim.baseCommit === undefined || !isCommitHash(claim.baseCommit)) return refuse('its result names no starting commit');
-  if (claim.commit !== undefined && (!isCommitHash(claim.commit) || claim.branch !== parent.branch)) return refuse('its result is malformed');
+  const claim = record.id === parentId ? verifiedResult(record, ring) : undefined;
+  if (claim?.baseCommit === undefined) return refuse('its result is not signed by a worker this one trusts');
+  if (claim.commit !== undefined && claim.branch !== parent.branch) return refuse('its result is malformed');
   const commit = claim.commit ?? claim.baseCommit;
   await pinSnapshot(spec.repoPath, spec.id, commit);
   return {
