@@ -28,6 +28,11 @@ export async function assertDockerAvailable(docker: Dockerode): Promise<void> {
 }
 
 /** HTTP status of a dockerode error, when it has one (404 gone, 304 already stopped, 409 conflict). */
+/** How many CPUs the engine has (what a task's CPU limit is clamped to). */
+export async function engineCpuCount(docker: Dockerode): Promise<number> {
+  return ((await docker.info()) as { NCPU?: number }).NCPU ?? 1;
+}
+
 export function dockerStatus(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DockerUnavailableError, ImageBuildError } from '../errors/index.js';
 import { silentSink } from '../logging/index.js';
 import type { ImagePlan } from './dockerfile-composer.js';
-import { ImageBuilder } from './image-builder.js';
+import { ImageBuilder, taskLimits } from './image-builder.js';
 
 /**
  * Stands in for the engine where the test has to stage timing (concurrent builds) or failures; the real
@@ -161,5 +161,12 @@ describe('ImageBuilder (fake engine)', () => {
   it('should report a missing engine as DockerUnavailableError', async () => {
     docker.unavailable = true;
     await expect(builder.ensureImage(plan(), { log: silentSink })).rejects.toBeInstanceOf(DockerUnavailableError);
+  });
+});
+
+describe('taskLimits', () => {
+  it('should give a build the task’s memory in bytes and its CPUs, clamped to what the engine has', () => {
+    expect(taskLimits({ memoryGb: 1.5, cpu: 8 }, 2)).toEqual({ memoryBytes: 1.5 * 1024 ** 3, cpus: 2 });
+    expect(taskLimits({ memoryGb: 12, cpu: 0.5 }, 2)).toEqual({ memoryBytes: 12 * 1024 ** 3, cpus: 0.5 });
   });
 });

@@ -29,6 +29,17 @@ export interface BuildNetwork {
   args: Record<string, string>;
 }
 
+/** Memory and CPUs a build (or a sandbox) may use. */
+export interface BuildLimits {
+  memoryBytes: number;
+  cpus: number;
+}
+
+/** A task's limits: its `memory_gb`, and its `cpu` clamped to what the engine has. */
+export function taskLimits(config: { memoryGb: number; cpu: number }, engineCpus: number): BuildLimits {
+  return { memoryBytes: Math.round(config.memoryGb * 1024 ** 3), cpus: Math.min(config.cpu, engineCpus) };
+}
+
 export interface EnsureImageOptions {
   /** Build even if the image exists, without Docker's layer cache. */
   noCache?: boolean;
@@ -44,7 +55,7 @@ export interface EnsureImageOptions {
    */
   network?: BuildNetwork;
   /** Memory and CPU limits of the RUN steps. @defaultValue none */
-  limits?: { memoryBytes: number; cpus: number };
+  limits?: BuildLimits;
 }
 
 export interface EnsureImageResult {

@@ -12,10 +12,12 @@ export {
 } from './dockerfile-composer.js';
 export {
   ImageBuilder,
+  taskLimits,
   type ImageBuilderOptions,
   type EnsureImageOptions,
   type EnsureImageResult,
   type BuildNetwork,
+  type BuildLimits,
 } from './image-builder.js';
 export {
   bootstrapBaseImage,
@@ -30,7 +32,7 @@ export {
   type BaseImageOrigin,
   type EnsuredBaseImage,
 } from './base-image.js';
-export { createDocker, assertDockerAvailable, dockerStatus, type Dockerode } from './docker-client.js';
+export { createDocker, assertDockerAvailable, dockerStatus, engineCpuCount, type Dockerode } from './docker-client.js';
 export {
   buildSandboxSpec,
   sandboxName,

@@ -5,7 +5,7 @@ import { getAgent } from '../agents/index.js';
 import { cutLine } from '../common/line-splitter.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
-import { SANDBOX_RESOLV_CONF, type ImageBuilder, type TerminalSession } from '../docker/index.js';
+import { engineCpuCount, SANDBOX_RESOLV_CONF, taskLimits, type BuildLimits, type ImageBuilder, type TerminalSession } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace } from '../git/index.js';
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
@@ -126,14 +126,9 @@ export class TaskRunner {
     // The network first: the image is built on it, so a build reaches only what the sandbox may.
     const lease = await this.options.network.acquire({ id: spec.id, config: spec.config, log, signal });
     try {
+      const limits = await this.limits(spec);
       // After the clone: the project layer may COPY files of the task's snapshot.
-      const image = await ensureTaskImage(this.options, spec, this.ids, {
-        log,
-        signal,
-        projectDir: workspaceDir,
-        network: lease.network.build,
-        cpus: await this.cpus(spec),
-      });
+      const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir, network: lease.network.build, limits });
       const homeMounts = await this.writeHome(dir, grant);
       const resolvConfFile = join(dir, 'resolv.conf');
       await writeFile(resolvConfFile, SANDBOX_RESOLV_CONF, { mode: 0o644 });
@@ -151,7 +146,7 @@ export class TaskRunner {
         resolvConfFile,
         network: lease.network,
         workerName: this.options.workerName,
-        cpus: await this.cpus(spec),
+        cpus: limits.cpus,
         log,
         signal,
         terminal,
@@ -214,10 +209,10 @@ export class TaskRunner {
     }
   }
 
-  /** The task's CPU limit, clamped to what the engine has. */
-  private async cpus(spec: TaskSpec): Promise<number> {
-    this.engineCpus ??= ((await this.options.docker.info()) as { NCPU?: number }).NCPU ?? 1;
-    return Math.min(spec.config.cpu, this.engineCpus);
+  /** The task's limits, its CPUs clamped to what the engine has (asked once per runner). */
+  private async limits(spec: TaskSpec): Promise<BuildLimits> {
+    this.engineCpus ??= await engineCpuCount(this.options.docker);
+    return taskLimits(spec.config, this.engineCpus);
   }
 }
 

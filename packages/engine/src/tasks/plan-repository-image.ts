@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import { newTaskId } from '../common/ids.js';
 import type { TaskConfig } from '../config/index.js';
-import type { ImageBuilder, ImagePlan } from '../docker/index.js';
+import { engineCpuCount, taskLimits, type ImageBuilder, type ImagePlan } from '../docker/index.js';
 import type { LogSink } from '../logging/index.js';
 import type { AgentName } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
@@ -65,12 +65,11 @@ export async function buildRepositoryImage(
 ): Promise<{ tag: string; built: boolean }> {
   const lease = await options.network.acquire({ id: newTaskId(), config: planned.config, log: options.log });
   try {
-    const engineCpus = ((await options.docker.info()) as { NCPU?: number }).NCPU ?? 1;
     return await options.images.ensureImage(planned.plan, {
       log: options.log,
       noCache: options.noCache,
       network: lease.network.build,
-      limits: { memoryBytes: Math.round(planned.config.memoryGb * 1024 ** 3), cpus: Math.min(planned.config.cpu, engineCpus) },
+      limits: taskLimits(planned.config, await engineCpuCount(options.docker)),
     });
   } finally {
     await lease.release();

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import { assetsRoot } from '../../common/assets.js';
 import type Dockerode from 'dockerode';
-import { composeImagePlan, ensureBaseImage, type BuildNetwork, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
+import { composeImagePlan, ensureBaseImage, type BuildLimits, type BuildNetwork, type ImageBuilder, type ImagePlan } from '../../docker/index.js';
 import type { LogSink } from '../../logging/index.js';
 import type { LayerOrigins } from '../../config/index.js';
 import type { TaskSpec } from '../../model/index.js';
@@ -42,8 +42,8 @@ export interface EnsureTaskImageOptions {
   projectDir: string;
   /** Where the build runs: the task's own network behind its proxy, so it reaches only what the sandbox may. */
   network: BuildNetwork;
-  /** The task's CPU limit (clamped), which the build gets too, with its memory limit. */
-  cpus: number;
+  /** The task's limits (`taskLimits`): a build runs its Dockerfile lines, so it gets them too. */
+  limits: BuildLimits;
 }
 
 /**
@@ -63,7 +63,7 @@ export async function ensureTaskImage(
     log: options.log,
     signal: options.signal,
     network: options.network,
-    limits: { memoryBytes: Math.round(spec.config.memoryGb * 1024 ** 3), cpus: options.cpus },
+    limits: options.limits,
   });
   // A build reports itself (with its duration); an existing image is worth one line too.
   if (!built) options.log.write('tsk', `Using image ${tag}`);
