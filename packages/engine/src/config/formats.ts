@@ -23,8 +23,10 @@ export class FormatViolation extends Error {
 /** A convict format function: returns on success, throws a {@link FormatViolation} otherwise. */
 export type Format = (value: unknown) => void;
 
-const STACK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A stack name (also a file name of `dockerfiles/stack/` and part of an image tag). */
+export const STACK_NAME = /^[a-z0-9][a-z0-9._-]*$/;
+/** An environment variable name. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Docker's own rule for volume names.
 const VOLUME_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 

@@ -2,7 +2,9 @@ import { isAbsolute, posix } from 'node:path';
 import { isBranchName, isCommitHash } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
 import { resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
+import { ENV_NAME, STACK_NAME } from '../config/formats.js';
 import { TaskPayloadError } from '../errors/index.js';
+import { isKeyName, parsePublicKey } from '../signing/signing-key.js';
 import { AGENT_NAMES, isAgentName } from './agent-name.js';
 import { TASK_LIMITS } from './task-limits.js';
 import { TASK_SPEC_VERSION, type TaskSpec } from './task-spec.js';
@@ -14,12 +16,9 @@ function isObject(value: unknown): value is Json {
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-const STACK_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
 const VOLUME_NAME = /^tsk-[A-Za-z0-9][A-Za-z0-9_.-]{0,123}$/;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
-const KEY_NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/;
-const PUBLIC_KEY = /^ed25519:[A-Za-z0-9+/]{43}=$/;
 // A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest].
 const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
@@ -104,7 +103,8 @@ class Checker {
 }
 
 const isPort = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536;
-const isEnvName = (value: unknown): boolean => typeof value === 'string' && ENV_NAME.test(value);
+const isEnvName = (value: unknown): boolean => typeof value === 'string' && value.length <= 128 && ENV_NAME.test(value);
+const isStackName = (value: unknown): value is string => typeof value === 'string' && value.length <= 64 && STACK_NAME.test(value);
 const isEnvVar = (value: unknown): boolean =>
   isObject(value) &&
   Object.keys(value).every((key) => key === 'name' || key === 'value') &&
@@ -137,7 +137,7 @@ function checkLayerMap(check: Checker, config: Json, key: 'stackConfig' | 'agent
   const entries = Object.entries(map);
   if (entries.length > TASK_LIMITS.layerEntries) check.fail(`config.${key} must have at most ${TASK_LIMITS.layerEntries} entries`);
   for (const [name, layer] of entries.slice(0, TASK_LIMITS.layerEntries)) {
-    const validName = key === 'agentConfig' ? isAgentName(name) : STACK_NAME.test(name);
+    const validName = key === 'agentConfig' ? isAgentName(name) : isStackName(name);
     if (!validName) check.fail(`config.${key} has an invalid ${key === 'agentConfig' ? 'agent' : 'stack'} name`);
     if (!isObject(layer) || Object.keys(layer).some((field) => field !== 'setup')) check.fail(`config.${key}.${name.slice(0, 64)} must be { setup }`);
     else check.text(layer, 'setup', `config.${key}.${name.slice(0, 64)}.`, TASK_LIMITS.setupBytes, { optional: true });
@@ -152,7 +152,7 @@ function checkConfig(check: Checker, config: unknown, agent: unknown): void {
   const at = 'config.';
   check.exactKeys(config, CONFIG_FIELDS, at);
   if (config.agent !== agent) check.fail('config.agent must be the task’s agent');
-  if (config.stack !== undefined) check.matches(config, 'stack', at, STACK_NAME, 'a stack name');
+  if (config.stack !== undefined && !isStackName(config.stack)) check.fail(`${at}stack must be a stack name`);
   check.number(config, 'memoryGb', at, TASK_LIMITS.memoryGb);
   check.number(config, 'cpu', at, TASK_LIMITS.cpu);
   check.boolean(config, 'networkIsolation', at);
@@ -205,7 +205,7 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
   check.label(payload, 'name', '');
   check.label(payload, 'type', '');
   if (typeof payload.agent !== 'string' || !isAgentName(payload.agent)) check.fail(`agent must be one of ${AGENT_NAMES.join(', ')}`);
-  check.matches(payload, 'stack', '', STACK_NAME, 'a stack name');
+  if (!isStackName(payload.stack)) check.fail('stack must be a stack name');
   if (typeof payload.project !== 'string' || payload.project.length > 100 || sanitizeProjectName(payload.project) !== payload.project) {
     check.fail('project must be a project name of [a-z0-9._-]');
   }
@@ -226,7 +226,7 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
     check.fail('createdAt must be an ISO time');
   }
   const signer = payload.signer;
-  if (!isObject(signer) || Object.keys(signer).length !== 2 || typeof signer.name !== 'string' || !KEY_NAME.test(signer.name) || typeof signer.key !== 'string' || !PUBLIC_KEY.test(signer.key)) {
+  if (!isObject(signer) || Object.keys(signer).length !== 2 || typeof signer.name !== 'string' || !isKeyName(signer.name) || typeof signer.key !== 'string' || parsePublicKey(signer.key) !== signer.key) {
     check.fail('signer must be { name, key } of a tsk signing key');
   }
   checkConfig(check, payload.config, payload.agent);

@@ -37,9 +37,14 @@ function safeUser(): string {
   }
 }
 
+/** Whether `name` can name a key: it is shown in `tsk list` and refusals, and written in key files. */
+export function isKeyName(name: string): boolean {
+  return KEY_NAME.test(name);
+}
+
 /** @throws TrustError unless `name` is a usable key name. */
 export function checkKeyName(name: string): string {
-  if (!KEY_NAME.test(name)) {
+  if (!isKeyName(name)) {
     throw new TrustError(`"${name}" is not a usable key name`, { hint: 'use up to 64 letters, digits and . _ @ + -, starting with a letter or digit' });
   }
   return name;
