@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { git } from '../../test-utils/repo-state.js';
+import { makeSimpleRepo } from '../../test-utils/simple-repo.js';
 import { makeTskHome, runTsk, startTsk, type TskHome, type TskProcess } from '../../test-utils/run-tsk.js';
 
 // Network rules of these tests: traffic goes only to loopback, to the networks tsk creates for the test
@@ -139,14 +139,7 @@ describe('network isolation (tsk run, real Docker)', () => {
   beforeAll(async () => {
     home = await makeTskHome();
     root = mkdtempSync(join(tmpdir(), 'tsk-netiso-'));
-    repo = join(root, 'repo');
-    mkdirSync(repo);
-    git(repo, 'init', '-q', '-b', 'main');
-    git(repo, 'config', 'user.name', 'Test User');
-    git(repo, 'config', 'user.email', 'test@example.com');
-    writeFileSync(join(repo, 'README.md'), '# test\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'initial');
+    repo = makeSimpleRepo(join(root, 'repo'));
     const plan = await planProxyImage(join(assetsRoot(), 'squid'));
     defaultConf = plan.defaultSquidConf;
     proxyImage = plan.tag;

@@ -5,7 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git } from '../../test-utils/repo-state.js';
+import { makeSimpleRepo } from '../../test-utils/simple-repo.js';
 import { makeTskHome, startTsk, TSK_BIN, type TskHome, type TskRunResult } from '../../test-utils/run-tsk.js';
 
 // Finding: every tsk process of a machine used to meet in one world-writable folder, /tmp/tsk-locks,
@@ -80,14 +80,7 @@ describe.runIf(process.getuid?.() === 0)('locks planted by another local user (t
     delete home.env.TSK_LOCK_DIR;
     delete home.env.TMPDIR;
     root = mkdtempSync(join(tmpdir(), 'tsk-planted-'));
-    repo = join(root, 'repo');
-    mkdirSync(repo);
-    git(repo, 'init', '-q', '-b', 'main');
-    git(repo, 'config', 'user.name', 'Test User');
-    git(repo, 'config', 'user.email', 'test@example.com');
-    writeFileSync(join(repo, 'README.md'), '# test\n');
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-q', '-m', 'initial');
+    repo = makeSimpleRepo(join(root, 'repo'));
     for (const image of dockerLines('images', '--format', '{{.Repository}}:{{.Tag}}')) existingImages.add(image);
 
     // A proxy configuration of this test's own: the planted proxy lock names no one else's proxy.
