@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from '../common/error-code.js';
 import { realPathInside } from '../common/repository-file.js';
 import { ConfigError } from '../errors/index.js';
 import type { AgentName } from '../model/agent-name.js';
@@ -32,10 +33,6 @@ export interface SnippetFolder {
    * inside the repository, links included (see `realPathInside`). The user's own folder may link anywhere.
    */
   repositoryRoot?: string;
-}
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 function isMissing(error: unknown): boolean {

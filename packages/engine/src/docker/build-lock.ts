@@ -3,6 +3,8 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promis
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorCode } from '../common/error-code.js';
+import { processAlive } from '../common/process-alive.js';
 
 /** Who holds a lock file: written once, atomically, when the lock is taken. */
 export interface LockHolder {
@@ -120,16 +122,6 @@ function isStale(holder: LockHolder, foreignStaleMs: number): boolean {
   return Number.isNaN(since) || Date.now() - since > foreignStaleMs;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to another user.
-    return errorCode(error) === 'EPERM';
-  }
-}
-
 async function readRecord(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -155,9 +147,4 @@ function parseHolder(record: string): LockHolder | undefined {
 
 function ignoreMissing(error: unknown): void {
   if (errorCode(error) !== 'ENOENT') throw error;
-}
-
-function errorCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
 }

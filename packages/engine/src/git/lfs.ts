@@ -3,6 +3,7 @@ import { constants, createReadStream, existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { errorCode } from '../common/error-code.js';
 import { GitCommandError } from '../errors/git-command-error.js';
 import { log as debug } from '../logging/logger.js';
 import { runGit, tryGit } from './git-cli.js';
@@ -45,10 +46,6 @@ export const LFS_FILTER: ReadonlyArray<readonly [string, string]> = [
  */
 export async function configureLfsFilter(dir: string): Promise<void> {
   for (const [key, value] of LFS_FILTER) await runGit(['config', key, value], { cwd: dir, trustRepository: true });
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException).code;
 }
 
 /** How {@link shareObjects} places files. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
+import { errorCode } from '../common/error-code.js';
 import { DEFAULT_BASE_IMAGE, ensureBaseImage, type EnsureImageResult, type ImageBuilder, type ImagePlan } from '../docker/index.js';
 import { ConfigError } from '../errors/index.js';
 import type { LogSink } from '../logging/index.js';
@@ -71,7 +72,7 @@ async function readSquidFile(squidDir: string, name: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    if (errorCode(error) !== 'ENOENT') throw error;
     throw new ConfigError(`Proxy image file ${path} is missing`, {
       hint: 'set TSK_ASSETS_DIR to the folder holding tsk’s squid/',
       cause: error,

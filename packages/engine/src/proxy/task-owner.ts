@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { processAlive } from '../common/process-alive.js';
 
 /** How long a task network of a process on another host (or container) may sit unused before it counts as left over. */
 const FOREIGN_OWNER_GRACE_MS = 6 * 3600_000;
@@ -24,24 +25,20 @@ export function currentOwner(): string {
  * period after its creation. A network without a readable owner is treated like a foreign one.
  */
 export function ownerMayBeAlive(owner: string | undefined, createdIso: string, now: number = Date.now()): boolean {
-  const match = owner === undefined ? null : /^(.*)\/(\d+)$/.exec(owner);
-  if (match && match[1] === hostname()) return processAlive(Number(match[2]));
+  const pid = owner === undefined ? undefined : pidOnThisHost(owner);
+  if (pid !== undefined) return processAlive(pid);
   const created = Date.parse(createdIso);
   return Number.isNaN(created) || now - created < FOREIGN_OWNER_GRACE_MS;
 }
 
 /** Whether `<host>/<pid>` names a live process of this host (an owner elsewhere cannot be checked: false). */
 export function localOwnerAlive(owner: string): boolean {
-  const match = /^(.*)\/(\d+)$/.exec(owner);
-  return match !== null && match[1] === hostname() && Number(match[2]) > 0 && processAlive(Number(match[2]));
+  const pid = pidOnThisHost(owner);
+  return pid !== undefined && pid > 0 && processAlive(pid);
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as { code?: unknown }).code === 'EPERM';
-  }
+/** The pid of a `<host>/<pid>` owner on this host; undefined for another host or an unreadable owner. */
+function pidOnThisHost(owner: string): number | undefined {
+  const match = /^(.*)\/(\d+)$/.exec(owner);
+  return match !== null && match[1] === hostname() ? Number(match[2]) : undefined;
 }

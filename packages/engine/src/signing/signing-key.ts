@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sig
 import { chmod, link, lstat, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { errorCode } from '../common/error-code.js';
 import { TrustError } from '../errors/index.js';
 
 /** The key a person signs the jobs they queue with: `tsk key init`, kept in their config folder. */
@@ -156,7 +157,7 @@ export async function createSigningKey(configDir: string, options: { name?: stri
     if (options.replace) await rename(temp, file);
     else await link(temp, file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new TrustError(`a signing key already exists in ${file}`);
+    if (errorCode(error) === 'EEXIST') throw new TrustError(`a signing key already exists in ${file}`);
     throw error;
   } finally {
     await unlink(temp).catch(() => undefined);

@@ -1,16 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetsRoot } from '../common/assets.js';
+import { errorCode } from '../common/error-code.js';
 import { realPathInside } from '../common/repository-file.js';
 import { TemplateError } from '../errors/index.js';
 import { parseFrontmatter } from './frontmatter.js';
 import type { TemplateInfo, TemplateLocationOptions, TemplateSource, TemplateText } from './template-info.js';
 
 const TYPE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
-function errorCode(error: unknown): string | undefined {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
-}
 
 interface TemplateDir {
   source: TemplateSource;

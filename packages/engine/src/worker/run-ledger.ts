@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorCode } from '../common/error-code.js';
 import { isTaskId } from '../common/ids.js';
 
 /** How long a task may wait in the queue before workers refuse it, and so how long the ledger remembers. */
@@ -33,7 +34,7 @@ export class RunLedger {
       await handle.close();
       return 'new';
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (errorCode(error) !== 'EEXIST') throw error;
     }
     const text = await readFile(path, 'utf8').catch(() => '');
     return text.startsWith('finished') ? 'finished' : 'started';

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from '../common/process-alive.js';
 
 /** A worker server running on this machine, as its pid file describes it. */
 export interface ServerInfo {
@@ -21,16 +22,6 @@ export async function writeServerPidFile(runtimeDir: string, info: ServerInfo): 
   return () => rm(file, { force: true });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Servers started from this runtime dir that are still running; files of dead ones are removed. */
 export async function listServers(runtimeDir: string): Promise<ServerInfo[]> {
   const names = await readdir(serversDir(runtimeDir)).catch(() => [] as string[]);
@@ -39,7 +30,7 @@ export async function listServers(runtimeDir: string): Promise<ServerInfo[]> {
     const file = join(serversDir(runtimeDir), name);
     try {
       const info = JSON.parse(await readFile(file, 'utf8')) as ServerInfo;
-      if (Number.isInteger(info.pid) && isAlive(info.pid)) servers.push(info);
+      if (Number.isInteger(info.pid) && processAlive(info.pid)) servers.push(info);
       else await rm(file, { force: true });
     } catch {
       await rm(file, { force: true });
@@ -64,12 +55,12 @@ export async function stopServers(runtimeDir: string, options: StopServersOption
   for (const server of servers) {
     process.kill(server.pid, 'SIGTERM');
     // The server treats a second signal as "now"; give it a moment to install its first-signal state.
-    if (options.now) setTimeout(() => isAlive(server.pid) && process.kill(server.pid, 'SIGTERM'), 200);
+    if (options.now) setTimeout(() => processAlive(server.pid) && process.kill(server.pid, 'SIGTERM'), 200);
   }
   const deadline = Date.now() + options.timeoutMs;
-  while (servers.some((server) => isAlive(server.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  while (servers.some((server) => processAlive(server.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   return {
-    stopped: servers.filter((server) => !isAlive(server.pid)),
-    running: servers.filter((server) => isAlive(server.pid)),
+    stopped: servers.filter((server) => !processAlive(server.pid)),
+    running: servers.filter((server) => processAlive(server.pid)),
   };
 }
