@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, grantTask, loadConfig, taskSigner, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
+import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
-import { parseAgent } from './task-flags.js';
+import { parseAgent, parseRequires } from './task-flags.js';
 import { userTrust } from './user-trust.js';
 
 /** The task flags (`taskFlags` and `singleAgentFlag`) of a command that runs its task itself. */
@@ -17,6 +17,8 @@ export interface LocalTaskFlags extends PromptFlags {
   branch?: string;
   'network-isolation': boolean;
   edit: boolean;
+  /** `--requires` (tsk run): labels this machine's `[worker] labels` must have. */
+  requires?: string[];
 }
 
 /**
@@ -27,6 +29,14 @@ export interface LocalTaskFlags extends PromptFlags {
 export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant }> {
   const { machine, warnings } = await loadConfig();
   printConfigWarnings(warnings);
+  // The task runs here: this machine must be a worker that would take it.
+  const requires = parseRequires(flags.requires);
+  const missing = missingLabels(requires, machine.worker.labels);
+  if (missing.length > 0) {
+    throw new InputError(`This machine does not have ${describeLabels(missing)} ([worker] labels in ${machine.userFile})`, {
+      hint: `queue it for a worker that has: tsk add --requires ${requires.join(',')}`,
+    });
+  }
   const trust = await userTrust(machine, log);
   const spec = await createTaskSpec({
     repoPath: flags.repo ?? process.cwd(),
@@ -38,6 +48,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     project: flags.project,
     branch: flags.branch,
     networkIsolation: flags['network-isolation'] ? undefined : false,
+    requires,
     edit: flags.edit ? editInEditor : undefined,
     log,
     onConfigWarnings: printConfigWarnings,

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { InputError, isAgentName, type AgentName } from '@tsk/engine';
+import { InputError, isAgentName, parseLabelArguments, type AgentName } from '@tsk/engine';
 
 /** Flags shared by every command that creates a task (run, shell, add). SPEC §2. */
 export const taskFlags = {
@@ -25,6 +25,23 @@ export const taskFlags = {
 export const singleAgentFlag = {
   agent: Flags.string({ char: 'a', description: 'Agent: claude, codex, no-op or script (default: configured, else claude).' }),
 };
+
+/** `--requires` for commands that make a task a worker runs (add, run). */
+export const requiresFlag = {
+  requires: Flags.string({
+    description: 'Run only on a worker with this label ([worker] labels), e.g. gpu; repeat or separate with commas.',
+    multiple: true,
+  }),
+};
+
+/** Check `--requires` values: labels of a-z 0-9 . _ -, repeats dropped. */
+export function parseRequires(values: readonly string[] | undefined): string[] {
+  try {
+    return parseLabelArguments(values ?? []);
+  } catch (error) {
+    throw new InputError(`--requires: ${(error as Error).message}`, { hint: 'a label looks like gpu or arm64' });
+  }
+}
 
 /** Check an `--agent` value. */
 export function parseAgent(value: string | undefined): AgentName | undefined {

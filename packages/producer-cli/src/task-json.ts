@@ -25,5 +25,7 @@ export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
     baseCommit: result.baseCommit,
     resultSignature: undefined,
     resultSigner: undefined,
+    requires: spec.requires ?? [],
+    note: undefined,
   });
 }

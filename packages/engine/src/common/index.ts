@@ -8,3 +8,4 @@ export { lineWriter } from './line-writer.js';
 export { taskDir, taskLogFile } from './task-paths.js';
 export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from './line-splitter.js';
 export { stripControl, oneLine, escapeControlInJson } from './terminal-text.js';
+export { tskVersion } from './tsk-version.js';

@@ -1,4 +1,5 @@
 import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
+import { labelListProblem } from '../model/worker-labels.js';
 import { describeValue, isTable } from './describe-value.js';
 
 /**
@@ -122,6 +123,13 @@ export const deviceList: Format = listOf('device paths', (item, at) => {
 export const envNameList: Format = listOf('environment variable names', (item, at) => {
   if (typeof item !== 'string' || !ENV_NAME.test(item)) throw FormatViolation.expected('an environment variable name', item, at);
 });
+
+/** `[worker] labels`: what a worker serves (`tsk add --requires`), in the strict label syntax. */
+export const workerLabelList: Format = (value) => {
+  if (!Array.isArray(value)) throw FormatViolation.expected('a list of labels such as ["gpu"]', value);
+  const problem = labelListProblem(value);
+  if (problem !== undefined) throw new FormatViolation(`expected labels of a-z 0-9 . _ -: ${problem}`);
+};
 
 export const textList: Format = listOf('strings', (item, at) => {
   if (typeof item !== 'string' || item.trim() === '') throw FormatViolation.expected('a non-empty string', item, at);

@@ -90,6 +90,11 @@ export interface WorkerPolicy {
   teamCredentials: Partial<Record<'claude' | 'codex', string>>;
   /** Re-queue tasks of a lost worker instead of failing them (any signer). */
   requeueLost: boolean;
+  /**
+   * What this worker serves besides the usual (`[worker] labels`, e.g. `gpu`): it takes only tasks whose
+   * `requires` it has all of, and hands the others back to the queue.
+   */
+  labels: string[];
 }
 
 /** Settings that belong to the machine (user file and environment only), never to a project. */

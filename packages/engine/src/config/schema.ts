@@ -95,6 +95,7 @@ export interface UserTable {
     share_env: string[];
     team_credentials: { claude: string | null; codex: string | null };
     requeue_lost: boolean;
+    labels: string[];
   };
   trusted_repositories: string[];
   defaults: Record<string, unknown>;
@@ -150,6 +151,7 @@ export const userSchema: convict.Schema<UserTable> = {
       codex: { doc: 'File holding the OpenAI API key other signers’ codex tasks use.', format: format.nonEmptyText, default: null, nullable: true },
     },
     requeue_lost: policy('Re-queue the tasks of a lost worker instead of failing them.'),
+    labels: { doc: 'What this worker serves besides the usual, e.g. ["gpu"]: tasks added with --requires <label> run only on workers that have it.', format: format.workerLabelList, default: [] },
   },
   trusted_repositories: {
     doc: 'Repositories (main work trees) whose own .tsk/tsk.toml may set keys that reach this machine.',

@@ -65,6 +65,7 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
     shareEnv: worker.share_env,
     teamCredentials,
     requeueLost: worker.requeue_lost,
+    labels: worker.labels,
   };
   const machine: MachineSettings = {
     containerEngine: config.get('container_engine'),

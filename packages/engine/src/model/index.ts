@@ -4,3 +4,4 @@ export { TASK_STATUSES, TERMINAL_STATUSES, isTerminal, type TaskStatus } from '.
 export type { TaskResult } from './task-result.js';
 export { TASK_LIMITS } from './task-limits.js';
 export { validateTaskSpec } from './validate-task-spec.js';
+export { WORKER_LABEL, LABEL_LIMITS, isWorkerLabel, labelListProblem, parseLabelArguments, missingLabels, describeLabels } from './worker-labels.js';

@@ -48,6 +48,12 @@ export interface TaskSpec {
   parentBranch: string | undefined;
   /** Parent task id when chained. */
   parentTaskId: string | undefined;
+  /**
+   * Labels the worker that runs it must have (`--requires gpu`; a worker's `[worker] labels`). A worker
+   * without them hands the job back to the queue for another. Left out when the task requires none, so a
+   * worker that knows no labels still runs it.
+   */
+  requires?: string[];
   config: TaskConfig;
   createdAt: string;
   signer: TaskSigner;

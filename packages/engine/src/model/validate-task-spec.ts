@@ -7,6 +7,7 @@ import { TaskPayloadError } from '../errors/index.js';
 import { isKeyName, parsePublicKey } from '../signing/signing-key.js';
 import { AGENT_NAMES, isAgentName } from './agent-name.js';
 import { TASK_LIMITS } from './task-limits.js';
+import { labelListProblem } from './worker-labels.js';
 import { TASK_SPEC_VERSION, type TaskSpec } from './task-spec.js';
 
 type Json = Record<string, unknown>;
@@ -26,7 +27,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 /** Fields a spec and its config have; anything else is refused (see {@link validateTaskSpec}). */
 const SPEC_FIELDS = [
   'version', 'id', 'name', 'type', 'agent', 'stack', 'project', 'instructions', 'repoPath', 'source', 'branch',
-  'parentBranch', 'parentTaskId', 'config', 'createdAt', 'signer',
+  'parentBranch', 'parentTaskId', 'requires', 'config', 'createdAt', 'signer',
 ];
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
@@ -221,6 +222,11 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
   }
   if (payload.parentTaskId !== undefined && (typeof payload.parentTaskId !== 'string' || !isTaskId(payload.parentTaskId) || payload.parentTaskId === payload.id)) {
     check.fail('parentTaskId must be another task’s id');
+  }
+  if (payload.requires !== undefined) {
+    // Labels reach Redis, a worker's decision and the terminal of whoever lists the task.
+    const problem = Array.isArray(payload.requires) ? labelListProblem(payload.requires) : 'it is not a list';
+    if (problem !== undefined) check.fail(`requires must be a list of worker labels: ${problem}`);
   }
   if (typeof payload.createdAt !== 'string' || !ISO_TIME.test(payload.createdAt) || Number.isNaN(Date.parse(payload.createdAt))) {
     check.fail('createdAt must be an ISO time');

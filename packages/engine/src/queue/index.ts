@@ -4,7 +4,17 @@ export { redisImagePlan, redisServerArgs } from './redis-image.js';
 export { openTaskQueue, type OpenTaskQueue, type OpenTaskQueueOptions } from './open-task-queue.js';
 export { QueueKeys, QUEUE_NAME, DEFAULT_NAMESPACE } from './queue-keys.js';
 export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions } from './task-queue.js';
-export { TaskStore, LOG_MAXLEN, type TaskOutcome, type ClaimResult } from './task-store.js';
+export { TaskStore, LOG_MAXLEN, type TaskOutcome, type ClaimResult, type HandBackResult } from './task-store.js';
+export {
+  WorkerRegistry,
+  parseWorkerReport,
+  isWorkerName,
+  LABEL_SEEN_WINDOW_MS,
+  type WorkerReport,
+  type WorkerInfo,
+  type FleetFacts,
+} from './worker-registry.js';
+export { waitingNote } from './waiting-note.js';
 export { TaskChain, type JobEnqueuer } from './task-chain.js';
 export { verifiedResult, type TaskRecord } from './task-record.js';
 export {

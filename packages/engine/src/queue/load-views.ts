@@ -1,19 +1,21 @@
 import type { Queue } from 'bullmq';
 import type { TaskRecord } from './task-record.js';
-import type { TaskStore } from './task-store.js';
 import { deriveTaskView, type JobState, type QueueFacts, type TaskView } from './task-view.js';
+import type { FleetFacts, WorkerRegistry } from './worker-registry.js';
 
 /**
  * Look up what {@link deriveTaskView} needs for these records, in bulk: BullMQ states only for tasks not
- * yet ended or waiting, heartbeats only for the workers of RUNNING tasks. Commands go out together, so
- * 1,000 tasks cost a few round trips, not 1,000.
+ * yet ended or waiting, heartbeats only for the workers of RUNNING tasks, the fleet only when a QUEUED task
+ * requires labels. Commands go out together, so 1,000 tasks cost a few round trips, not 1,000.
  */
-export async function loadViews(records: readonly TaskRecord[], queue: Queue, store: TaskStore): Promise<TaskView[]> {
+export async function loadViews(records: readonly TaskRecord[], queue: Queue, registry: WorkerRegistry): Promise<TaskView[]> {
   const live = records.filter((record) => record.status === 'QUEUED' || record.status === 'RUNNING');
   const workers = live.flatMap((record) => (record.status === 'RUNNING' && record.worker !== undefined ? [record.worker] : []));
-  const [states, alive] = await Promise.all([
+  const needsFleet = live.some((record) => record.status === 'QUEUED' && record.requires.length > 0);
+  const [states, alive, fleet] = await Promise.all([
     Promise.all(live.map((record) => queue.getJobState(record.id) as Promise<JobState>)),
-    store.workersAlive(workers),
+    registry.alive(workers),
+    needsFleet ? registry.fleet() : Promise.resolve<FleetFacts | undefined>(undefined),
   ]);
   const facts = new Map<string, QueueFacts>();
   await Promise.all(
@@ -21,7 +23,7 @@ export async function loadViews(records: readonly TaskRecord[], queue: Queue, st
       const jobState = states[index];
       const failedReason = jobState === 'failed' ? (await queue.getJob(record.id))?.failedReason : undefined;
       const workerAlive = record.worker !== undefined ? alive.get(record.worker) : undefined;
-      facts.set(record.id, { jobState, failedReason, workerAlive });
+      facts.set(record.id, { jobState, failedReason, workerAlive, fleet });
     }),
   );
   return records.map((record) => deriveTaskView(record, facts.get(record.id) ?? {}));

@@ -37,8 +37,41 @@ if terminal(st) or st == 'WAITING' then return st end
 if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel' end
 if st == 'RUNNING' then return 'rerun:' .. (redis.call('HGET', KEYS[1], 'worker') or '') end
 redis.call('HSET', KEYS[1], 'status', 'RUNNING', 'worker', ARGV[2], 'startedAt', ARGV[3])
+redis.call('HDEL', KEYS[1], 'note')
 redis.call('SADD', KEYS[2], ARGV[1])
 return 'ok'`;
+
+/**
+ * KEYS: task hash. ARGV: note ('' leaves the last one).
+ * A worker that will not take a task hands its job back to the queue: 'ok' (the note, what the task waits
+ * for, is recorded on a QUEUED task); 'cancel' when a cancel is pending (the worker ends it instead, so a
+ * task cancelled while its job was passed around still ends CANCELLED); the status when it already ended
+ * or is WAITING; 'missing' when there is no record.
+ */
+export const HAND_BACK = `${TERMINAL}
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return 'missing' end
+if terminal(st) or st == 'WAITING' then return st end
+if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel' end
+if st == 'QUEUED' then
+  if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'note', ARGV[1]) end
+end
+return 'ok'`;
+
+/**
+ * KEYS: heartbeat key, worker names (sorted set), labels seen (sorted set).
+ * ARGV: worker name, report (JSON), ttl ms, forget-after ms, then the worker's labels.
+ * A worker's beat, scored by the Redis server's clock so that workers whose clocks differ agree on who
+ * was seen when; names and labels not seen for the forget-after period are dropped.
+ */
+export const WORKER_BEAT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+for i = 5, #ARGV do redis.call('ZADD', KEYS[3], now, ARGV[i]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[4]))
+return now`;
 
 /** KEYS: task hash. ARGV: worker, startedAt. Take over a RUNNING task after its worker was lost. */
 export const RECLAIM = `

@@ -35,7 +35,7 @@ export class QueueKeys {
   log(id: string): string {
     return `${this.namespace}:log:${id}`;
   }
-  /** String with a TTL: a worker is alive while this exists. */
+  /** String with a TTL: a worker is alive while this exists; it holds what the worker reports (see `worker-registry.ts`). */
   heartbeat(worker: string): string {
     return `${this.namespace}:worker:${worker}`;
   }
@@ -45,6 +45,13 @@ export class QueueKeys {
    */
   get workers(): string {
     return `${this.namespace}:workers`;
+  }
+  /**
+   * Sorted set of the labels workers have served, scored by when a live worker last had them: how `tsk list`
+   * tells "no worker with label gpu seen lately" from "waiting for a busy one".
+   */
+  get labelsSeen(): string {
+    return `${this.namespace}:labels`;
   }
   /** Pub/sub channel: ids of tasks to cancel, for the worker running them. */
   get cancelChannel(): string {

@@ -12,6 +12,7 @@ import { TaskChain } from './task-chain.js';
 import { followTaskLog, readTaskLog, tailTaskLog, type TaskLogEntry } from './task-log.js';
 import { TaskStore } from './task-store.js';
 import type { TaskView } from './task-view.js';
+import { WorkerRegistry, type WorkerInfo } from './worker-registry.js';
 
 export interface TaskQueueOptions {
   /** An open connection (see `connectRedis`); the queue uses it but does not own it. */
@@ -36,6 +37,8 @@ export interface WaitForTasksOptions {
   pollMs?: number;
   /** Give up after this long and return what the tasks are at. @defaultValue no limit */
   timeoutMs?: number;
+  /** Called with the tasks as they are at each poll (what they wait for shows in their `note`). */
+  onPoll?: (views: readonly TaskView[]) => void;
 }
 
 /**
@@ -47,6 +50,7 @@ export class TaskQueue {
   readonly keys: QueueKeys;
   readonly store: TaskStore;
   readonly chain: TaskChain;
+  readonly registry: WorkerRegistry;
   readonly bull: Queue;
   private closing: Promise<void> | undefined;
 
@@ -60,6 +64,12 @@ export class TaskQueue {
       defaultJobOptions: { attempts: 1, removeOnComplete: false, removeOnFail: false },
     });
     this.chain = new TaskChain(this.store, { enqueue: (id, name, job) => this.enqueue(id, name, job) });
+    this.registry = new WorkerRegistry(options.connection, this.keys);
+  }
+
+  /** The live workers (`tsk workers`). */
+  workers(): Promise<WorkerInfo[]> {
+    return this.registry.list();
   }
 
   get redis(): Redis {
@@ -97,18 +107,18 @@ export class TaskQueue {
 
   async get(id: string): Promise<TaskView | undefined> {
     const record = await this.store.read(id);
-    return record && (await loadViews([record], this.bull, this.store))[0];
+    return record && (await loadViews([record], this.bull, this.registry))[0];
   }
 
   /** Several tasks by id, in the order asked; throws {@link InputError} naming the first unknown id. */
   async getMany(ids: readonly string[]): Promise<TaskView[]> {
-    const views = await loadViews(await this.store.readMany(ids), this.bull, this.store);
+    const views = await loadViews(await this.store.readMany(ids), this.bull, this.registry);
     return ids.map((id) => views.find((view) => view.id === id) ?? this.missing(id));
   }
 
   /** Every task, oldest first. */
   async list(): Promise<TaskView[]> {
-    return loadViews(await this.store.readMany(await this.store.ids()), this.bull, this.store);
+    return loadViews(await this.store.readMany(await this.store.ids()), this.bull, this.registry);
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -121,7 +131,7 @@ export class TaskQueue {
     }
     const previous = await this.store.requestCancel(id);
     if (previous === 'missing') return { kind: 'missing' };
-    if (previous === 'QUEUED' && (await this.removeJob(id))) {
+    if (previous === 'QUEUED' && (await this.removeQueuedJob(id))) {
       await this.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
       return { kind: 'cancelled' };
     }
@@ -134,6 +144,7 @@ export class TaskQueue {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
     for (;;) {
       const views = await this.getMany(ids);
+      options.onPoll?.(views);
       if (views.every((view) => isTerminal(view.status)) || Date.now() >= deadline || options.signal?.aborted) return views;
       await sleep(options.pollMs ?? 500, options.signal);
     }
@@ -214,6 +225,20 @@ export class TaskQueue {
     const parentRepo = peekJob(job).spec?.repoPath;
     if (parentRepo !== repoPath) {
       throw new InputError(`Task ${parentId} works on ${String(parentRepo).slice(0, 200)}; a chained task must use the same repository`);
+    }
+  }
+
+  /**
+   * Remove a QUEUED task's job. A worker may hold it for a moment: to claim it (the claim then sees the
+   * cancel), or to hand it back to the queue because it lacks a label or the repository. Try again for up
+   * to 2 s, while the task is still QUEUED, so a task cancelled while its job is passed around still ends
+   * CANCELLED here and never waits for a worker that can take it.
+   */
+  private async removeQueuedJob(id: string): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      if (await this.removeJob(id)) return true;
+      if (attempt >= 20 || (await this.store.read(id))?.status !== 'QUEUED') return false;
+      await sleep(100);
     }
   }
 

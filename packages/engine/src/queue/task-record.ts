@@ -1,5 +1,5 @@
 import { isCommitHash } from '../git/git-values.js';
-import { isTerminal, TASK_STATUSES, type TaskStatus } from '../model/index.js';
+import { isTerminal, isWorkerLabel, LABEL_LIMITS, TASK_STATUSES, type TaskStatus } from '../model/index.js';
 import { verifyResult, type KeyRing, type ResultClaim, type SignedTask } from '../signing/index.js';
 
 /**
@@ -35,6 +35,10 @@ export interface TaskRecord {
   signer: string | undefined;
   /** The commit the task started from, once a worker made its workspace. */
   baseCommit: string | undefined;
+  /** Worker labels the task requires (copied from the spec for display; workers go by the signed spec). */
+  requires: string[];
+  /** Why the last worker that handed the task's job back could not take it (QUEUED tasks only). */
+  note: string | undefined;
   /** The signature of the worker that ran it over its result (see `signing/signed-result.ts`). */
   resultSignature: string | undefined;
   /** That worker's public key. */
@@ -44,7 +48,7 @@ export interface TaskRecord {
 /** The hash fields that {@link recordFromHash} reads (everything but the spec). */
 export const RECORD_FIELDS = [
   'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
-  'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation',
+  'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation', 'requires', 'note',
   'signer', 'baseCommit', 'resultSignature', 'resultSigner',
 ] as const;
 
@@ -63,6 +67,7 @@ export function hashForNewTask({ spec, job }: SignedTask, status: 'QUEUED' | 'WA
     job: JSON.stringify(job),
   };
   if (spec.parentTaskId !== undefined) fields.parent = spec.parentTaskId;
+  if (spec.requires !== undefined && spec.requires.length > 0) fields.requires = spec.requires.join(',');
   if (!spec.config.networkIsolation) fields.noNetworkIsolation = '1';
   return fields;
 }
@@ -101,6 +106,8 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     noNetworkIsolation: get('noNetworkIsolation') === '1',
     signer: get('signer'),
     baseCommit: get('baseCommit'),
+    requires: [...new Set((get('requires') ?? '').split(','))].filter(isWorkerLabel).slice(0, LABEL_LIMITS.count),
+    note: get('note'),
     resultSignature: get('resultSignature'),
     resultSigner: get('resultSigner'),
   };

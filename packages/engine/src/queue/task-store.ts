@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TaskStatus } from '../model/index.js';
 import type { ResultSignature, SignedTask } from '../signing/index.js';
-import { ATTACH_CHILD, CLAIM, FINISH, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
+import { ATTACH_CHILD, CLAIM, FINISH, HAND_BACK, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
 import type { QueueKeys } from './queue-keys.js';
 import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from './task-record.js';
 
@@ -27,6 +27,9 @@ export type ClaimResult =
   | { kind: 'missing' }
   | { kind: 'not-runnable'; status: TaskStatus }
   | { kind: 'rerun'; previousWorker: string };
+
+/** What a worker learns when it hands a task's job back to the queue (see `HAND_BACK`). */
+export type HandBackResult = { kind: 'ok' } | { kind: 'cancel' } | { kind: 'missing' } | { kind: 'not-runnable'; status: TaskStatus };
 
 /** Log stream length kept per task (approximate: `XADD MAXLEN ~`). */
 export const LOG_MAXLEN = 10_000;
@@ -111,6 +114,13 @@ export class TaskStore {
     const reply = String(await this.redis.eval(CLAIM, 2, this.keys.task(id), this.keys.running, id, worker, startedAt));
     if (reply === 'ok' || reply === 'cancel' || reply === 'missing') return { kind: reply };
     if (reply.startsWith('rerun:')) return { kind: 'rerun', previousWorker: reply.slice('rerun:'.length) };
+    return { kind: 'not-runnable', status: reply as TaskStatus };
+  }
+
+  /** A worker will not take this task: record what it waits for, unless a cancel is pending or it ended. */
+  async handBack(id: string, note: string | undefined): Promise<HandBackResult> {
+    const reply = String(await this.redis.eval(HAND_BACK, 1, this.keys.task(id), note ?? ''));
+    if (reply === 'ok' || reply === 'cancel' || reply === 'missing') return { kind: reply };
     return { kind: 'not-runnable', status: reply as TaskStatus };
   }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from './task-record.js';
 import { deriveTaskView, STALLED_REASON, taskDurationMs } from './task-view.js';
+import type { WorkerInfo } from './worker-registry.js';
 
 function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
   return {
@@ -26,6 +27,8 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    requires: [],
+    note: undefined,
     ...overrides,
   };
 }
@@ -69,6 +72,49 @@ describe('deriveTaskView', () => {
 
   it('leaves WAITING alone: it waits for its parent, not for BullMQ', () => {
     expect(deriveTaskView(record({ status: 'WAITING', parent: 'Par_0001' }), { jobState: 'unknown' }).status).toBe('WAITING');
+  });
+});
+
+describe('what a queued task waits for', () => {
+  const worker = (name: string, labels: string[]): WorkerInfo => ({
+    name,
+    host: 'h',
+    pid: 1,
+    concurrency: 1,
+    running: [],
+    labels,
+    version: '0.1.0',
+    startedAt: undefined,
+    lastBeat: undefined,
+    sinceBeatMs: 0,
+    state: 'running',
+  });
+  const gpuTask = record({ requires: ['gpu'] });
+
+  it('says no worker with the label was seen lately when none was', () => {
+    const fleet = { live: [worker('cpu-1', [])], labelsSeen: new Set<string>() };
+    expect(deriveTaskView(gpuTask, { jobState: 'delayed', fleet }).note).toBe('no worker with label gpu seen in the last 10 min');
+    const two = record({ requires: ['gpu', 'cuda12'] });
+    expect(deriveTaskView(two, { fleet: { live: [], labelsSeen: new Set(['gpu']) } }).note).toBe('no worker with label cuda12 seen in the last 10 min');
+  });
+
+  it('says it waits for a worker with the label when one is alive (busy) or was seen lately', () => {
+    expect(deriveTaskView(gpuTask, { fleet: { live: [worker('gpu-1', ['gpu'])], labelsSeen: new Set(['gpu']) } }).note).toBe('waiting for a worker with label gpu');
+    expect(deriveTaskView(gpuTask, { fleet: { live: [], labelsSeen: new Set(['gpu']) } }).note).toBe('waiting for a worker with label gpu');
+  });
+
+  it('shows the note of the worker that handed the job back, unless a label is nowhere to be seen', () => {
+    const note = 'waiting for a worker on the machine that has /src/app';
+    expect(deriveTaskView(record({ note }), { jobState: 'delayed' }).note).toBe(note);
+    const both = record({ note, requires: ['gpu'] });
+    expect(deriveTaskView(both, { fleet: { live: [worker('gpu-1', ['gpu'])], labelsSeen: new Set(['gpu']) } }).note).toBe(note);
+    expect(deriveTaskView(both, { fleet: { live: [], labelsSeen: new Set() } }).note).toBe('no worker with label gpu seen in the last 10 min');
+  });
+
+  it('says nothing for a task that waits for nothing in particular, or no longer waits', () => {
+    expect(deriveTaskView(record(), { jobState: 'waiting' }).note).toBeUndefined();
+    expect(deriveTaskView(record({ requires: ['gpu'], note: 'old' }), { jobState: 'active' })).toMatchObject({ status: 'RUNNING', note: undefined });
+    expect(deriveTaskView(record({ status: 'COMPLETE', requires: ['gpu'], note: 'old' }), {}).note).toBeUndefined();
   });
 });
 

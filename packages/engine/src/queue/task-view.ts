@@ -1,9 +1,13 @@
 import { isTerminal, type TaskStatus } from '../model/index.js';
 import type { TaskRecord } from './task-record.js';
+import { waitingNote } from './waiting-note.js';
+import type { FleetFacts } from './worker-registry.js';
 
 /** A task as `list`, `wait` and `logs` show it: the record with its status derived from every source. */
 export interface TaskView extends Omit<TaskRecord, 'cancelRequested'> {
   status: TaskStatus;
+  /** What a QUEUED task waits for (see {@link waitingNote}); undefined otherwise. */
+  note: string | undefined;
 }
 
 /** BullMQ's job states, plus `unknown` for a job that does not exist. */
@@ -16,6 +20,8 @@ export interface QueueFacts {
   failedReason?: string;
   /** Whether the heartbeat of `record.worker` is still there. */
   workerAlive?: boolean;
+  /** The live workers and the labels served lately (looked up only for QUEUED tasks that require labels). */
+  fleet?: FleetFacts;
 }
 
 /** BullMQ's reason for a job whose lock expired (its worker died) with `maxStalledCount: 0`. */
@@ -37,10 +43,16 @@ function failedJobReason(record: TaskRecord, reason: string | undefined): string
  * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost", even before a live
  *   worker gets round to recording that;
  * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason;
- * - a job BullMQ has handed to a worker that has not claimed it yet is already RUNNING.
+ * - a job BullMQ has handed to a worker that has not claimed it yet is already RUNNING;
+ * - a task still QUEUED says what it waits for ({@link waitingNote}).
  */
 export function deriveTaskView(record: TaskRecord, facts: QueueFacts): TaskView {
-  const { cancelRequested: _ignored, ...view } = record;
+  const view = deriveStatus(record, facts);
+  return { ...view, note: view.status === 'QUEUED' ? waitingNote(record.requires, record.note, facts.fleet) : undefined };
+}
+
+function deriveStatus(record: TaskRecord, facts: QueueFacts): TaskView {
+  const { cancelRequested: _ignored, ...view } = { ...record, note: undefined };
   if (isTerminal(record.status) || record.status === 'WAITING') return view;
   const failed = (error: string): TaskView => ({ ...view, status: 'FAILED', error });
   if (record.status === 'RUNNING' && facts.workerAlive === false) return failed(workerLostReason(record.worker));

@@ -25,6 +25,8 @@ export interface CreateTaskSpecOptions {
   /** `false` for --no-network-isolation. */
   networkIsolation?: boolean;
   parentTaskId?: string;
+  /** Worker labels the task needs (`--requires`); checked here so a typo fails now, not at a worker. */
+  requires?: readonly string[];
   /** Lets the user edit the rendered instructions (`--edit`) before the task is created. */
   edit?: (instructions: string) => Promise<string>;
   env?: NodeJS.ProcessEnv;
@@ -84,6 +86,8 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     branch: resultBranchName(type, name, id),
     parentBranch: options.branch ?? repo.currentBranch,
     parentTaskId: options.parentTaskId,
+    // Left out when empty: a worker that knows no labels still runs the task.
+    ...(options.requires !== undefined && options.requires.length > 0 ? { requires: [...options.requires] } : {}),
     config: config.task,
     createdAt: new Date().toISOString(),
     signer: options.signer,

@@ -68,6 +68,7 @@ export function workerPolicyFixture(overrides: Partial<WorkerPolicy> = {}): Work
     shareEnv: [],
     teamCredentials: {},
     requeueLost: false,
+    labels: [],
     ...overrides,
   };
 }

@@ -1,12 +1,12 @@
 import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { isTaskId } from '../common/ids.js';
 import { taskLogFile } from '../common/task-paths.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError, TskError } from '../errors/index.js';
 import { boundedSink, teeSink } from '../logging/index.js';
-import type { TaskResult, TaskSpec, TaskStatus } from '../model/index.js';
+import { describeLabels, missingLabels, type TaskResult, type TaskSpec, type TaskStatus } from '../model/index.js';
 import { taskLogWriter, workerLostReason, type TaskOutcome, type TaskQueue } from '../queue/index.js';
 import type { RunTaskOptions } from '../runner/task-runner.js';
 import { openSignedJob, signResult, type KeyRing, type SigningKey, type VerifiedTask } from '../signing/index.js';
@@ -48,6 +48,10 @@ export interface TaskProcessorOptions {
   running: RunningTasks;
   notify: DesktopNotifier;
   onEvent: (event: WorkerEvent) => void;
+  /** Whether the worker was told to stop: then it takes no new task. */
+  isStopping: () => boolean;
+  /** How long a job this worker hands back stays out of the queue before any worker may take it again. */
+  handBackDelayMs: number;
 }
 
 /** What the BullMQ job returns (its "return value"): the task's outcome in short. */
@@ -66,20 +70,28 @@ export interface JobOutcome {
  * cascaded to its children. Refusals fail the job with UnrecoverableError (never retried).
  */
 export class TaskProcessor {
+  /** Tasks this worker has handed back (each reported once). */
+  private readonly handedBack = new Set<string>();
+
   constructor(private readonly options: TaskProcessorOptions) {}
 
-  async process(job: Job): Promise<JobOutcome> {
+  async process(job: Job, token?: string): Promise<JobOutcome> {
     const id = job.id ?? '';
     // Not even a task id: nothing of tsk's to record the refusal on.
     if (!isTaskId(id)) throw new UnrecoverableError(`job ${id.slice(0, 40)} is not a tsk task`);
     let verified: VerifiedTask;
+    let leave: { note: string | undefined } | undefined;
     try {
       verified = openSignedJob(job.data, this.options.trust.ring, id);
-      await this.checkRunnable(verified);
+      // Before the policy: a task this worker lacks a label or the repository for is another worker's to
+      // judge (a GPU worker may allow the devices this one refuses).
+      leave = await this.leaveToOthers(verified.spec);
+      if (leave === undefined) await this.checkRunnable(verified);
     } catch (error) {
       return this.refuse(id, error instanceof TskError ? error.userMessage : (error as Error).message);
     }
     const { spec } = verified;
+    if (leave !== undefined) return this.handBack(job, token, spec, leave.note);
     const ledger = await this.options.trust.ledger.begin(id);
 
     const { queue, worker } = this.options;
@@ -103,6 +115,44 @@ export class TaskProcessor {
       return this.end(spec, { status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` }, Date.now(), worker);
     }
     return this.run(verified, rerun);
+  }
+
+  /**
+   * Whether this worker leaves the task to another, with the note the task shows while it waits: it was
+   * told to stop (no note), it lacks a label the task requires, or the task's repository is a path on
+   * another machine. Undefined: it may take the task.
+   */
+  private async leaveToOthers(spec: TaskSpec): Promise<{ note: string | undefined } | undefined> {
+    if (this.options.isStopping()) return { note: undefined };
+    if (missingLabels(spec.requires, this.options.trust.policy.labels).length > 0) {
+      return { note: `waiting for a worker with ${describeLabels(spec.requires ?? [])}` };
+    }
+    if (spec.source.kind === 'local' && (await realpath(spec.repoPath).catch(() => undefined)) === undefined) {
+      return { note: `waiting for a worker on the machine that has ${spec.repoPath}` };
+    }
+    return undefined;
+  }
+
+  /**
+   * Give the job back to the queue, unclaimed: BullMQ moves it to its delayed set without counting an
+   * attempt (`moveToDelayed` with the job's lock token, then `DelayedError`), and any worker may take it
+   * once the delay is over. The task stays QUEUED with `note` saying what it waits for. A task with a
+   * pending cancel is ended CANCELLED here instead, so it never circles the queue waiting for a worker.
+   */
+  private async handBack(job: Job, token: string | undefined, spec: TaskSpec, note: string | undefined): Promise<JobOutcome> {
+    const reply = await this.options.queue.store.handBack(spec.id, note);
+    if (reply.kind === 'missing') throw new UnrecoverableError(`task ${spec.id} has no record (deleted?)`);
+    if (reply.kind === 'not-runnable') return { status: reply.status, branch: null, error: `already ${reply.status}` };
+    if (reply.kind === 'cancel') return this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined);
+    if (token === undefined) throw new Error(`cannot hand job ${spec.id} back without its lock token`);
+    await job.moveToDelayed(Date.now() + this.options.handBackDelayMs, token);
+    if (!this.handedBack.has(spec.id)) {
+      // Once per task: a job nobody here can take comes back every few seconds.
+      if (this.handedBack.size >= 1000) this.handedBack.clear();
+      this.handedBack.add(spec.id);
+      this.options.onEvent({ kind: 'handed-back', task: spec.id, reason: note ?? 'this worker is stopping' });
+    }
+    throw new DelayedError();
   }
 
   /** Everything decided from the verified job and this machine, before the task is claimed. @throws TskError */

@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { Worker, type Job } from 'bullmq';
 import type Dockerode from 'dockerode';
 import type { Redis } from 'ioredis';
+import { tskVersion } from '../common/tsk-version.js';
+import { InputError } from '../errors/index.js';
 import { bullConnection } from '../queue/bull-connection.js';
-import { QUEUE_NAME, STALLED_REASON, workerLostReason, type TaskQueue } from '../queue/index.js';
+import { isWorkerName, QUEUE_NAME, STALLED_REASON, workerLostReason, type TaskQueue, type WorkerReport } from '../queue/index.js';
 import type { DesktopNotifier } from './desktop-notifier.js';
 import { LostWorkerReaper } from './lost-worker-reaper.js';
 import { RunningTasks } from './running-tasks.js';
@@ -53,16 +56,19 @@ export class TaskWorker {
   private subscriber: Redis | undefined;
   private stopping: Promise<void> | undefined;
   private lastError = { message: '', at: 0 };
+  private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly options: TaskWorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('concurrency must be an integer ≥ 1');
+    if (!isWorkerName(options.name)) {
+      throw new InputError(`Invalid worker name ${JSON.stringify(options.name.slice(0, 140))}`, { hint: 'use 1 to 128 letters, digits and . _ : @ -, starting with a letter or digit' });
+    }
     this.timing = resolveTiming(options.timing);
     const { queue, name } = options;
     const onError = (error: Error) => options.onEvent({ kind: 'error', message: error.message });
     this.heartbeat = new WorkerHeartbeat({
-      redis: queue.redis,
-      keys: queue.keys,
-      worker: name,
+      registry: queue.registry,
+      report: () => this.report(),
       intervalMs: this.timing.heartbeatIntervalMs,
       ttlMs: this.timing.heartbeatTtlMs,
       onError,
@@ -106,8 +112,10 @@ export class TaskWorker {
       running: this.running,
       notify: this.options.notify ?? (() => undefined),
       onEvent,
+      isStopping: () => this.isStopping,
+      handBackDelayMs: this.timing.handBackDelayMs,
     });
-    this.bull = new Worker<unknown, JobOutcome>(QUEUE_NAME, (job) => processor.process(job), {
+    this.bull = new Worker<unknown, JobOutcome>(QUEUE_NAME, (job, token) => processor.process(job, token), {
       connection: bullConnection(queue.redis),
       prefix: queue.keys.namespace,
       name: this.options.name,
@@ -146,6 +154,8 @@ export class TaskWorker {
 
   private async shutdown(graceMs: number): Promise<void> {
     this.options.onEvent({ kind: 'stopping', running: this.running.size, graceMs });
+    // `tsk workers` shows it stopping at once, not at the next beat.
+    this.heartbeat.beatNow();
     const timer = setTimeout(() => this.cancelRunning(), graceMs);
     try {
       await this.bull?.close();
@@ -153,11 +163,25 @@ export class TaskWorker {
       clearTimeout(timer);
       this.timers.forEach((t) => clearInterval(t));
       await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+      // A worker that stopped cleanly left nothing behind: it leaves the registry and is never reaped.
       await this.heartbeat.stop().catch((error: unknown) => this.reportError(error));
-      // A worker that stopped cleanly left nothing behind: it no longer needs reaping.
-      await this.options.queue.redis.zrem(this.options.queue.keys.workers, this.options.name).catch(() => 0);
       this.options.onEvent({ kind: 'stopped', worker: this.options.name });
     }
+  }
+
+  /** What this worker says about itself with each heartbeat (`tsk workers`). */
+  private report(): WorkerReport {
+    return {
+      name: this.options.name,
+      host: hostname(),
+      pid: process.pid,
+      concurrency: this.options.concurrency,
+      running: this.running.ids(),
+      labels: this.options.trust.policy.labels,
+      version: tskVersion(),
+      startedAt: this.startedAt,
+      stopping: this.isStopping,
+    };
   }
 
   private cancelRunning(): void {

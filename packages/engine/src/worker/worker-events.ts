@@ -7,6 +7,7 @@ export type WorkerEvent =
   | { kind: 'started'; task: string; name: string; type: string; agent: string; rerun: boolean }
   | { kind: 'finished'; task: string; status: TaskStatus; branch: string | undefined; error: string | undefined; durationMs: number }
   | { kind: 'refused'; task: string; reason: string }
+  | { kind: 'handed-back'; task: string; reason: string }
   | { kind: 'cancelling'; task: string; reason: string }
   | { kind: 'lost'; task: string; worker: string; requeued: boolean }
   | { kind: 'reaped'; what: 'container' | 'network' | 'workspace'; name: string; worker: string }
@@ -42,6 +43,8 @@ function describeEvent(event: WorkerEvent): string {
     }
     case 'refused':
       return `${event.task} refused: ${event.reason}`;
+    case 'handed-back':
+      return `${event.task} left to another worker (${event.reason})`;
     case 'cancelling':
       return `${event.task} cancelling (${event.reason})`;
     case 'lost':

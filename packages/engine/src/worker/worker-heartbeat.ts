@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
-import type { QueueKeys } from '../queue/index.js';
+import type { WorkerRegistry, WorkerReport } from '../queue/index.js';
 
 export interface WorkerHeartbeatOptions {
-  redis: Redis;
-  keys: QueueKeys;
-  worker: string;
+  registry: WorkerRegistry;
+  /** What the worker says about itself now (asked at every beat). */
+  report: () => WorkerReport;
   /** @defaultValue 3000 */
   intervalMs?: number;
   /** The heartbeat expires this long after the last beat: then the worker counts as lost. @defaultValue 15_000 */
@@ -14,14 +13,17 @@ export interface WorkerHeartbeatOptions {
 }
 
 /**
- * Proves a worker is alive: a key with a short TTL, refreshed on a timer, plus the worker's name in the
- * registry of queue workers. A process killed with SIGKILL stops beating, and the key expiring is how
- * other workers learn its tasks are lost.
+ * Proves a worker is alive and says what it is (host, capacity, running tasks, labels, version, whether it
+ * is stopping): its report in a key with a short TTL, refreshed on a timer, plus its name in the registry
+ * of queue workers. A process killed with SIGKILL stops beating, and the key expiring is how other
+ * workers learn its tasks are lost and `tsk workers` stops listing it.
  */
 export class WorkerHeartbeat {
   readonly ttlMs: number;
   private timer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
+  /** The beat on its way, awaited before leaving so that it cannot bring the worker back afterwards. */
+  private beating: Promise<void> | undefined;
 
   constructor(private readonly options: WorkerHeartbeatOptions) {
     this.intervalMs = options.intervalMs ?? 3000;
@@ -32,24 +34,28 @@ export class WorkerHeartbeat {
   /** Beat once (so the worker is alive before it takes a job), then keep beating. */
   async start(): Promise<void> {
     await this.beat();
-    this.timer ??= setInterval(() => {
-      this.beat().catch((error: unknown) => this.options.onError(error as Error));
-    }, this.intervalMs);
+    this.timer ??= setInterval(() => this.beatNow(), this.intervalMs);
   }
 
-  /** Stop beating and remove the key: a worker that stopped cleanly is not "lost". */
+  /** Beat now, outside the timer (the worker's state changed: it is stopping). */
+  beatNow(): void {
+    if (this.timer === undefined) return;
+    this.beat().catch((error: unknown) => this.options.onError(error as Error));
+  }
+
+  /** Stop beating and leave the registry: a worker that stopped cleanly is not "lost". */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.options.redis.del(this.options.keys.heartbeat(this.options.worker));
+    await this.beating?.catch(() => undefined);
+    await this.options.registry.leave(this.options.report().name);
   }
 
-  private async beat(): Promise<void> {
-    const { redis, keys, worker } = this.options;
-    await redis
-      .multi()
-      .set(keys.heartbeat(worker), JSON.stringify({ pid: process.pid, at: new Date().toISOString() }), 'PX', this.ttlMs)
-      .zadd(keys.workers, Date.now(), worker)
-      .exec();
+  private beat(): Promise<void> {
+    const beat = this.options.registry.beat(this.options.report(), this.ttlMs);
+    this.beating = beat;
+    return beat.finally(() => {
+      if (this.beating === beat) this.beating = undefined;
+    });
   }
 }

@@ -12,6 +12,11 @@ export interface WorkerTiming {
   reapIntervalMs: number;
   /** How often to re-check cancel requests for running tasks (pub/sub is the fast path). @defaultValue 2000 */
   cancelPollMs: number;
+  /**
+   * How long a job this worker hands back (a label it lacks, a repository on another machine) stays out of
+   * the queue: how often such a task is looked at while no worker can take it. @defaultValue 5000
+   */
+  handBackDelayMs: number;
 }
 
 export const DEFAULT_WORKER_TIMING: WorkerTiming = {
@@ -21,6 +26,7 @@ export const DEFAULT_WORKER_TIMING: WorkerTiming = {
   heartbeatTtlMs: 15_000,
   reapIntervalMs: 5000,
   cancelPollMs: 2000,
+  handBackDelayMs: 5000,
 };
 
 /** Defaults under the caller's values, checked. */

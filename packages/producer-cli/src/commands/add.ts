@@ -7,8 +7,9 @@ import { readPrompt } from '../prompt-input.js';
 import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
-import { taskFlags } from '../task-flags.js';
+import { parseRequires, requiresFlag, taskFlags } from '../task-flags.js';
 import { terminalSink } from '../terminal-sink.js';
 import { userTrust } from '../user-trust.js';
 
@@ -26,11 +27,13 @@ export default class Add extends BaseCommand {
     `<%= config.bin %> add -n review -p 'Review the change' --parent AbC123_x`,
     `<%= config.bin %> add -a claude,codex -p 'Fix the flaky test' -w`,
     `<%= config.bin %> add -a claude,claude,codex -t feat -p 'Try three designs for the cache'`,
+    `<%= config.bin %> add --requires gpu -p 'Train the small model and report the loss'`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
     ...taskFlags,
     ...multiAgentFlag,
+    ...requiresFlag,
     parent: Flags.string({ description: 'Chain after this task: start from its result once it is COMPLETE.' }),
     wait: Flags.boolean({ char: 'w', description: 'Wait for the task(s) to end, like tsk wait.', default: false }),
   };
@@ -39,6 +42,7 @@ export default class Add extends BaseCommand {
     const { flags } = await this.parse(Add);
     const log = terminalSink(process.stderr);
     const agents = parseAgents(flags.agent);
+    const requires = parseRequires(flags.requires);
     const prompt = await readPrompt(flags, log);
     await using opened = await openCliQueue();
     const { queue } = opened;
@@ -60,6 +64,7 @@ export default class Add extends BaseCommand {
         branch: flags.branch,
         networkIsolation: flags['network-isolation'] ? undefined : false,
         parentTaskId: flags.parent,
+        requires,
         // One edit for all agents: they get the same instructions.
         edit: flags.edit ? async (text) => (edited ??= await editInEditor(text)) : undefined,
         log,
@@ -73,7 +78,7 @@ export default class Add extends BaseCommand {
       this.log(oneLine(`Queued ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`));
     }
     if (!flags.wait) return queued.map(taskViewJson);
-    const ended = await queue.waitFor(queued.map((task) => task.id));
+    const ended = await queue.waitFor(queued.map((task) => task.id), { onPoll: waitingNotes((line) => log.write('tsk', line)) });
     for (const line of await waitReport(queue, ended, process.stdout.isTTY === true)) this.log(line);
     const result = ended.map(taskViewJson);
     if (waitExitCode(ended) !== 0) {

@@ -4,6 +4,7 @@ import { cancelOnSignal } from '../cancel-on-signal.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
 
 export default class Wait extends BaseCommand {
@@ -20,7 +21,8 @@ export default class Wait extends BaseCommand {
     await using opened = await openCliQueue();
     await opened.queue.getMany(ids);
     const interrupt = cancelOnSignal(() => undefined);
-    const tasks = await opened.queue.waitFor(ids, { signal: interrupt.signal }).finally(() => interrupt.dispose());
+    const onPoll = waitingNotes((line) => process.stderr.write(`${line}\n`));
+    const tasks = await opened.queue.waitFor(ids, { signal: interrupt.signal, onPoll }).finally(() => interrupt.dispose());
     for (const line of await waitReport(opened.queue, tasks, process.stdout.isTTY === true)) this.log(line);
     const result = tasks.map(taskViewJson);
     const code = interrupt.signal.aborted ? 130 : waitExitCode(tasks);

@@ -25,6 +25,8 @@ function task(overrides: Partial<TaskView>): TaskView {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    requires: [],
+    note: undefined,
     ...overrides,
   };
 }
@@ -78,6 +80,19 @@ describe('renderTaskTable', () => {
       expect(plain).toContain('xname');
       expect(plain).toContain('w1 Abc_0000  forged  row');
     }
+  });
+});
+
+describe('the Note column', () => {
+  it('appears only when a queued task waits for something, stripped like every cell', () => {
+    expect(renderTaskTable([task({})], false)[0]).not.toContain('Note');
+    const [header, waiting, plain] = renderTaskTable(
+      [task({ note: 'no worker with label gpu seen in the last 10 min\x1b]0;x\x07' }), task({ id: 'Other_12' })],
+      false,
+    );
+    expect(header?.split(/\s{2,}/).at(-1)).toBe('Note');
+    expect(waiting?.endsWith('no worker with label gpu seen in the last 10 min')).toBe(true);
+    expect(plain?.split(/\s{2,}/).at(-1)).toBe('-');
   });
 });
 

@@ -32,20 +32,25 @@ function row(task: TaskView, now: Date): string[] {
   return cells.map(oneLine);
 }
 
-/** The `tsk list` table, one line per task; the status is coloured only when `tty`. */
+/**
+ * The `tsk list` table, one line per task; the status is coloured only when `tty`. When a queued task waits
+ * for something in particular (a label, a machine), a last column says what.
+ */
 export function renderTaskTable(tasks: readonly TaskView[], tty: boolean, now = new Date()): string[] {
-  const rows = tasks.map((task) => row(task, now));
-  const widths = HEADERS.map((header, column) => Math.max(header.length, ...rows.map((cells) => cells[column]?.length ?? 0)));
+  const withNotes = tasks.some((task) => task.note !== undefined);
+  const headers: readonly string[] = withNotes ? [...HEADERS, 'Note'] : HEADERS;
+  const rows = tasks.map((task) => (withNotes ? [...row(task, now), oneLine(task.note ?? '-')] : row(task, now)));
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((cells) => cells[column]?.length ?? 0)));
   const line = (cells: readonly string[], colour: boolean) =>
     cells
       .map((cell, column) => {
         const padded = cell.padEnd(widths[column] ?? 0);
         // Pad first, colour after: escape codes must not count towards the width.
-        return colour && HEADERS[column] === 'Status' ? padded.replace(cell, colorStatus(cell, true)) : padded;
+        return colour && headers[column] === 'Status' ? padded.replace(cell, colorStatus(cell, true)) : padded;
       })
       .join('  ')
       .trimEnd();
-  return [line(HEADERS, false), ...rows.map((cells) => line(cells, tty))];
+  return [line(headers, false), ...rows.map((cells) => line(cells, tty))];
 }
 
 /** `5 tasks: 1 running, 2 queued, 2 complete` (statuses with no task are left out). */

@@ -17,6 +17,10 @@ export interface TaskViewJson {
   worker: string | null;
   /** The name of the key that signed it (who queued it). */
   queuedBy: string | null;
+  /** Worker labels it requires (`--requires`). */
+  requires: string[];
+  /** What a QUEUED task waits for ("no worker with label gpu seen in the last 10 min"), else null. */
+  note: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -39,6 +43,8 @@ export function taskViewJson(task: TaskView): TaskViewJson {
     summary: task.summary ?? null,
     worker: task.worker ?? null,
     queuedBy: task.signer ?? null,
+    requires: task.requires,
+    note: task.note ?? null,
     createdAt: task.createdAt,
     startedAt: task.startedAt ?? null,
     finishedAt: task.finishedAt ?? null,

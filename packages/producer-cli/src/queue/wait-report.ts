@@ -12,7 +12,7 @@ export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], t
   const lines: string[] = [];
   for (const task of tasks) {
     // Everything but the colours comes from Redis: shown as one line each, without terminal control.
-    const outcome = oneLine(task.branch ? `branch ${task.branch}` : (task.error ?? task.summary ?? 'no changes'));
+    const outcome = oneLine(task.branch ? `branch ${task.branch}` : (task.note ?? task.error ?? task.summary ?? 'no changes'));
     lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
     for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${oneLine(entry.line)}`);
   }
