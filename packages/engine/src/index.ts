@@ -117,6 +117,8 @@ export {
   taskDurationMs,
   deleteTask,
   cleanTasks,
+  fetchTaskResults,
+  type FetchOutcome,
   QueueKeys,
   type TaskView,
   type CancelOutcome,

@@ -27,5 +27,6 @@ export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
     resultSigner: undefined,
     requires: spec.requires ?? [],
     note: undefined,
+    remote: undefined,
   });
 }

@@ -70,7 +70,7 @@ describe('loadConfig errors', () => {
 
   it('should reject unknown keys in the project file and in machine tables', async () => {
     await write(projectFile, 'colour = "blue"\n');
-    expect((await failure()).message).toBe(`${projectFile}: colour: unknown key; valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, ca_certificates`);
+    expect((await failure()).message).toBe(`${projectFile}: colour: unknown key; valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, remote, push_branches, ca_certificates`);
     await rm(projectFile);
     await write(userFile, '[server]\nworkerz = 2\n');
     expect((await failure()).message).toContain(`${userFile}: server.workerz: unknown key (did you mean workers?)`);

@@ -31,9 +31,11 @@ export interface ConfigLayer {
   devices?: string[];
   squid?: SquidSource;
   gitTown?: boolean;
+  pushBranches?: boolean;
+  remote?: string;
   caCertificates?: CaCertificate[];
   networkIsolation?: boolean;
 }
 
 /** The scalars every resolved configuration has: the lowest level, taken from the schema defaults. */
-export type BuiltInDefaults = Required<Pick<ConfigLayer, 'agent' | 'memoryGb' | 'cpu' | 'gitTown' | 'networkIsolation'>>;
+export type BuiltInDefaults = Required<Pick<ConfigLayer, 'agent' | 'memoryGb' | 'cpu' | 'gitTown' | 'pushBranches' | 'networkIsolation'>>;

@@ -138,7 +138,7 @@ describe('Dockerfile snippets', () => {
     const config = await load();
     const spec = taskSpecFixture({ config: { ...config.task, agent: 'script', stack: 'go' }, stack: 'go' });
     const teammate = { name: 'bob', publicKey: spec.signer.key, owner: false };
-    const context = { policy: workerPolicyFixture({ repositories: ['/repo'] }), baseImage: config.task.baseImage };
+    const context = { policy: workerPolicyFixture({ repositories: ['/repo'] }), baseImage: config.task.baseImage, remote: undefined };
     expect(policyRefusals(spec, teammate, context)).toEqual([
       'its own image layers: setup, stack_config, agent_config or a stack tsk does not ship (allow_image_layers)',
     ]);

@@ -1,3 +1,4 @@
+import { remoteUrlProblem } from '../git/git-values.js';
 import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
 import { labelListProblem } from '../model/worker-labels.js';
 import { describeValue, isTable } from './describe-value.js';
@@ -82,6 +83,14 @@ export const redisUrl: Format = (value) => {
     // The value is not echoed: a Redis URL may carry a password.
     throw new FormatViolation('expected a redis:// or rediss:// URL');
   }
+};
+
+/** A shared git remote (see `remoteUrlProblem`): what workers fetch snapshots from and push results to. */
+export const remoteUrl: Format = (value) => {
+  if (typeof value !== 'string') throw FormatViolation.expected('a git remote URL', value);
+  const problem = remoteUrlProblem(value);
+  // Not echoed: a URL the check refuses may carry a token.
+  if (problem !== undefined) throw new FormatViolation(`expected a git remote URL (ssh, https, git, file or an absolute path); this one ${problem}`);
 };
 
 /**
@@ -193,3 +202,8 @@ export const volumeList: Format = listOf('{ host | name, container, readonly } t
     throw FormatViolation.expected('true or false', entry.readonly, `${at}.readonly`);
   }
 }, { field: 'container path', of: (entry) => entry.container });
+
+export const remoteUrlList: Format = listOf('git remote URLs', (item, at) => {
+  const problem = typeof item === 'string' ? remoteUrlProblem(item) : 'is not a string';
+  if (problem !== undefined) throw new FormatViolation(`expected a git remote URL; this one ${problem}`, at);
+});

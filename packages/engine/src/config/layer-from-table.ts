@@ -80,6 +80,8 @@ export async function layerFromTable(table: ValidatedTable, home: string): Promi
   setIfDefined(layer, 'cpu', values.cpu);
   setIfDefined(layer, 'setup', values.setup);
   setIfDefined(layer, 'gitTown', values.git_town);
+  setIfDefined(layer, 'pushBranches', values.push_branches);
+  setIfDefined(layer, 'remote', values.remote);
   setIfDefined(layer, 'hostPorts', values.host_ports);
   setIfDefined(layer, 'devices', values.devices);
   setIfDefined(layer, 'env', values.env?.map(({ name, value }) => ({ name, value })));

@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       devices: [],
       squidConf: undefined,
       gitTown: false,
+      pushBranches: false,
       caCertificates: [],
       baseImage: 'debian:trixie-slim',
       networkIsolation: true,

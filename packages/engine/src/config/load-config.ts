@@ -44,6 +44,7 @@ function builtInDefaults(): BuiltInDefaults {
     memoryGb: defaults.get('memory_gb'),
     cpu: defaults.get('cpu'),
     gitTown: defaults.get('git_town'),
+    pushBranches: defaults.get('push_branches'),
     networkIsolation: true,
   };
 }
@@ -146,9 +147,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   ];
   log.config('levels for project %s: %o', project, layers.map((layer) => layer.source));
 
-  const { squid, layerOrigins, ...merged } = mergeLayers(layers, builtInDefaults());
+  const { squid, layerOrigins, remote, ...merged } = mergeLayers(layers, builtInDefaults());
   return {
     task: { ...merged, squidConf: await readSquidConf(squid), baseImage: user.machine.baseImage },
+    // The environment names the remote for every project; `[remote] url` is the lowest level.
+    remote: env.TSK_REMOTE_URL ? user.machine.remoteUrl : (remote ?? user.machine.remoteUrl),
     machine: { ...user.machine, ...dirs, userFile },
     project,
     layerOrigins,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BuiltInDefaults, ConfigLayer } from './config-layer.js';
 import { mergeLayers } from './merge.js';
 
-const builtIn: BuiltInDefaults = { agent: 'claude', memoryGb: 12, cpu: 8, gitTown: false, networkIsolation: true };
+const builtIn: BuiltInDefaults = { agent: 'claude', memoryGb: 12, cpu: 8, gitTown: false, pushBranches: false, networkIsolation: true };
 
 function layer(source: string, values: Omit<ConfigLayer, 'source'>): ConfigLayer {
   return { source, ...values };
@@ -26,6 +26,8 @@ describe('mergeLayers', () => {
       devices: [],
       squid: undefined,
       gitTown: false,
+      pushBranches: false,
+      remote: undefined,
       caCertificates: [],
       networkIsolation: true,
       layerOrigins: { stackConfig: {}, agentConfig: {} },

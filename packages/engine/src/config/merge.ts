@@ -2,7 +2,11 @@ import type { BuiltInDefaults, ConfigLayer, SquidSource } from './config-layer.j
 import type { LayerOrigins, LayerSetup, TaskConfig } from './resolved-config.js';
 
 /** The merged task configuration, before the winning squid file is read and the base image added. */
-export type MergedTaskConfig = Omit<TaskConfig, 'squidConf' | 'baseImage'> & { squid: SquidSource | undefined; layerOrigins: LayerOrigins };
+export type MergedTaskConfig = Omit<TaskConfig, 'squidConf' | 'baseImage'> & {
+  squid: SquidSource | undefined;
+  remote: string | undefined;
+  layerOrigins: LayerOrigins;
+};
 
 type ListField = 'hostPorts' | 'env' | 'envFromWorker' | 'volumes' | 'devices' | 'caCertificates';
 type ListItem<F extends ListField> = NonNullable<ConfigLayer[F]>[number];
@@ -79,6 +83,8 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     devices: combine(all, 'devices', (device) => device),
     squid: firstSet(all, 'squid'),
     gitTown: firstSet(all, 'gitTown') ?? builtIn.gitTown,
+    pushBranches: firstSet(all, 'pushBranches') ?? builtIn.pushBranches,
+    remote: firstSet(all, 'remote'),
     caCertificates: combine(all, 'caCertificates', (certificate) => certificate.path),
     networkIsolation: firstSet(all, 'networkIsolation') ?? builtIn.networkIsolation,
     layerOrigins: {

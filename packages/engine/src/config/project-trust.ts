@@ -32,6 +32,9 @@ const HOST_REACH: { [K in keyof SharedTable]: HostReach<K> } = {
   // Values from the environment of the machine running the task: the user's own secrets.
   env_from_worker: everyEntry('env_from_worker'),
   git_town: false,
+  push_branches: false,
+  // Snapshots carry the user's files (untracked ones included) to the remote: the user chooses where.
+  remote: (url) => (url === null ? [] : [`remote ${describeValue(url)}`]),
   // A named volume is a Docker volume tsk owns (`tsk-` prefixed); only a `host` entry is a bind mount.
   volumes: (volumes) => volumes.flatMap((volume, i) => (volume.host === undefined ? [] : [`volumes[${i}].host ${describeValue(volume.host)}`])),
   devices: everyEntry('devices'),

@@ -51,6 +51,8 @@ export interface TaskConfig {
   /** Full squid.conf text (inline `squid_conf`, or the contents of `squid_conf_path`). */
   squidConf: string | undefined;
   gitTown: boolean;
+  /** With a shared remote, also push the result as the branch `tsk/<type>/<name>/<id>` (not only `refs/tsk/results/<id>`). */
+  pushBranches: boolean;
   /** Extra CA files trusted inside image builds and sandboxes, contents included. */
   caCertificates: CaCertificate[];
   /** @defaultValue 'debian:trixie-slim' (`DEFAULT_BASE_IMAGE`) */
@@ -65,6 +67,11 @@ export interface TaskConfig {
  * its default refuses.
  */
 export interface WorkerPolicy {
+  /**
+   * Shared remotes other signers' tasks may use besides the worker's own `remote` (the worker fetches from
+   * and pushes to them with its own credentials).
+   */
+  remotes: string[];
   /** Teammates' public keys (`[worker] trusted_keys`). */
   trustedKeys: { name: string; key: string }[];
   /** A file of more of them, one `<key> <name>` per line (absolute). */
@@ -129,6 +136,12 @@ export interface LayerOrigins {
 
 export interface ResolvedConfig {
   task: TaskConfig;
+  /**
+   * The shared git remote tasks of this project travel through (`TSK_REMOTE_URL` > `[project.<name>]
+   * remote` > a trusted repository's `.tsk/tsk.toml` > `[defaults] remote` > `[remote] url`); undefined:
+   * the task names the local repository, which only workers on this machine can use.
+   */
+  remote: string | undefined;
   machine: MachineConfig;
   /** Project name used for `[project.<name>]` and the workspace path. */
   project: string;

@@ -35,6 +35,8 @@ export interface SharedTable {
   squid_conf: string | null;
   squid_conf_path: string | null;
   git_town: boolean;
+  remote: string | null;
+  push_branches: boolean;
   ca_certificates: string[];
 }
 
@@ -63,6 +65,8 @@ export const sharedSchema: convict.Schema<SharedTable> = {
   squid_conf: { doc: 'Full squid.conf text for the proxy.', format: format.text, default: null, nullable: true },
   squid_conf_path: { doc: 'File holding squid.conf.', format: format.nonEmptyText, default: null, nullable: true },
   git_town: { doc: 'Record git-town parents on result branches.', format: format.boolean, default: false },
+  remote: { doc: 'Shared git remote this project\'s snapshots and results travel through.', format: format.remoteUrl, default: null, nullable: true },
+  push_branches: { doc: 'With a shared remote, also push results as tsk/… branches.', format: format.boolean, default: false },
   ca_certificates: { doc: 'Extra CA files trusted in builds and sandboxes.', format: format.pathList, default: [] },
 };
 
@@ -93,6 +97,7 @@ export interface UserTable {
     max_cpu: number;
     repositories: string[];
     share_env: string[];
+    remotes: string[];
     team_credentials: { claude: string | null; codex: string | null };
     requeue_lost: boolean;
     labels: string[];
@@ -123,7 +128,7 @@ export const userSchema: convict.Schema<UserTable> = {
     url: { doc: 'Redis for the queue; unset = embedded.', format: format.redisUrl, default: null, nullable: true, env: 'TSK_REDIS_URL' },
   },
   remote: {
-    url: { doc: 'Shared git remote for snapshots and results.', format: format.nonEmptyText, default: null, nullable: true, env: 'TSK_REMOTE_URL' },
+    url: { doc: 'Shared git remote for snapshots and results.', format: format.remoteUrl, default: null, nullable: true, env: 'TSK_REMOTE_URL' },
   },
   server: {
     workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },
@@ -145,6 +150,7 @@ export const userSchema: convict.Schema<UserTable> = {
     max_memory_gb: { doc: 'Most memory (GiB) other signers’ jobs may ask for.', format: format.positiveNumber, default: 12 },
     max_cpu: { doc: 'Most CPUs other signers’ jobs may ask for.', format: format.positiveNumber, default: 8 },
     repositories: { doc: 'Repositories (paths; folders include what is below) other signers’ jobs may read.', format: format.pathList, default: [] },
+    remotes: { doc: 'Shared git remotes other signers’ tasks may use besides this worker’s own remote.', format: format.remoteUrlList, default: [] },
     share_env: { doc: 'Variables of this worker’s environment other signers’ jobs may get (env_from_worker).', format: format.envNameList, default: [] },
     team_credentials: {
       claude: { doc: 'File holding the Anthropic API key other signers’ claude tasks use.', format: format.nonEmptyText, default: null, nullable: true },

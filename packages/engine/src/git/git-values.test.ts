@@ -45,8 +45,11 @@ describe('branchNameProblem', () => {
 });
 
 describe('sourceRefProblem', () => {
-  it('should allow only snapshot refs for a local source and also branches for a remote one', () => {
+  it('should allow only snapshot refs for a local source and also result refs and branches for a remote one', () => {
     expect(sourceRefProblem('refs/tsk/snapshots/AbC123_x', 'local')).toBeUndefined();
+    expect(sourceRefProblem('refs/tsk/results/AbC123_x', 'remote')).toBeUndefined();
+    expect(sourceRefProblem('refs/tsk/results/AbC123_x', 'local')).toMatch(/must be/);
+    expect(sourceRefProblem('refs/tsk/results/../../x', 'remote')).toMatch(/must be/);
     expect(sourceRefProblem('refs/heads/main', 'local')).toMatch(/must be refs\/tsk\/snapshots/);
     expect(sourceRefProblem('refs/heads/tsk/feat/x/AbC123_x', 'remote')).toBeUndefined();
     expect(sourceRefProblem('refs/heads/-x', 'remote')).toMatch(/starts with "-"/);
@@ -73,6 +76,10 @@ describe('remoteUrlProblem', () => {
     expect(remoteUrlProblem('gopher://x/y')).toMatch(/unsupported scheme/);
     expect(remoteUrlProblem('https://x/\ny')).toMatch(/control/);
     expect(remoteUrlProblem('')).toBe('is empty');
+    // A token would travel through the queue to every worker.
+    expect(remoteUrlProblem('https://bob:ghp_x@example.com/r.git')).toMatch(/holds credentials/);
+    expect(remoteUrlProblem('http://ghp_x@example.com/r.git')).toMatch(/holds credentials/);
+    expect(remoteUrlProblem('https://example.com/a@b/r.git')).toBeUndefined();
   });
 });
 

@@ -11,6 +11,7 @@ import type { TaskSource } from '../model/task-spec.js';
 
 const COMMIT_HASH = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 const SNAPSHOT_REF_PREFIX = 'refs/tsk/snapshots/';
+const RESULT_REF_PREFIX = 'refs/tsk/results/';
 const BRANCH_REF_PREFIX = 'refs/heads/';
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -22,6 +23,16 @@ export function isCommitHash(value: unknown): boolean {
 /** Exactly `refs/tsk/snapshots/<task id>` (8 characters of [A-Za-z0-9_]). */
 export function isSnapshotRef(value: unknown): boolean {
   return typeof value === 'string' && value.startsWith(SNAPSHOT_REF_PREFIX) && isTaskId(value.slice(SNAPSHOT_REF_PREFIX.length));
+}
+
+/** Exactly `refs/tsk/results/<task id>`: where a worker pushes a task's result on a shared remote. */
+export function isResultRef(value: unknown): boolean {
+  return typeof value === 'string' && value.startsWith(RESULT_REF_PREFIX) && isTaskId(value.slice(RESULT_REF_PREFIX.length));
+}
+
+/** The ref a task's result has on a shared remote: outside `refs/heads`, so it shows in no branch list and triggers no CI. */
+export function resultRef(taskId: string): string {
+  return `${RESULT_REF_PREFIX}${taskId}`;
 }
 
 /**
@@ -61,11 +72,12 @@ export function isBranchName(value: unknown): boolean {
 
 /**
  * Why `ref` cannot be a task's source ref, or undefined when it can: a snapshot ref
- * (`refs/tsk/snapshots/<task id>`), or for a remote source also a branch (`refs/heads/<branch>`).
+ * (`refs/tsk/snapshots/<task id>`), or for a remote source also a result ref (a chained task starts from
+ * its parent's) or a branch (`refs/heads/<branch>`).
  */
 export function sourceRefProblem(ref: string, kind: TaskSource['kind']): string | undefined {
-  if (isSnapshotRef(ref)) return undefined;
-  const expected = kind === 'local' ? 'refs/tsk/snapshots/<task id>' : 'refs/tsk/snapshots/<task id> or refs/heads/<branch>';
+  if (isSnapshotRef(ref) || (kind === 'remote' && isResultRef(ref))) return undefined;
+  const expected = kind === 'local' ? 'refs/tsk/snapshots/<task id>' : 'refs/tsk/snapshots/<task id>, refs/tsk/results/<task id> or refs/heads/<branch>';
   if (kind === 'local' || !ref.startsWith(BRANCH_REF_PREFIX)) return `must be ${expected}`;
   const problem = branchNameProblem(ref.slice(BRANCH_REF_PREFIX.length));
   return problem === undefined ? undefined : `names a branch that ${problem}`;
@@ -84,7 +96,13 @@ export function remoteUrlProblem(url: string): string | undefined {
   if (url.startsWith('-')) return 'starts with "-"';
   if (/^[A-Za-z][A-Za-z0-9+.-]*::/.test(url)) return 'names a remote-helper transport (<transport>::…)';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1];
-  if (scheme !== undefined) return URL_SCHEMES.has(scheme.toLowerCase()) ? undefined : `uses the unsupported scheme ${scheme}`;
+  if (scheme !== undefined) {
+    if (!URL_SCHEMES.has(scheme.toLowerCase())) return `uses the unsupported scheme ${scheme}`;
+    // A token in the URL would travel through the queue and reach every worker's logs: credentials belong
+    // in each side's own git credential store.
+    if (/^https?$/i.test(scheme) && /^[^/]*\/\/[^/@]*@/.test(url)) return 'holds credentials (a user name or token before "@"): keep them in git\'s credential store';
+    return undefined;
+  }
   if (isAbsolute(url)) return undefined;
   // git reads "host:path" as ssh when no slash comes before the first colon.
   const scp = /^(?:[^@/:]+@)?([^/:]+):/.exec(url);

@@ -2,11 +2,14 @@ export { runGit, tryGit, type RunGitOptions } from './git-cli.js';
 export { resolveRepository, type RepositoryInfo } from './repository.js';
 export { createSnapshot, deleteSnapshotRef, snapshotRef, type CreateSnapshotOptions, type Snapshot } from './snapshot.js';
 export { prepareWorkspace, type PrepareWorkspaceOptions, type Workspace } from './workspace.js';
+export { pushSnapshot, pinRemoteSnapshot, deleteRemoteTaskRefs, fetchResult, RemoteMirror, type FetchResultOptions, type RefUpdate } from './remote.js';
 export { collectResult, type CollectResultOptions, type CollectedResult } from './result.js';
 export { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
 export {
   isCommitHash,
   isSnapshotRef,
+  isResultRef,
+  resultRef,
   isBranchName,
   branchNameProblem,
   refNameProblem,

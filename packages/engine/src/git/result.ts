@@ -21,6 +21,11 @@ export interface CollectResultOptions {
   scratchDir: string;
   /** Name of the result branch to create in the origin. */
   branch: string;
+  /**
+   * The ref to create instead of `refs/heads/<branch>` (a worker's mirror of a shared remote keeps results
+   * under `refs/tsk/results/<id>`). No git-town parent is recorded then. @defaultValue `refs/heads/<branch>`
+   */
+  ref?: string;
   /** The commit the workspace started from; a HEAD still there with a clean tree means "no changes". */
   baseCommit: string;
   /** Task name, used in the message of the leftover-changes commit. */
@@ -114,9 +119,9 @@ async function resultCommit(options: CollectResultOptions, git: string[], head: 
  */
 async function publishBranch(options: CollectResultOptions, git: string[], originDir: string, commit: string): Promise<void> {
   const origin = { cwd: originDir, trustRepository: true };
-  const ref = `refs/heads/${options.branch}`;
+  const ref = options.ref ?? `refs/heads/${options.branch}`;
   if ((await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], origin)) !== undefined) {
-    throw new InputError(`branch ${options.branch} already exists in ${originDir}`, {
+    throw new InputError(`${options.ref ?? `branch ${options.branch}`} already exists in ${originDir}`, {
       hint: 'delete or rename that branch, then retry the task',
     });
   }
@@ -157,6 +162,7 @@ export async function collectResult(options: CollectResultOptions): Promise<Coll
   }
   if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
   await publishBranch(options, git, origin.workdir, commit);
+  if (options.ref !== undefined) return { changed: true, commit };
   if (options.gitTown && options.parentBranch) {
     await runGit(['config', '--', `git-town-branch.${options.branch}.parent`, options.parentBranch], { cwd: origin.workdir, trustRepository: true });
   }

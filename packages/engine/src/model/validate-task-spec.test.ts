@@ -38,7 +38,7 @@ describe('validateTaskSpec', () => {
       'version must be 2 (got 1)',
       'agent must be one of claude, codex, no-op, script',
       'instructions must not be empty',
-      'source.kind must be "local"',
+      'source.kind must be "local" or "remote"',
       'config.agent must be the task’s agent',
     ]);
   });
@@ -57,14 +57,22 @@ describe('validateTaskSpec', () => {
     expect(problemsOf({ ...spec, parentTaskId: '../../..' })).toEqual(['parentTaskId must be another task’s id']);
   });
 
-  it('refuses a task that reads one repository and writes another, or names a remote (finding 5)', () => {
+  it('refuses a task that reads one repository and writes another (finding 5)', () => {
     expect(problemsOf({ ...spec, repoPath: '/victim' })).toEqual(['source.repoPath must be the task’s repoPath']);
     expect(problemsOf({ ...spec, repoPath: '/repo/../etc', source: { ...spec.source, repoPath: '/repo/../etc' } })).toEqual([
       'repoPath must be an absolute, normalised path',
     ]);
-    expect(problemsOf({ ...spec, source: { kind: 'remote', url: 'git@evil:x', ref: spec.source.ref, commit: spec.source.commit } })).toEqual([
-      'source.kind must be "local" (shared git remotes are not supported yet)',
-    ]);
+  });
+
+  it('takes a shared remote only as a URL git fetches without running anything, and without credentials', () => {
+    const remote = (url: unknown, extra: Record<string, unknown> = {}) => ({ ...spec, source: { kind: 'remote', url, ref: spec.source.ref, commit: spec.source.commit, ...extra } });
+    expect(problemsOf(remote('git@git.example.com:team/app.git'))).toEqual([]);
+    expect(problemsOf(remote('ext::sh -c touch% /tmp/pwned'))).toEqual(['source.url names a remote-helper transport (<transport>::…)']);
+    expect(problemsOf(remote('--upload-pack=touch /tmp/pwned'))).toEqual(['source.url starts with "-"']);
+    expect(problemsOf(remote('https://bob:ghp_secret@git.example.com/app.git'))[0]).toMatch(/^source.url holds credentials/);
+    expect(problemsOf(remote(42))).toEqual(['source.url must be a string']);
+    expect(problemsOf(remote('/srv/app.git', { repoPath: '/victim' }))).toEqual(['source.repoPath is not a field tsk knows (a newer tsk queued this task? upgrade this worker)']);
+    expect(problemsOf({ ...spec, source: { ...spec.source, kind: 'nfs' } })).toEqual(['source.kind must be "local" or "remote"']);
   });
 
   it('keeps named volumes named and mounts well-formed (finding 3)', () => {

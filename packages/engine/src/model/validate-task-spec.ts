@@ -1,5 +1,5 @@
 import { isAbsolute, posix } from 'node:path';
-import { isBranchName, isCommitHash } from '../git/git-values.js';
+import { isBranchName, isCommitHash, remoteUrlProblem } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
 import { resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
 import { ENV_NAME, STACK_NAME } from '../config/formats.js';
@@ -31,7 +31,7 @@ const SPEC_FIELDS = [
 ];
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
-  'volumes', 'devices', 'squidConf', 'gitTown', 'caCertificates', 'baseImage', 'networkIsolation',
+  'volumes', 'devices', 'squidConf', 'gitTown', 'pushBranches', 'caCertificates', 'baseImage', 'networkIsolation',
 ];
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -158,6 +158,7 @@ function checkConfig(check: Checker, config: unknown, agent: unknown): void {
   check.number(config, 'cpu', at, TASK_LIMITS.cpu);
   check.boolean(config, 'networkIsolation', at);
   check.boolean(config, 'gitTown', at);
+  check.boolean(config, 'pushBranches', at);
   check.matches(config, 'baseImage', at, IMAGE_REF, 'a Docker image reference');
   check.text(config, 'setup', at, TASK_LIMITS.setupBytes, { optional: true });
   check.text(config, 'squidConf', at, TASK_LIMITS.squidConfBytes, { optional: true });
@@ -177,13 +178,20 @@ function checkSource(check: Checker, payload: Json): void {
     check.fail('source must be an object');
     return;
   }
-  if (source.kind !== 'local') {
-    check.fail(`source.kind must be "local"${source.kind === 'remote' ? ' (shared git remotes are not supported yet)' : ''}`);
+  if (source.kind === 'remote') {
+    check.exactKeys(source, ['kind', 'url', 'ref', 'commit'], 'source.');
+    // A remote is where the worker fetches from and pushes to, with its own credentials.
+    const problem = typeof source.url === 'string' ? remoteUrlProblem(source.url) : 'must be a string';
+    if (problem !== undefined) check.fail(`source.url ${problem}`);
+    else check.text(source, 'url', 'source.', TASK_LIMITS.pathChars);
+  } else if (source.kind === 'local') {
+    check.exactKeys(source, ['kind', 'repoPath', 'ref', 'commit'], 'source.');
+    // The repository read and the one written are the same: a job must not read one and write another.
+    if (source.repoPath !== payload.repoPath) check.fail('source.repoPath must be the task’s repoPath');
+  } else {
+    check.fail('source.kind must be "local" or "remote"');
     return;
   }
-  check.exactKeys(source, ['kind', 'repoPath', 'ref', 'commit'], 'source.');
-  // The repository read and the one written are the same: a job must not read one and write another.
-  if (source.repoPath !== payload.repoPath) check.fail('source.repoPath must be the task’s repoPath');
   if (typeof payload.id === 'string' && source.ref !== `refs/tsk/snapshots/${payload.id}`) check.fail('source.ref must be the task’s snapshot ref refs/tsk/snapshots/<id>');
   if (typeof source.commit !== 'string' || !isCommitHash(source.commit)) check.fail('source.commit must be a full commit hash');
 }

@@ -29,5 +29,6 @@ export {
 export { taskLogWriter, type TaskLogEntry, type TaskLogWriter } from './task-log.js';
 export { originalForRetry, type RetryOverrides, type RetryTrust } from './retry-spec.js';
 export { pinSnapshot } from './snapshot-pin.js';
-export { deleteTask, cleanTasks, removeTaskFiles } from './task-files.js';
+export { deleteTask, cleanTasks, removeTaskFiles, type TaskCleanup } from './task-files.js';
 export { openConfiguredQueue, dockerServices, type ConfiguredQueue, type OpenConfiguredQueueOptions, type DockerServices } from './open-configured-queue.js';
+export { fetchTaskResults, type FetchOutcome, type FetchResultsOptions } from './fetch-results.js';

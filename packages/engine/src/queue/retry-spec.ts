@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { newTaskId } from '../common/ids.js';
+import { pinRemoteSnapshot, snapshotRef } from '../git/index.js';
 import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskRefusedError } from '../errors/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSpec } from '../model/index.js';
@@ -91,10 +93,16 @@ export async function buildRetryTask(
   const agent = overrides.agent ?? original.agent;
   const instructions = overrides.edit ? await overrides.edit(original.instructions) : original.instructions;
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');
-  if (original.source.kind !== 'local') throw new InputError(`task ${original.id} has no local source to start from`);
   const commit = startCommitOf(original, record, trust.ring);
+  const ref = snapshotRef(id);
+  const { source } = original;
   // A chained retry's start is derived from its parent's result when it runs; its snapshot ref is pinned then.
-  if (!keepParent) await pinSnapshot(original.source.repoPath, id, commit);
+  if (!keepParent && source.kind === 'local') await pinSnapshot(source.repoPath, id, commit);
+  if (!keepParent && source.kind === 'remote') {
+    // The original's snapshot ref on the remote holds where it started (its worker moved it there when it was chained).
+    const here = existsSync(original.repoPath) ? original.repoPath : undefined;
+    await pinRemoteSnapshot({ repoPath: here, url: source.url, from: snapshotRef(original.id), taskId: id, commit });
+  }
   const spec: TaskSpec = {
     ...original,
     id,
@@ -102,7 +110,7 @@ export async function buildRetryTask(
     agent,
     config: { ...original.config, agent },
     instructions,
-    source: { kind: 'local', repoPath: original.source.repoPath, ref: `refs/tsk/snapshots/${id}`, commit },
+    source: source.kind === 'local' ? { kind: 'local', repoPath: source.repoPath, ref, commit } : { kind: 'remote', url: source.url, ref, commit },
     branch: resultBranchName(original.type, name, id),
     parentTaskId: keepParent ? original.parentTaskId : undefined,
     createdAt: new Date().toISOString(),

@@ -3,42 +3,72 @@ import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { isTaskId } from '../common/ids.js';
 import { taskDir, taskLogFile } from '../common/task-paths.js';
-import { deleteSnapshotRef } from '../git/index.js';
+import { tmpdir } from 'node:os';
+import { deleteRemoteTaskRefs, deleteSnapshotRef } from '../git/index.js';
 import { log as debug } from '../logging/index.js';
-import { peekJob } from '../signing/index.js';
+import { openSignedJob, peekJob, type KeyRing } from '../signing/index.js';
 import type { TaskQueue } from './task-queue.js';
 
+/** Where a task's leftovers are: this machine's data folder, and the keys that say which remote a job really named. */
+export interface TaskCleanup {
+  dataDir: string;
+  /**
+   * A task's refs on its shared remote are removed only when its job verifies against these keys: a
+   * rewritten job must not turn a delete into a push, with the user's credentials, to a URL of its
+   * choosing. @defaultValue no remote clean-up
+   */
+  ring?: KeyRing;
+}
+
 /**
- * Remove what a task left on this machine: its workspace and log file under `dataDir`, and its snapshot
- * ref when the origin repository is here. The result branch is the user's and stays. Best effort: a
- * missing repository or file is not an error. `job` is the task's stored job, unverified: it only ever
- * names the repository whose `refs/tsk/snapshots/<taskId>` is deleted, and the ref name comes from the
- * checked id, never from the job.
+ * Remove what a task left: its workspace and log file under `dataDir`, its snapshot ref when the origin
+ * repository is here, and its snapshot and result refs on its shared remote (see {@link TaskCleanup}).
+ * Result branches are the user's and stay. Best effort: a missing repository, file or ref is not an error.
+ * `job` is the task's stored job, unverified: it only ever names the repository whose
+ * `refs/tsk/snapshots/<taskId>` is deleted, and the ref names come from the checked id, never from the job.
  */
-export async function removeTaskFiles(taskId: string, dataDir: string, job: unknown): Promise<void> {
-  await rm(taskDir(dataDir, taskId), { recursive: true, force: true });
-  await rm(taskLogFile(dataDir, taskId), { force: true });
-  const source = peekJob(job).spec?.source;
-  const repoPath = typeof source === 'object' && source !== null ? (source as Record<string, unknown>).repoPath : undefined;
-  if (typeof repoPath === 'string' && isAbsolute(repoPath) && existsSync(repoPath)) {
-    await deleteSnapshotRef(repoPath, taskId).catch((error: unknown) => {
+export async function removeTaskFiles(taskId: string, cleanup: TaskCleanup, job: unknown): Promise<void> {
+  await rm(taskDir(cleanup.dataDir, taskId), { recursive: true, force: true });
+  await rm(taskLogFile(cleanup.dataDir, taskId), { force: true });
+  const repoPath = peekJob(job).spec?.repoPath;
+  const local = typeof repoPath === 'string' && isAbsolute(repoPath) && existsSync(repoPath) ? repoPath : undefined;
+  if (local !== undefined) {
+    await deleteSnapshotRef(local, taskId).catch((error: unknown) => {
       debug.queue('[%s] snapshot ref: %s', taskId, (error as Error).message);
+    });
+  }
+  const url = remoteOf(taskId, cleanup.ring, job);
+  if (url !== undefined) {
+    // From the user's repository when it is here, so its git configuration (insteadOf, credentials) applies.
+    await deleteRemoteTaskRefs(local ?? tmpdir(), url, taskId).catch((error: unknown) => {
+      debug.queue('[%s] refs on %s: %s', taskId, url, (error as Error).message);
     });
   }
 }
 
-/** Delete a task everywhere: cancelled first if it has not ended, then its queue entries and its files here. */
-export async function deleteTask(queue: TaskQueue, taskId: string, dataDir: string): Promise<void> {
+/** The shared remote a verified job names, if any. */
+function remoteOf(taskId: string, ring: KeyRing | undefined, job: unknown): string | undefined {
+  if (ring === undefined) return undefined;
+  try {
+    const { source } = openSignedJob(job, ring, taskId).spec;
+    return source.kind === 'remote' ? source.url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Delete a task everywhere: cancelled first if it has not ended, then its queue entries and its files. */
+export async function deleteTask(queue: TaskQueue, taskId: string, cleanup: TaskCleanup): Promise<void> {
   const job = await queue.remove(taskId);
-  await removeTaskFiles(taskId, dataDir, job);
+  await removeTaskFiles(taskId, cleanup, job);
 }
 
 /**
  * Delete every ended task that finished before `finishedBefore` (all ended tasks when undefined); returns
  * their ids. Index entries that are not task ids (only something other than tsk writes those) are left alone.
  */
-export async function cleanTasks(queue: TaskQueue, dataDir: string, finishedBefore?: Date): Promise<string[]> {
+export async function cleanTasks(queue: TaskQueue, cleanup: TaskCleanup, finishedBefore?: Date): Promise<string[]> {
   const ids = (await queue.endedTasks(finishedBefore)).map((task) => task.id).filter(isTaskId);
-  for (const id of ids) await deleteTask(queue, id, dataDir);
+  for (const id of ids) await deleteTask(queue, id, cleanup);
   return ids;
 }

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../errors/index.js';
 import { log as debug } from '../logging/index.js';
-import { isTerminal, type TaskStatus } from '../model/index.js';
+import { isTerminal, type TaskSpec, type TaskStatus } from '../model/index.js';
 import { peekJob, type SignedTask } from '../signing/index.js';
 import { bullConnection } from './bull-connection.js';
 import { loadViews } from './load-views.js';
@@ -91,7 +91,7 @@ export class TaskQueue {
         throw error;
       }
     } else {
-      await this.checkParent(spec.parentTaskId, spec.repoPath);
+      await this.checkParent(spec.parentTaskId, spec);
       await this.store.create(task, 'WAITING');
       const parentStatus = await this.store.attachChild(spec.parentTaskId, spec.id);
       if (parentStatus === 'missing') await this.chain.finish(spec.id, { status: 'FAILED', error: `parent task ${spec.parentTaskId} no longer exists` });
@@ -219,13 +219,17 @@ export class TaskQueue {
   }
 
   /** A courtesy check for the producer (the worker verifies the parent for real before the child runs). */
-  private async checkParent(parentId: string, repoPath: string): Promise<void> {
+  private async checkParent(parentId: string, child: TaskSpec): Promise<void> {
     const job = await this.store.readJob(parentId);
     if (job === undefined) throw new InputError(`No task ${parentId} to chain after`, { hint: 'see `tsk list`' });
-    const parentRepo = peekJob(job).spec?.repoPath;
-    if (parentRepo !== repoPath) {
-      throw new InputError(`Task ${parentId} works on ${String(parentRepo).slice(0, 200)}; a chained task must use the same repository`);
-    }
+    const parent = peekJob(job).spec;
+    const remoteOf = (source: unknown) => (typeof source === 'object' && source !== null && 'url' in source ? source.url : undefined);
+    const childRemote = child.source.kind === 'remote' ? child.source.url : undefined;
+    // One remote is one repository, wherever each person's clone of it is.
+    if (childRemote !== undefined && remoteOf(parent?.source) === childRemote) return;
+    if (childRemote === undefined && parent?.repoPath === child.repoPath) return;
+    const where = remoteOf(parent?.source) ?? parent?.repoPath;
+    throw new InputError(`Task ${parentId} works on ${String(where).slice(0, 200)}; a chained task must use the same repository`);
   }
 
   /**

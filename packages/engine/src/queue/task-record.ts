@@ -43,13 +43,15 @@ export interface TaskRecord {
   resultSignature: string | undefined;
   /** That worker's public key. */
   resultSigner: string | undefined;
+  /** The shared remote the task travels through (its result goes to `refs/tsk/results/<id>` there), for display. */
+  remote: string | undefined;
 }
 
 /** The hash fields that {@link recordFromHash} reads (everything but the spec). */
 export const RECORD_FIELDS = [
   'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
   'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation', 'requires', 'note',
-  'signer', 'baseCommit', 'resultSignature', 'resultSigner',
+  'signer', 'baseCommit', 'resultSignature', 'resultSigner', 'remote',
 ] as const;
 
 /** The fields written when a task is added. */
@@ -69,6 +71,7 @@ export function hashForNewTask({ spec, job }: SignedTask, status: 'QUEUED' | 'WA
   if (spec.parentTaskId !== undefined) fields.parent = spec.parentTaskId;
   if (spec.requires !== undefined && spec.requires.length > 0) fields.requires = spec.requires.join(',');
   if (!spec.config.networkIsolation) fields.noNetworkIsolation = '1';
+  if (spec.source.kind === 'remote') fields.remote = spec.source.url;
   return fields;
 }
 
@@ -110,6 +113,7 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     note: get('note'),
     resultSignature: get('resultSignature'),
     resultSigner: get('resultSigner'),
+    remote: get('remote'),
   };
 }
 

@@ -27,6 +27,7 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    remote: undefined,
     requires: [],
     note: undefined,
     ...overrides,

@@ -7,9 +7,9 @@ import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
 import { engineCpuCount, SANDBOX_RESOLV_CONF, taskLimits, type BuildLimits, type ImageBuilder, type TerminalSession } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
-import { collectResult, prepareWorkspace } from '../git/index.js';
+import { collectResult, prepareWorkspace, RemoteMirror, resultRef, snapshotRef, type RefUpdate } from '../git/index.js';
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
-import type { TaskResult, TaskSpec } from '../model/index.js';
+import type { TaskResult, TaskSource, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
 import { NO_GRANT, type TaskGrant } from '../trust/index.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
@@ -40,14 +40,26 @@ export interface RunTaskOptions {
    * is collected like a finished task's, whatever its exit status.
    */
   terminal?: TerminalSession;
+  /**
+   * Asked just before a result is pushed to a shared remote: a reason not to (this worker was declared
+   * lost meanwhile and the task ended without it), or undefined to go ahead. @defaultValue always go ahead
+   */
+  mayPublish?: () => Promise<string | undefined>;
 }
 
 /** The run's options `execute` uses, defaults applied. */
 type ExecuteOptions = Pick<RunTaskOptions, 'log' | 'signal' | 'terminal'> & { grant: TaskGrant };
 
+/** Where a task's workspace is cloned from and its result collected into: the origin, or a worker's mirror of a shared remote. */
+interface TaskOrigin {
+  source: Extract<TaskSource, { kind: 'local' }>;
+  mirror: RemoteMirror | undefined;
+}
+
 /** What a task's run produced before its result was collected. */
 interface Execution extends AgentRunResult {
   baseCommit: string;
+  origin: TaskOrigin;
 }
 
 /**
@@ -92,7 +104,10 @@ export class TaskRunner {
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled' });
       if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary });
       if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary });
-      return finish('COMPLETE', await this.collect(spec, dir, result, log));
+      const collected = await this.collect(spec, dir, result, log);
+      if (result.origin.mirror === undefined) return finish('COMPLETE', collected);
+      const failure = await this.publish(spec, result, collected.commit, options.mayPublish, log);
+      return finish(failure === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error: failure });
     } catch (error) {
       if (error instanceof TaskCancelledError || signal?.aborted) return finish('CANCELLED', { error: 'Cancelled' });
       debug.runner('[%s] failed: %O', spec.id, error);
@@ -117,9 +132,10 @@ export class TaskRunner {
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
 
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
-    // The workspace shares no file with the user's repository (prepareWorkspace copies), so handing it
-    // over with `chown -R` re-owns only tsk's copies.
-    const workspace = await prepareWorkspace({ source: spec.source, dir: workspaceDir, branch: spec.branch, log });
+    const origin = await this.origin(spec, log);
+    // The workspace shares no file with the user's repository or the mirror (prepareWorkspace copies), so
+    // handing it over with `chown -R` re-owns only tsk's copies.
+    const workspace = await prepareWorkspace({ source: origin.source, dir: workspaceDir, branch: spec.branch, log });
     onBase(workspace.baseCommit);
     throwIfCancelled(spec.id, signal);
 
@@ -151,7 +167,7 @@ export class TaskRunner {
         signal,
         terminal,
       });
-      return { ...result, baseCommit: workspace.baseCommit };
+      return { ...result, baseCommit: workspace.baseCommit, origin };
     } finally {
       await lease.release();
     }
@@ -176,14 +192,31 @@ export class TaskRunner {
     return mounts;
   }
 
+  /**
+   * A local source is the origin itself. A remote one is fetched into this worker's mirror of the remote
+   * (only what is new), pinned there under the task's own snapshot ref when it starts elsewhere (a chained
+   * task starts from its parent's result), and the workspace is cloned from the mirror.
+   */
+  private async origin(spec: TaskSpec, log: LogSink): Promise<TaskOrigin> {
+    const { source } = spec;
+    if (source.kind === 'local') return { source, mirror: undefined };
+    const mirror = new RemoteMirror(this.options.dataDir, source.url);
+    await mirror.fetch([source.ref], log);
+    const ref = snapshotRef(spec.id);
+    if (source.ref !== ref) await mirror.pin(spec.id, source.commit);
+    return { source: { kind: 'local', repoPath: mirror.dir, ref, commit: source.commit }, mirror };
+  }
+
   private async collect(spec: TaskSpec, dir: string, run: Execution, log: LogSink): Promise<Partial<TaskResult>> {
+    const { mirror, source } = run.origin;
     const result = await collectResult({
       workspaceDir: join(dir, 'repo'),
       scratchDir: join(dir, 'collect'),
       branch: spec.branch,
+      ref: mirror && resultRef(spec.id),
       baseCommit: run.baseCommit,
       taskName: spec.name,
-      repoPath: spec.repoPath,
+      repoPath: source.repoPath,
       parentBranch: spec.parentBranch,
       gitTown: spec.config.gitTown,
       log,
@@ -193,6 +226,46 @@ export class TaskRunner {
       return { summary: run.summary ?? 'No changes' };
     }
     return { branch: spec.branch, commit: result.commit, summary: run.summary };
+  }
+
+  /**
+   * Push a remote task's result from the mirror: `refs/tsk/results/<id>`, the branch too with
+   * `push_branches`, and a chained task's start under its own snapshot ref (where its children find it
+   * when it changed nothing). Returns why the task fails instead of completing, or undefined. The result
+   * stays in the mirror when the push fails, and is never pushed once the worker was declared lost.
+   */
+  private async publish(
+    spec: TaskSpec,
+    run: Execution,
+    commit: string | undefined,
+    mayPublish: RunTaskOptions['mayPublish'],
+    log: LogSink,
+  ): Promise<string | undefined> {
+    const mirror = run.origin.mirror;
+    if (mirror === undefined) return undefined;
+    const updates: RefUpdate[] = [];
+    if (commit !== undefined) {
+      updates.push({ commit, ref: resultRef(spec.id) });
+      if (spec.config.pushBranches) updates.push({ commit, ref: `refs/heads/${spec.branch}` });
+    }
+    if (spec.parentTaskId !== undefined) updates.push({ commit: run.baseCommit, ref: snapshotRef(spec.id), force: true });
+    if (updates.length === 0) return undefined;
+    const refused = await mayPublish?.();
+    if (refused !== undefined) {
+      log.write('warn', `Result not pushed: ${refused}`);
+      return refused;
+    }
+    try {
+      await mirror.push(updates, log);
+    } catch (error) {
+      const reason = error instanceof TskError ? error.userMessage : (error as Error).message;
+      const kept = commit === undefined ? '' : `; the result (${commit.slice(0, 12)}) is kept on worker ${this.options.workerName} in ${mirror.dir} as ${resultRef(spec.id)}`;
+      const failure = `${reason}${kept}`;
+      log.write('warn', failure);
+      return failure;
+    }
+    if (commit !== undefined) log.write('tsk', `Result pushed to ${mirror.url} as ${resultRef(spec.id)}${spec.config.pushBranches ? ` and branch ${spec.branch}` : ''} (${commit.slice(0, 12)}): \`tsk fetch ${spec.id}\` brings it home`);
+    return undefined;
   }
 
   /** Whether the sandbox user differs from this process's user (tsk running as root). */

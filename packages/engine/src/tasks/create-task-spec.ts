@@ -1,7 +1,7 @@
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskPayloadError } from '../errors/index.js';
-import { createSnapshot, snapshotRef } from '../git/index.js';
+import { createSnapshot, deleteSnapshotRef, pushSnapshot, snapshotRef } from '../git/index.js';
 import type { LogSink } from '../logging/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSigner, type TaskSpec } from '../model/index.js';
 import { renderInstructions } from '../templates/index.js';
@@ -38,6 +38,11 @@ export interface CreateTaskSpecOptions {
   onConfigWarnings?: (warnings: readonly string[]) => void;
   /** Who will sign the task: the user's key (see `signing/`). */
   signer: TaskSigner;
+  /**
+   * Send the task through the project's shared remote when one is configured (`tsk add`): the snapshot is
+   * pushed there and the task names the remote. `tsk run` runs here and needs none. @defaultValue false
+   */
+  viaRemote?: boolean;
 }
 
 /**
@@ -94,7 +99,16 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
   };
   checkLimits(spec);
   const snapshot = await createSnapshot({ repoPath: repo.workdir, taskId: id, branch: options.branch, log: options.log });
-  return { ...spec, repoPath: snapshot.repoPath, source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit }, parentBranch: snapshot.parentBranch };
+  const local = { ...spec, repoPath: snapshot.repoPath, parentBranch: snapshot.parentBranch };
+  const remote = options.viaRemote ? config.remote : undefined;
+  if (remote === undefined) return { ...local, source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit } };
+  try {
+    await pushSnapshot(snapshot.repoPath, remote, id, options.log);
+  } catch (error) {
+    await deleteSnapshotRef(snapshot.repoPath, id).catch(() => undefined);
+    throw error;
+  }
+  return { ...local, source: { kind: 'remote', url: remote, ref: snapshot.ref, commit: snapshot.commit } };
 }
 
 /** A task a worker would refuse (too large, a name git rejects…) is refused here, where the user can fix it. */

@@ -130,6 +130,7 @@ export class QueueHarness {
         key: this.key,
         ring: new KeyRing({ name: this.key.name, publicKey: this.key.publicKey, owner: true }, options.trusted ?? []),
         policy: options.policy ?? STRICT_POLICY,
+        remote: undefined,
         baseImage: DEFAULT_BASE_IMAGE,
         environment: process.env,
         ownerHome: this.home,

@@ -9,6 +9,8 @@ export interface JobPolicyContext {
   policy: WorkerPolicy;
   /** The worker's configured `base_image`, which any signer may use. */
   baseImage: string;
+  /** The worker's own shared remote (its `remote` / `TSK_REMOTE_URL`), which any signer may use. */
+  remote: string | undefined;
 }
 
 
@@ -49,8 +51,14 @@ export function policyRefusals(spec: TaskSpec, signer: TrustedSigner, context: J
   if (config.baseImage !== context.baseImage && !policy.baseImages.includes(config.baseImage)) refused.push(`base image ${config.baseImage} (base_images)`);
   if (config.memoryGb > policy.maxMemoryGb) refused.push(`${config.memoryGb} GiB of memory (max_memory_gb = ${policy.maxMemoryGb})`);
   if (config.cpu > policy.maxCpu) refused.push(`${config.cpu} CPUs (max_cpu = ${policy.maxCpu})`);
-  // The real path: a symlink inside an allowed folder must not lead a job out of it.
-  if (!policy.repositories.some((folder) => within(repoRealPath, folder))) refused.push(`reading repository ${spec.repoPath} (repositories)`);
+  if (spec.source.kind === 'remote') {
+    // The worker fetches and pushes with its own credentials: only to remotes it was set up for.
+    const { url } = spec.source;
+    if (url !== context.remote && !policy.remotes.includes(url)) refused.push(`the shared remote ${url} (remotes)`);
+  } else if (!policy.repositories.some((folder) => within(repoRealPath, folder))) {
+    // The real path: a symlink inside an allowed folder must not lead a job out of it.
+    refused.push(`reading repository ${spec.repoPath} (repositories)`);
+  }
   const env = config.envFromWorker.filter((name) => !policy.shareEnv.includes(name));
   if (env.length > 0) refused.push(`variables ${env.join(', ')} of the worker's environment (share_env)`);
   return refused;

@@ -11,7 +11,7 @@ import { grantTask } from './task-grant.js';
 
 const owner: TrustedSigner = { name: 'me', publicKey: `ed25519:${'A'.repeat(43)}=`, owner: true };
 const teammate: TrustedSigner = { name: 'bob', publicKey: `ed25519:${'B'.repeat(43)}=`, owner: false };
-const context = { policy: workerPolicyFixture({ repositories: ['/repo'] }), baseImage: 'debian:bookworm-slim' };
+const context = { policy: workerPolicyFixture({ repositories: ['/repo'] }), baseImage: 'debian:bookworm-slim', remote: 'git@git.example.com:team/app.git' };
 
 /** Everything finding 4 lists a job could ask of a worker's machine, at once. */
 const demanding: TaskSpec = taskSpecFixture({
@@ -27,6 +27,17 @@ const demanding: TaskSpec = taskSpecFixture({
 });
 
 describe('policyRefusals', () => {
+  it('should let other signers use only the worker’s own remote and those `remotes` lists, with its credentials', () => {
+    const on = (url: string) => taskSpecFixture({ source: { kind: 'remote', url, ref: 'refs/tsk/snapshots/Abc_1234', commit: 'a'.repeat(40) } });
+    expect(policyRefusals(on(context.remote), teammate, context)).toEqual([]);
+    expect(policyRefusals(on('git@evil.example.com:x.git'), teammate, context)).toEqual(['the shared remote git@evil.example.com:x.git (remotes)']);
+    expect(policyRefusals(on('git@evil.example.com:x.git'), owner, context)).toEqual([]);
+    const listed = { ...context, policy: workerPolicyFixture({ remotes: ['git@other.example.com:y.git'] }) };
+    expect(policyRefusals(on('git@other.example.com:y.git'), teammate, listed)).toEqual([]);
+    // A remote task reads no repository of this machine: `repositories` does not apply to it.
+    expect(policyRefusals(on(context.remote), teammate, { ...context, policy: workerPolicyFixture({ repositories: [] }) })).toEqual([]);
+  });
+
   it('should let the owner ask what tsk run may, except what its allow_* keys govern for everyone', () => {
     expect(policyRefusals(demanding, owner, context)).toEqual([]);
     const mounting = taskSpecFixture({ config: taskConfigFixture({ volumes: [{ kind: 'bind', host: '/', container: '/host', readonly: false }], networkIsolation: false }) });

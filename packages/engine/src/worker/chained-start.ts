@@ -1,5 +1,5 @@
 import { TaskRefusedError } from '../errors/index.js';
-import { snapshotRef } from '../git/index.js';
+import { resultRef, snapshotRef } from '../git/index.js';
 import type { TaskSpec } from '../model/index.js';
 import { pinSnapshot, verifiedResult, type TaskStore } from '../queue/index.js';
 import { openSignedJob, type KeyRing } from '../signing/index.js';
@@ -15,7 +15,7 @@ import { openSignedJob, type KeyRing } from '../signing/index.js';
  */
 export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRing): Promise<TaskSpec> {
   const parentId = spec.parentTaskId;
-  if (parentId === undefined || spec.source.kind !== 'local') return spec;
+  if (parentId === undefined) return spec;
   const refuse = (why: string): never => {
     throw new TaskRefusedError(spec.id, `cannot start after parent task ${parentId}: ${why}`);
   };
@@ -27,17 +27,28 @@ export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRi
   } catch (error) {
     return refuse(`its job does not verify (${(error as Error).message})`);
   }
-  if (parent.repoPath !== spec.repoPath) return refuse('it works on another repository');
+  if (!sameRepository(parent, spec)) return refuse('it works on another repository');
   if (record.status !== 'COMPLETE') return refuse(`it is ${record.status}, not COMPLETE`);
   const claim = record.id === parentId ? verifiedResult(record, ring) : undefined;
   if (claim?.baseCommit === undefined) return refuse('its result is not signed by a worker this one trusts');
   if (claim.commit !== undefined && claim.branch !== parent.branch) return refuse('its result is malformed');
   const commit = claim.commit ?? claim.baseCommit;
+  // git-town: the child's branch builds on the parent's when the parent made one.
+  const parentBranch = claim.branch ?? parent.parentBranch;
+  if (spec.source.kind === 'remote') {
+    // On the remote, the parent's worker left its result under its result ref, and its start under its
+    // snapshot ref; the runner fetches it and pins it in this worker's mirror.
+    const ref = claim.commit === undefined ? snapshotRef(parentId) : resultRef(parentId);
+    return { ...spec, source: { kind: 'remote', url: spec.source.url, ref, commit }, parentBranch };
+  }
   await pinSnapshot(spec.repoPath, spec.id, commit);
-  return {
-    ...spec,
-    source: { kind: 'local', repoPath: spec.repoPath, ref: snapshotRef(spec.id), commit },
-    // git-town: the child's branch builds on the parent's when the parent made one.
-    parentBranch: claim.branch ?? parent.parentBranch,
-  };
+  return { ...spec, source: { kind: 'local', repoPath: spec.repoPath, ref: snapshotRef(spec.id), commit }, parentBranch };
+}
+
+/** Whether two tasks work on one repository: the same local repository, or the same shared remote. */
+function sameRepository(a: TaskSpec, b: TaskSpec): boolean {
+  if (a.source.kind === 'remote' || b.source.kind === 'remote') {
+    return a.source.kind === 'remote' && b.source.kind === 'remote' && a.source.url === b.source.url;
+  }
+  return a.repoPath === b.repoPath;
 }

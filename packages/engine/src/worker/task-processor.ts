@@ -31,6 +31,8 @@ export interface WorkerTrust {
   policy: WorkerPolicy;
   /** The worker's own `base_image`. */
   baseImage: string;
+  /** The worker's own shared remote, which every signer's tasks may use. */
+  remote: string | undefined;
   /** The environment `env_from_worker` values come from. */
   environment: NodeJS.ProcessEnv;
   /** Where the owner's agent logins are (`~`). */
@@ -160,14 +162,16 @@ export class TaskProcessor {
     const { trust } = this.options;
     const age = Date.now() - Date.parse(spec.createdAt);
     if (age > MAX_JOB_AGE_MS) throw new TaskRefusedError(spec.id, `it was queued more than ${MAX_JOB_AGE_MS / 86_400_000} days ago`, { hint: `run \`tsk retry ${spec.id}\`` });
-    // A local source is a path on the producer's machine: only workers on that machine can use it.
-    const repoRealPath = spec.source.kind === 'local' ? await realpath(spec.repoPath).catch(() => undefined) : undefined;
+    // A local source is a path on the producer's machine: only workers on that machine can use it. A
+    // remote one is fetched into this worker's mirror.
+    const remote = spec.source.kind === 'remote';
+    const repoRealPath = remote ? spec.repoPath : await realpath(spec.repoPath).catch(() => undefined);
     if (repoRealPath === undefined) {
       throw new TaskRefusedError(spec.id, `repository ${spec.repoPath} is not on this worker's machine (${hostname()})`, {
         hint: 'tasks queued from another machine need a shared git remote',
       });
     }
-    const refused = policyRefusals(spec, signer, { policy: trust.policy, baseImage: trust.baseImage }, repoRealPath);
+    const refused = policyRefusals(spec, signer, { policy: trust.policy, baseImage: trust.baseImage, remote: trust.remote }, repoRealPath);
     if (refused.length > 0) throw new TaskRefusedError(spec.id, policyRefusalMessage(signer, refused));
   }
 
@@ -194,7 +198,7 @@ export class TaskProcessor {
         await redisLog.flush();
         return await this.end(spec, { status: 'FAILED', error: reason }, started, this.options.worker);
       }
-      const result = await this.options.executor.run(spec, { log, signal, grant });
+      const result = await this.options.executor.run(spec, { log, signal, grant, mayPublish: () => this.publishRefusal(spec.id) });
       const reason = running.reasonOf(spec.id);
       const outcome: TaskOutcome = {
         status: result.status,
@@ -212,6 +216,18 @@ export class TaskProcessor {
       await trust.ledger.finish(spec.id);
       await fileLog.close();
     }
+  }
+
+  /**
+   * Why this worker must not push a result to the shared remote any more, or undefined: once its heartbeat
+   * lapsed or the task ended without it (declared lost, re-queued elsewhere), the task is no longer its own.
+   */
+  private async publishRefusal(id: string): Promise<string | undefined> {
+    const { queue, worker } = this.options;
+    const [record, alive] = await Promise.all([queue.store.read(id), queue.store.workersAlive([worker])]);
+    if (alive.get(worker) !== true) return `worker ${worker} lost its heartbeat: it was or will be declared lost`;
+    if (record?.status !== 'RUNNING' || record.worker !== worker) return `the task ended without worker ${worker} (${record?.status ?? 'deleted'})`;
+    return undefined;
   }
 
   /**

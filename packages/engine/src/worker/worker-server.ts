@@ -1,4 +1,4 @@
-import { cleanTasks, type TaskQueue } from '../queue/index.js';
+import { cleanTasks, type TaskCleanup, type TaskQueue } from '../queue/index.js';
 import { startHealthServer, type StartedHealthServer } from './health-server.js';
 import { writeServerPidFile } from './server-pid-files.js';
 import type { TaskWorker } from './task-worker.js';
@@ -9,7 +9,8 @@ export interface WorkerServerOptions {
   queue: TaskQueue;
   /** Where the pid file goes, so `tsk server stop` in another terminal finds this server. */
   runtimeDir: string;
-  dataDir: string;
+  /** What auto-clean removes besides the queue entries (workspaces, logs, refs on a shared remote). */
+  cleanup: TaskCleanup;
   /** Ended tasks older than this are deleted (hourly). 0 turns auto-clean off. */
   autoCleanAgeDays: number;
   /** Serve `/healthz` here; undefined for none. */
@@ -93,7 +94,7 @@ export class WorkerServer {
   private async autoClean(): Promise<void> {
     try {
       const before = new Date(Date.now() - this.options.autoCleanAgeDays * 24 * HOUR);
-      const removed = await cleanTasks(this.options.queue, this.options.dataDir, before);
+      const removed = await cleanTasks(this.options.queue, this.options.cleanup, before);
       if (removed.length > 0) this.options.onEvent({ kind: 'cleaned', count: removed.length });
     } catch (error) {
       this.options.onEvent({ kind: 'error', message: `auto-clean: ${(error as Error).message}` });

@@ -4,6 +4,7 @@ import { BaseCommand } from '../base-command.js';
 import { printConfigWarnings } from '../config-warnings.js';
 import { editInEditor } from '../editor.js';
 import { readPrompt } from '../prompt-input.js';
+import { noticeFirstRemoteUse } from '../remote-notice.js';
 import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
@@ -21,7 +22,8 @@ export default class Add extends BaseCommand {
   static override description =
     'Snapshots the repository now, so later edits do not change the task. With --parent the task waits until that task ' +
     'is COMPLETE and starts from its result; it fails or is cancelled with it. -a a,b queues one task per agent; ' +
-    '-a a,a queues the same agent twice.';
+    '-a a,a queues the same agent twice. With a shared remote (remote / TSK_REMOTE_URL) the snapshot is pushed there ' +
+    'and any worker that reaches it can run the task; `tsk fetch` brings the results back as branches.';
   static override examples = [
     `<%= config.bin %> add -t feat -n dark-mode -p 'Add a dark mode toggle'`,
     `<%= config.bin %> add -n review -p 'Review the change' --parent AbC123_x`,
@@ -70,7 +72,9 @@ export default class Add extends BaseCommand {
         log,
         onConfigWarnings: printConfigWarnings,
         signer: taskSigner(trust.key),
+        viaRemote: true,
       });
+      if (queued.length === 0 && spec.source.kind === 'remote') await noticeFirstRemoteUse(opened.config.machine.dataDir, spec.source.url, log);
       if (queued.length === 0) warnAboutSecrets(spec, opened.config.machine.redisUrl !== undefined, log);
       queued.push(await queue.add(signTask(spec, trust.key)));
       if (queued.length === 1) trust.announce();

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { cleanTasks, InputError } from '@tsk/engine';
+import { cleanTasks, InputError, loadLocalTrust } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { parseDuration } from '../queue/format-duration.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
@@ -21,7 +21,8 @@ export default class Clean extends BaseCommand {
     }
     await using opened = await openCliQueue();
     const before = age === undefined ? undefined : new Date(Date.now() - age);
-    const deleted = await cleanTasks(opened.queue, opened.config.machine.dataDir, before);
+    const cleanup = { dataDir: opened.config.machine.dataDir, ring: (await loadLocalTrust(opened.config.machine)).ring };
+    const deleted = await cleanTasks(opened.queue, cleanup, before);
     this.log(`Removed ${deleted.length} finished task${deleted.length === 1 ? '' : 's'}`);
     return { deleted };
   }

@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { deleteTask } from '@tsk/engine';
+import { deleteTask, loadLocalTrust } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
@@ -16,8 +16,9 @@ export default class Delete extends BaseCommand {
     const ids = taskIdsFrom(argv);
     await using opened = await openCliQueue();
     await opened.queue.getMany(ids);
+    const cleanup = { dataDir: opened.config.machine.dataDir, ring: (await loadLocalTrust(opened.config.machine)).ring };
     for (const id of ids) {
-      await deleteTask(opened.queue, id, opened.config.machine.dataDir);
+      await deleteTask(opened.queue, id, cleanup);
       this.log(`Deleted ${id}`);
     }
     return { deleted: ids };

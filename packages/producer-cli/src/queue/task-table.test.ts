@@ -25,6 +25,7 @@ function task(overrides: Partial<TaskView>): TaskView {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    remote: undefined,
     requires: [],
     note: undefined,
     ...overrides,

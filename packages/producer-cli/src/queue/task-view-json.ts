@@ -12,6 +12,9 @@ export interface TaskViewJson {
   parent: string | null;
   branch: string | null;
   commit: string | null;
+  /** The shared remote the task went through; its result is `resultRef` there (`tsk fetch` makes it `branch`). */
+  remote: string | null;
+  resultRef: string | null;
   error: string | null;
   summary: string | null;
   worker: string | null;
@@ -39,6 +42,8 @@ export function taskViewJson(task: TaskView): TaskViewJson {
     parent: task.parent ?? null,
     branch: task.branch ?? null,
     commit: task.commit ?? null,
+    remote: task.remote ?? null,
+    resultRef: task.remote !== undefined && task.commit !== undefined ? `refs/tsk/results/${task.id}` : null,
     error: task.error ?? null,
     summary: task.summary ?? null,
     worker: task.worker ?? null,

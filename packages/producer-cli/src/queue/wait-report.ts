@@ -12,11 +12,18 @@ export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], t
   const lines: string[] = [];
   for (const task of tasks) {
     // Everything but the colours comes from Redis: shown as one line each, without terminal control.
-    const outcome = oneLine(task.branch ? `branch ${task.branch}` : (task.note ?? task.error ?? task.summary ?? 'no changes'));
+    const outcome = oneLine(task.branch ? resultPlace(task) : (task.note ?? task.error ?? task.summary ?? 'no changes'));
     lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
     for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${oneLine(entry.line)}`);
   }
   return lines;
+}
+
+/** Where a task's result is: a branch here, or a ref on the shared remote that `tsk fetch` makes a branch. */
+export function resultPlace(task: TaskView): string {
+  if (task.remote === undefined) return `branch ${task.branch ?? ''}`;
+  if (task.status !== 'COMPLETE') return `result refs/tsk/results/${task.id} kept by worker ${task.worker ?? '?'}`;
+  return `refs/tsk/results/${task.id} on ${task.remote} (tsk fetch ${task.id} makes it branch ${task.branch ?? ''})`;
 }
 
 /** Exit code of `tsk wait` and `tsk add -w`: 0 only when every task is COMPLETE. */

@@ -1,0 +1,182 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSigningKey, type SigningKey } from '@tsk/engine';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Test-only helper shared with the engine's queue tests (one way to start tsk's Redis image).
+import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
+import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
+import { git, repoState } from '../test-utils/repo-state.js';
+import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { makeSimpleRepo } from '../test-utils/simple-repo.js';
+
+/*
+ * A shared remote between a producer and a worker that share nothing else: separate tsk homes (keys,
+ * data, mirrors), the producer's key trusted by the worker as a teammate's, and a bare repository as the
+ * team's git server. Real Redis, real worker, real Docker, real git.
+ */
+
+interface TaskJson {
+  id: string;
+  status: string;
+  branch: string | null;
+  commit: string | null;
+  error: string | null;
+  remote: string | null;
+  resultRef: string | null;
+  worker: string | null;
+}
+
+let redis: TestRedis;
+let producer: TskHome;
+let workerHome: TskHome;
+let root: string;
+let repo: string;
+let remote: string;
+let worker: WatchedProcess | undefined;
+let producerKey: SigningKey;
+
+const tsk = (args: string[]) => runTsk(args, { env: producer.env, cwd: repo });
+
+async function tskJson<T>(args: string[]): Promise<T> {
+  const result = await tsk([...args, '--json']);
+  expect(result.exitCode, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as T;
+}
+
+async function add(prompt: string, extra: string[] = []): Promise<TaskJson> {
+  const [task] = await tskJson<TaskJson[]>(['add', '--agent', 'script', '-p', prompt, ...extra]);
+  if (!task) throw new Error('tsk add printed no task');
+  return task;
+}
+
+async function waitAll(ids: string[]): Promise<TaskJson[]> {
+  const result = await tsk(['wait', ...ids, '--json']);
+  return JSON.parse(result.stdout) as TaskJson[];
+}
+
+const remoteRefs = () => git(remote, 'for-each-ref', '--format=%(refname)');
+
+beforeAll(async () => {
+  redis = await startTestRedis();
+  root = mkdtempSync(join(tmpdir(), 'tsk-remote-'));
+  remote = join(root, 'team.git');
+  execFileSync('git', ['init', '-q', '--bare', remote]);
+  repo = makeSimpleRepo(join(root, 'laptop'), { 'README.md': '# shared\n', '.gitignore': '.env\n' });
+  producer = await makeTskHome({ TSK_REDIS_URL: redis.url(), TSK_REMOTE_URL: `file://${remote}` });
+  workerHome = await makeTskHome({ TSK_REDIS_URL: redis.url(), TSK_REMOTE_URL: `file://${remote}` });
+  // Each side trusts the other's key: the worker runs the laptop's tasks, the laptop fetches what the worker signed.
+  const producerConfig = join(producer.dir, 'config', 'tsk');
+  const workerConfig = join(workerHome.dir, 'config', 'tsk');
+  producerKey = await createSigningKey(producerConfig, { name: 'laptop' });
+  const workerKey = await createSigningKey(workerConfig, { name: 'worker' });
+  writeFileSync(join(producerConfig, 'tsk.toml'), `[worker]\ntrusted_keys = [{ name = "worker", key = "${workerKey.publicKey}" }]\n`);
+  writeFileSync(join(workerConfig, 'tsk.toml'), `[worker]\ntrusted_keys = [{ name = "laptop", key = "${producerKey.publicKey}" }]\n`);
+  worker = startServer(['-w', '2'], workerHome.env);
+  await worker.waitFor(/worker .* ready/);
+});
+
+afterAll(async () => {
+  if (worker) await stopProcess(worker);
+  if (workerHome) await runTsk(['proxy', 'stop'], { env: workerHome.env });
+  await redis?.stop();
+  await producer?.cleanup();
+  await workerHome?.cleanup();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('tasks through a shared remote (real Redis, worker, Docker and git)', () => {
+  it('runs tasks and chains from the remote alone; results come home with tsk fetch and leave with tsk delete', async () => {
+    // What a user has: an uncommitted edit, an untracked file, and an ignored secret.
+    writeFileSync(join(repo, 'README.md'), '# shared, edited\n');
+    writeFileSync(join(repo, 'notes.txt'), 'untracked\n');
+    writeFileSync(join(repo, '.env'), 'TOKEN=secret\n');
+    const before = repoState(repo);
+
+    const first = await tsk(['add', '--agent', 'script', '-p', 'cat README.md notes.txt > seen.txt']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stderr).toContain(`Tasks now travel through file://${remote}`);
+    const parentId = /Queued (\w{8})/.exec(first.stdout)?.[1] ?? '';
+    const child = await add('echo child >> seen.txt', ['--parent', parentId]);
+    const unchanged = await add('true');
+    // The notice is said once per remote.
+    expect((await tsk(['add', '--agent', 'no-op', '-p', 'hi'])).stderr).not.toContain('Tasks now travel through');
+
+    const ended = await waitAll([parentId, child.id, unchanged.id]);
+    for (const task of ended) expect(task.status, task.error ?? '').toBe('COMPLETE');
+    const [parent, chained, noChange] = ended as [TaskJson, TaskJson, TaskJson];
+    expect(parent.remote).toBe(`file://${remote}`);
+    expect(parent.resultRef).toBe(`refs/tsk/results/${parentId}`);
+    expect(noChange.branch).toBeNull();
+
+    // The worker read the snapshot from the remote: the edit and the untracked file, never the ignored secret.
+    const snapshot = `refs/tsk/snapshots/${parentId}`;
+    expect(git(remote, 'show', `${snapshot}:notes.txt`)).toBe('untracked');
+    expect(() => git(remote, 'show', `${snapshot}:.env`)).toThrow();
+    expect(git(remote, 'show', `refs/tsk/results/${parentId}:seen.txt`)).toBe('# shared, edited\nuntracked');
+    // The child started from its parent's result, which it only found on the remote.
+    expect(git(remote, 'show', `refs/tsk/results/${child.id}:seen.txt`)).toBe('# shared, edited\nuntracked\nchild');
+    // Results stay outside refs/heads unless push_branches asks for branches.
+    expect(remoteRefs()).not.toContain('refs/heads/');
+
+    // Nothing reached the laptop's repository yet; tsk fetch brings both results as branches.
+    expect(git(repo, 'branch', '--list', 'tsk/*')).toBe('');
+    const fetched = await tsk(['fetch']);
+    expect(fetched.exitCode, fetched.stderr).toBe(0);
+    expect(git(repo, 'show', `${parent.branch}:seen.txt`)).toBe('# shared, edited\nuntracked');
+    expect(git(repo, 'rev-parse', chained.branch ?? '')).toBe(chained.commit);
+    expect((await tsk(['fetch', parentId])).stdout).toContain('already there');
+    const after = repoState(repo);
+    expect(after.index).toBe(before.index);
+    expect(after.head).toBe(before.head);
+    expect(after.tree).toBe(before.tree);
+
+    // Deleting the tasks removes their refs from the remote; the fetched branches stay.
+    const deleted = await tsk(['delete', parentId, child.id, unchanged.id]);
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    for (const id of [parentId, child.id, unchanged.id]) expect(remoteRefs()).not.toContain(id);
+    expect(git(repo, 'branch', '--list', 'tsk/*')).not.toBe('');
+  });
+
+  it('fails a task whose result the remote refuses, with the reason, and keeps the result on the worker', async () => {
+    const hook = join(remote, 'hooks', 'pre-receive');
+    // Snapshots are taken; results are refused.
+    writeFileSync(hook, '#!/bin/sh\nwhile read old new ref; do case "$ref" in refs/tsk/results/*) echo "results are frozen today" >&2; exit 1;; esac; done\n');
+    chmodSync(hook, 0o755);
+    try {
+      const task = await add('echo kept > kept.txt');
+      const [ended] = await waitAll([task.id]);
+      expect(ended?.status).toBe('FAILED');
+      expect(ended?.error).toContain('could not push');
+      expect(ended?.error).toContain('results are frozen today');
+      expect(ended?.error).toContain(`as refs/tsk/results/${task.id}`);
+      // Reachable in the worker's mirror, from where its operator can push it once the remote accepts it.
+      const mirrors = join(workerHome.dir, 'data', 'tsk', 'mirrors');
+      const [mirror] = readdirSync(mirrors);
+      expect(git(join(mirrors, mirror ?? ''), 'show', `refs/tsk/results/${task.id}:kept.txt`)).toBe('kept');
+      expect(remoteRefs()).not.toContain(`refs/tsk/results/${task.id}`);
+    } finally {
+      rmSync(hook);
+    }
+  });
+
+  it('refuses a teammate’s task on a remote the worker was not set up for', async () => {
+    const other = join(root, 'other.git');
+    execFileSync('git', ['init', '-q', '--bare', other]);
+    const result = await runTsk(['add', '--agent', 'script', '-p', 'true', '--json'], { env: { ...producer.env, TSK_REMOTE_URL: `file://${other}` }, cwd: repo });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const [task] = JSON.parse(result.stdout) as TaskJson[];
+    const [ended] = await waitAll([task?.id ?? '']);
+    expect(ended?.status).toBe('FAILED');
+    expect(ended?.error).toContain(`the shared remote file://${other} (remotes)`);
+    expect(existsSync(join(other, 'refs', 'tsk', 'results'))).toBe(false);
+  });
+
+  it('refuses a remote URL with credentials in it before anything is pushed', async () => {
+    const result = await runTsk(['add', '--agent', 'script', '-p', 'true'], { env: { ...producer.env, TSK_REMOTE_URL: 'https://user:token@git.invalid/team.git' }, cwd: repo });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('holds credentials');
+    expect(result.stderr).not.toContain('token@');
+  });
+});
