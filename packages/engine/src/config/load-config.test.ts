@@ -103,6 +103,15 @@ describe('loadConfig', () => {
     await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('worker.trusted_keys[0].key: expected a public key as `tsk key show` prints it');
   });
 
+  it('should read [worker] labels, refusing anything but short plain labels', async () => {
+    await write(userFile, '[worker]\nlabels = ["gpu", "cuda12.4"]\n');
+    expect((await loadConfig({ repoPath: repo, env })).machine.worker.labels).toEqual(['gpu', 'cuda12.4']);
+    await write(userFile, '[worker]\nlabels = ["GPU"]\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(`${userFile}: worker.labels: expected labels of a-z 0-9 . _ -: "GPU" is not a label`);
+    await write(userFile, '[worker]\nlabels = "gpu"\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('worker.labels: expected a list of labels such as ["gpu"], got "gpu"');
+  });
+
   describe('levels', () => {
     // Every level sets `stack`; each case removes the levels above the one expected to win.
     async function stackWith(levels: { cli?: boolean; userProject?: boolean; projectFile?: boolean; userDefaults?: boolean; detected?: boolean }): Promise<string | undefined> {

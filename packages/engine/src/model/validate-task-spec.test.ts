@@ -116,6 +116,17 @@ describe('validateTaskSpec', () => {
     ]);
   });
 
+  it('takes the worker labels a task requires only as a short list of plain labels', () => {
+    const needing = { ...spec, requires: ['gpu', 'cuda12'] };
+    expect(validateTaskSpec(needing, spec.id)).toEqual(needing);
+    expect(problemsOf({ ...spec, requires: 'gpu' })).toEqual(['requires must be a list of worker labels: it is not a list']);
+    expect(problemsOf({ ...spec, requires: ['gpu\x1b]0;pwned\x07'] })).toEqual([
+      'requires must be a list of worker labels: "gpu\\u001b]0;pwned\\u0007" is not a label (1 to 32 characters of a-z 0-9 . _ -, starting with a letter or digit)',
+    ]);
+    expect(problemsOf({ ...spec, requires: ['gpu', 'gpu'] })).toEqual(['requires must be a list of worker labels: "gpu" is listed twice']);
+    expect(problemsOf({ ...spec, requires: Array.from({ length: 100 }, (_, i) => `l${i}`) })).toEqual(['requires must be a list of worker labels: at most 16 labels']);
+  });
+
   it('puts the job id and the problems in the error message', () => {
     expect(() => validateTaskSpec({ ...spec, config: undefined }, 'Abc_1234')).toThrow('Job Abc_1234 is not a valid task: config must be an object');
   });
