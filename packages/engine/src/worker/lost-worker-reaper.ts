@@ -29,6 +29,12 @@ export interface LostWorkerReaperOptions {
    * provider, not to the worker. @defaultValue nothing
    */
   sweepNetworks?: () => Promise<unknown>;
+  /**
+   * Whether this worker's own runner still has the task: its workspace is the runner's to remove (a worker
+   * that was frozen, declared lost and thawed finds its task ended and must not lose the workspace under
+   * its feet). @defaultValue none
+   */
+  runningHere?: (taskId: string) => boolean;
 }
 
 /** Registry entries of workers not seen for this long are forgotten. */
@@ -125,6 +131,7 @@ export class LostWorkerReaper {
     const ids = (await readdir(join(this.options.dataDir, 'tasks')).catch(() => [] as string[])).filter(isTaskId);
     for (const id of ids) {
       // Only tasks the queue knows: `tsk run` workspaces share the directory and have no record.
+      if (this.options.runningHere?.(id)) continue;
       const record = await this.options.queue.store.read(id);
       if (record !== undefined && isTerminal(record.status)) await this.removeWorkspace(id, record.worker ?? '(unknown)');
     }

@@ -82,6 +82,7 @@ export class TaskWorker {
       settleMs: this.timing.heartbeatTtlMs + this.timing.heartbeatIntervalMs,
       onEvent: options.onEvent,
       sweepNetworks: options.sweepNetworks,
+      runningHere: (taskId) => this.running.ids().includes(taskId),
     });
   }
 

@@ -161,6 +161,58 @@ describe('tasks through a shared remote (real Redis, worker, Docker and git)', (
     }
   });
 
+  it('retries a remote task from where it started, on the remote', async () => {
+    const original = await add('echo one > retried.txt');
+    expect((await waitAll([original.id]))[0]?.status).toBe('COMPLETE');
+    const retried = await tsk(['retry', original.id]);
+    expect(retried.exitCode, retried.stderr).toBe(0);
+    const id = /(\w{8})/.exec(retried.stdout.replace(original.id, ''))?.[1] ?? '';
+    const [ended] = await waitAll([id]);
+    expect(ended?.status, ended?.error ?? '').toBe('COMPLETE');
+    // Both started from the same commit, which the retry pinned under its own snapshot ref on the remote.
+    expect(git(remote, 'rev-parse', `refs/tsk/snapshots/${id}`)).toBe(git(remote, 'rev-parse', `refs/tsk/snapshots/${original.id}`));
+    expect(git(remote, 'show', `refs/tsk/results/${id}:retried.txt`)).toBe('one');
+  });
+
+  it('never pushes the result of a worker that was declared lost while it was frozen', async () => {
+    // A second worker, which declares a frozen one lost once its heartbeat is gone.
+    const other = await makeTskHome({ TSK_REDIS_URL: redis.url(), TSK_REMOTE_URL: `file://${remote}` });
+    const otherConfig = join(other.dir, 'config', 'tsk');
+    mkdirSync(otherConfig, { recursive: true });
+    writeFileSync(join(otherConfig, 'tsk.toml'), `[worker]\ntrusted_keys = [{ name = "laptop", key = "${producerKey.publicKey}" }]\n`);
+    const second = startServer(['-w', '1'], other.env);
+    try {
+      await second.waitFor(/worker .* ready/);
+      const task = await add('sleep 3; echo late > late.txt');
+      let view: TaskJson | undefined;
+      // Frozen while its agent runs: the agent finishes, the worker cannot see it until it is thawed.
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        if ((await tsk(['logs', task.id])).stdout.includes('Starting script agent')) break;
+      }
+      view = (await tskJson<TaskJson[]>(['list'])).find((t) => t.id === task.id);
+      // Worker names end in <pid>-<hex>: freeze whichever of the two took it, while its agent still runs.
+      const runner = [worker, second].find((candidate) => view?.worker?.includes(`-${candidate?.pid}-`)) as WatchedProcess;
+      expect(runner).toBeDefined();
+      process.kill(runner.pid, 'SIGSTOP');
+      try {
+        // `tsk list` shows it lost as soon as its heartbeat is gone; the other worker records it so.
+        const watcher = runner === second ? worker : second;
+        await watcher?.waitFor(`${task.id} FAILED: worker ${view?.worker} lost`, 90_000);
+      } finally {
+        process.kill(runner.pid, 'SIGCONT');
+      }
+      // Thawed, it goes on (or finds its leftovers reaped), and must not push what is no longer its task.
+      await runner.waitFor(new RegExp(`${task.id} (FAILED|COMPLETE|CANCELLED)`), 90_000);
+      expect(remoteRefs()).not.toContain(`refs/tsk/results/${task.id}`);
+      const [ended] = await waitAll([task.id]);
+      expect(ended?.error).toMatch(/worker .* lost/);
+    } finally {
+      await stopProcess(second);
+      await runTsk(['proxy', 'stop'], { env: other.env });
+      await other.cleanup();
+    }
+  });
+
   it('refuses a teammate’s task on a remote the worker was not set up for', async () => {
     const other = join(root, 'other.git');
     execFileSync('git', ['init', '-q', '--bare', other]);
