@@ -39,6 +39,11 @@ describe('renderTaskTable', () => {
     expect(open).toContain('dark-mode [no-net-iso]');
   });
 
+  it('says which results are on the shared remote (tsk fetch makes them branches)', () => {
+    const [, remote] = renderTaskTable([task({ status: 'COMPLETE', branch: 'tsk/feat/x/Abc_1234', remote: 'git@git.example.com:team/app.git' })], false);
+    expect(remote).toContain('tsk/feat/x/Abc_1234 (remote)');
+  });
+
   const tasks = [
     task({}),
     task({

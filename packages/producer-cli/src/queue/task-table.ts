@@ -25,7 +25,8 @@ function row(task: TaskView, now: Date): string[] {
     task.agent,
     // The name of the key that signed the task, as its producer wrote it (workers check the signature).
     task.signer?.slice(0, 64) ?? '-',
-    task.branch ?? '-',
+    // A result on the shared remote becomes this branch with `tsk fetch`.
+    task.branch === undefined ? '-' : task.remote === undefined ? task.branch : `${task.branch} (remote)`,
     task.worker ?? '-',
     formatCreated(task.createdAt),
   ];
