@@ -259,7 +259,11 @@ export class TaskRunner {
       await mirror.push(updates, log);
     } catch (error) {
       const reason = error instanceof TskError ? error.userMessage : (error as Error).message;
-      const kept = commit === undefined ? '' : `; the result (${commit.slice(0, 12)}) is kept on worker ${this.options.workerName} in ${mirror.dir} as ${resultRef(spec.id)}`;
+      const ref = resultRef(spec.id);
+      const kept =
+        commit === undefined
+          ? ''
+          : `; the result (${commit.slice(0, 12)}) is kept on worker ${this.options.workerName} in ${mirror.dir} as ${ref}: once the remote takes it, push it with \`git -C ${mirror.dir} push ${mirror.url} ${ref}\``;
       const failure = `${reason}${kept}`;
       log.write('warn', failure);
       return failure;
