@@ -10,12 +10,13 @@ describe('parseWorkerArgs', () => {
       quitWhenEmpty: false,
       health: { host: '127.0.0.1', port: 0 },
       graceSeconds: 300,
+      checkDataDir: false,
     });
   });
 
   it('reads every option', () => {
-    const args = parseWorkerArgs(['-w', '4', '--name', 'w1', '-q', '--health-host', '0.0.0.0', '--health-port', '8080', '--grace', '10']);
-    expect(args).toMatchObject({ workers: 4, name: 'w1', quitWhenEmpty: true, health: { host: '0.0.0.0', port: 8080 }, graceSeconds: 10 });
+    const args = parseWorkerArgs(['-w', '4', '--name', 'w1', '-q', '--health-host', '0.0.0.0', '--health-port', '8080', '--grace', '10', '--check-data-dir']);
+    expect(args).toMatchObject({ workers: 4, name: 'w1', quitWhenEmpty: true, health: { host: '0.0.0.0', port: 8080 }, graceSeconds: 10, checkDataDir: true });
     expect(parseWorkerArgs(['--no-health']).health).toBeUndefined();
   });
 

@@ -9,6 +9,8 @@ export interface WorkerArgs {
   quitWhenEmpty: boolean;
   health: { host: string; port: number } | undefined;
   graceSeconds: number;
+  /** Check, before taking tasks, that the Docker engine sees the data dir at the same path. */
+  checkDataDir: boolean;
 }
 
 export const USAGE = `Usage: tsk-worker [options]
@@ -23,6 +25,8 @@ Options:
       --health-port <port> port of the /healthz endpoint (default: 0 = any free port)
       --no-health          no /healthz endpoint
       --grace <seconds>    on SIGTERM, how long running tasks may finish before they are cancelled (default: 300)
+      --check-data-dir     first make sure the Docker engine sees the data dir at the same path (a worker
+                           in a container: sandboxes mount workspaces from it; the worker image sets this)
   -h, --help               show this help
 `;
 
@@ -46,6 +50,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
         'health-port': { type: 'string', default: '0' },
         'no-health': { type: 'boolean', default: false },
         grace: { type: 'string', default: '300' },
+        'check-data-dir': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -63,5 +68,6 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
     quitWhenEmpty: values['quit-when-empty'] ?? false,
     health: values['no-health'] ? undefined : { host: values['health-host'] ?? '127.0.0.1', port },
     graceSeconds: integer(values.grace, '--grace', 0) ?? 300,
+    checkDataDir: values['check-data-dir'] ?? false,
   };
 }

@@ -1,5 +1,6 @@
-import { TskError, formatWorkerEvent, runWorkerServer, stripControl, type LogSink, type WorkerEvent } from '@tsk/engine';
+import { TskError, createDocker, formatWorkerEvent, loadConfig, runWorkerServer, stripControl, type LogSink, type WorkerEvent } from '@tsk/engine';
 import { parseWorkerArgs, USAGE } from './args.js';
+import { checkDataDirShared } from './data-dir-check.js';
 
 /** `HH:MM:SS line` on stdout: the worker's one line per event. */
 function printEvent(event: WorkerEvent): void {
@@ -19,6 +20,10 @@ export async function main(argv: string[]): Promise<number> {
     if (args.help) {
       process.stdout.write(USAGE);
       return 0;
+    }
+    if (args.checkDataDir) {
+      const { machine } = await loadConfig();
+      await checkDataDirShared({ docker: createDocker(), dataDir: machine.dataDir, image: machine.baseImage });
     }
     await runWorkerServer({
       concurrency: args.workers,
