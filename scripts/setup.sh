@@ -21,6 +21,9 @@ missing_packages() {
     cmd=${entry%%:*}; pkg=${entry#*:}
     command -v "$cmd" >/dev/null 2>&1 || echo "$pkg"
   done
+  # A compose tool for docker-compose.yml (and its test): Docker's `docker compose` plugin where the
+  # engine's packages bring it, else Debian's docker-compose.
+  docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || echo docker-compose
   for pkg in "${libraries[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || echo "$pkg"
   done
