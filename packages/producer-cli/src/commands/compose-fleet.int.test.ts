@@ -246,6 +246,19 @@ describe('docker compose fleet (docker-compose.yml, real engine, real git server
     expect(await docker('volume', 'ls', '-q', '--filter', label)).toBe(`${project}_redis-data`);
   });
 
+  it('a worker told to stop (docker compose stop) finishes its running task within its grace, then exits', async () => {
+    await composeRun(['up', '-d', '--scale', 'worker=1']);
+    const id = await addTask('slow', 'sleep 8; echo finished > done.txt');
+    await until('the task to run', async () => ((await tskJson<TaskJson[]>(['list'])).find((task) => task.id === id)?.status === 'RUNNING' ? true : undefined));
+    const worker = (await composeRun(['ps', '-q', 'worker'])).trim();
+    // SIGTERM now; Docker's SIGKILL would come only after stop_grace_period (TSK_WORKER_STOP_GRACE).
+    await composeRun(['stop', 'worker'], 120_000);
+    expect(await docker('inspect', '-f', '{{.State.ExitCode}}', worker)).toBe('0');
+    const [task] = (await tskJson<TaskJson[]>(['list'])).filter((listed) => listed.id === id);
+    expect(task, JSON.stringify(task)).toMatchObject({ status: 'COMPLETE' });
+    expect((await server.refs('team')).get(`refs/tsk/results/${id}`)).toBe(task?.commit);
+  });
+
   it('fails a task whose result the remote refuses, keeping the result in the fleet’s mirror', async () => {
     await composeRun(['up', '-d', '--scale', 'worker=1']);
     await server.refusePushes('team', 'refs/tsk/results/');
