@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,16 @@ describe('the shared remote (real git)', () => {
     writeFileSync(join(remote, 'hooks', 'pre-receive'), '#!/bin/sh\necho "quota exceeded for team" >&2\nexit 1\n');
     chmodSync(join(remote, 'hooks', 'pre-receive'), 0o755);
     await expect(mirror.push([{ commit: head, ref: 'refs/tsk/results/AbC123_x' }])).rejects.toThrow(/quota exceeded for team/);
+  });
+
+  it('makes one mirror when several workers sharing a data dir start on it at once', async () => {
+    git(repo, 'push', '-q', remote, 'HEAD:refs/tsk/snapshots/AbC123_x');
+    const data = join(root, 'shared-data');
+    // Separate objects, like separate processes: the in-process memo cannot help them.
+    const mirrors = Array.from({ length: 4 }, () => new RemoteMirror(data, remote));
+    await Promise.all(mirrors.map((mirror) => (mirror as unknown as { create(): Promise<void> }).create()));
+    await Promise.all(mirrors.map((mirror) => mirror.fetch(['refs/tsk/snapshots/AbC123_x'])));
+    expect(readdirSync(join(data, 'mirrors'))).toHaveLength(1);
   });
 
   it('removes a task’s snapshot and result refs from the remote and nothing else', async () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isTaskId } from '../common/ids.js';
 import { GitCommandError, InputError } from '../errors/index.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
@@ -221,12 +221,25 @@ export class RemoteMirror {
     return ready;
   }
 
+  /**
+   * Made in a folder of its own and renamed into place: workers sharing a data dir (compose replicas) may
+   * create the same mirror at the same moment, and only one rename wins.
+   */
   private async create(): Promise<void> {
     if (await stat(join(this.dir, '.git')).then(() => true, () => false)) return;
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await runGit(['init', '--quiet'], { cwd: this.dir });
-    // The mirror only ever holds tsk's refs: no maintenance racing a clone, no reflogs to keep objects alive.
-    await runGit(['config', 'gc.auto', '0'], { cwd: this.dir });
-    await runGit(['config', 'core.logAllRefUpdates', 'false'], { cwd: this.dir });
+    await mkdir(dirname(this.dir), { recursive: true, mode: 0o700 });
+    const staging = await mkdtemp(`${this.dir}.new-`);
+    try {
+      await runGit(['init', '--quiet'], { cwd: staging });
+      // The mirror only ever holds tsk's refs: no maintenance racing a clone, no reflogs to keep objects alive.
+      await runGit(['config', 'gc.auto', '0'], { cwd: staging });
+      await runGit(['config', 'core.logAllRefUpdates', 'false'], { cwd: staging });
+      await rename(staging, this.dir).catch(async (error: unknown) => {
+        // Another process made it first: use theirs.
+        if (!(await stat(join(this.dir, '.git')).then(() => true, () => false))) throw error;
+      });
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
   }
 }
