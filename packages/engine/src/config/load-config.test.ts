@@ -29,6 +29,34 @@ afterEach(async () => {
 });
 
 describe('loadConfig', () => {
+  it('should pick the shared remote: TSK_REMOTE_URL, then [project], then a trusted repository, then [defaults], then [remote] url', async () => {
+    const remoteOf = async (extraEnv: NodeJS.ProcessEnv = {}) => (await loadConfig({ repoPath: repo, env: { ...env, ...extraEnv } })).remote;
+    expect(await remoteOf()).toBeUndefined();
+    await write(userFile, '[remote]\nurl = "git@git.example.com:team/base.git"\n');
+    expect(await remoteOf()).toBe('git@git.example.com:team/base.git');
+    await write(userFile, '[remote]\nurl = "git@git.example.com:team/base.git"\n[defaults]\nremote = "/srv/git/defaults.git"\n');
+    expect(await remoteOf()).toBe('/srv/git/defaults.git');
+    // A repository's own suggestion is a place its snapshots would go: refused until the user trusts it.
+    await write(projectFile, 'remote = "https://evil.example.com/collect.git"\n');
+    await expect(remoteOf()).rejects.toThrow(/remote "https:\/\/evil.example.com\/collect.git": keys that reach this machine are refused/);
+    await write(userFile, `trusted_repositories = [${JSON.stringify(repo)}]\n[defaults]\nremote = "/srv/git/defaults.git"\n[project.my-repo]\npush_branches = true\n`);
+    expect(await remoteOf()).toBe('https://evil.example.com/collect.git');
+    await write(userFile, `trusted_repositories = [${JSON.stringify(repo)}]\n[project.my-repo]\nremote = "ssh://git@git.example.com/team/app.git"\npush_branches = true\n`);
+    expect(await remoteOf()).toBe('ssh://git@git.example.com/team/app.git');
+    expect((await loadConfig({ repoPath: repo, env })).task.pushBranches).toBe(true);
+    expect(await remoteOf({ TSK_REMOTE_URL: 'file:///srv/override.git' })).toBe('file:///srv/override.git');
+    expect(await remoteOf({ TSK_REMOTE_URL: '' })).toBe('ssh://git@git.example.com/team/app.git');
+  });
+
+  it('should refuse a remote that would run a command or carry a token, without echoing it', async () => {
+    await write(userFile, '[defaults]\nremote = "ext::sh -c touch% /tmp/x"\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(/defaults.remote: expected a git remote URL .* remote-helper transport/);
+    await write(userFile, '[defaults]\nremote = "https://bob:ghp_secret@git.example.com/app.git"\n');
+    const error = await loadConfig({ repoPath: repo, env }).catch((caught: unknown) => caught as Error);
+    expect(error.message).toMatch(/holds credentials/);
+    expect(error.message).not.toContain('ghp_secret');
+  });
+
   it('should resolve built-in defaults when there are no files', async () => {
     const config = await loadConfig({ repoPath: repo, env });
     expect(config.project).toBe('my-repo');
