@@ -6,7 +6,7 @@ import { isTaskId } from '../common/ids.js';
 import { GitCommandError, InputError } from '../errors/index.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { runGit, tryGit } from './git-cli.js';
-import { branchNameProblem, isCommitHash, remoteUrlProblem, resultRef } from './git-values.js';
+import { branchNameProblem, isCommitHash, isResultRef, isSnapshotRef, remoteUrlProblem, resultRef } from './git-values.js';
 import { snapshotRef } from './snapshot.js';
 
 /*
@@ -185,6 +185,14 @@ export class RemoteMirror {
         hint: 'check the worker’s access to the remote (its own git credentials), and that the task was not deleted',
       });
     });
+  }
+
+  /** Whether the mirror has `ref` at exactly `commit` (false when there is no mirror yet). */
+  async holds(ref: string, commit: string): Promise<boolean> {
+    if (!isCommitHash(commit) || !(isResultRef(ref) || isSnapshotRef(ref))) return false;
+    if (!(await stat(join(this.dir, '.git')).then(() => true, () => false))) return false;
+    const tip = await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { cwd: this.dir, trustRepository: true });
+    return tip?.trim() === commit;
   }
 
   /** Point `refs/tsk/snapshots/<taskId>` at `commit` (fetched already), where the workspace is cloned from. */

@@ -54,6 +54,13 @@ export interface TaskSpec {
    * worker that knows no labels still runs it.
    */
   requires?: string[];
+  /**
+   * Instead of running an agent, push the result another task's worker kept after its own push failed
+   * (`tsk retry --push`): that task's id and its result commit, as its worker signed it. Only the worker
+   * whose mirror of the task's remote holds that commit under the task's result ref takes it; others hand
+   * it back. Only with a remote source.
+   */
+  publishes?: { task: string; commit: string };
   config: TaskConfig;
   createdAt: string;
   signer: TaskSigner;

@@ -75,6 +75,17 @@ describe('validateTaskSpec', () => {
     expect(problemsOf({ ...spec, source: { ...spec.source, kind: 'nfs' } })).toEqual(['source.kind must be "local" or "remote"']);
   });
 
+  it('takes a kept result to push only as another task’s id and a commit, on a remote, unchained', () => {
+    const remote = { ...spec, source: { kind: 'remote', url: '/srv/team.git', ref: spec.source.ref, commit: spec.source.commit } };
+    expect(problemsOf({ ...remote, publishes: { task: 'Kept_123', commit: 'b'.repeat(40) } })).toEqual([]);
+    const malformed = 'publishes must be { task, commit }: another task’s id and a full commit hash';
+    expect(problemsOf({ ...remote, publishes: { task: '../../etc', commit: 'b'.repeat(40) } })).toEqual([malformed]);
+    expect(problemsOf({ ...remote, publishes: { task: 'Kept_123', commit: '--upload-pack=x' } })).toEqual([malformed]);
+    expect(problemsOf({ ...remote, publishes: { task: spec.id, commit: 'b'.repeat(40) } })).toEqual([malformed]);
+    expect(problemsOf({ ...remote, publishes: { task: 'Kept_123', commit: 'b'.repeat(40), ref: 'refs/heads/main' } })).toEqual([malformed]);
+    expect(problemsOf({ ...spec, publishes: { task: 'Kept_123', commit: 'b'.repeat(40) } })).toEqual(['publishes needs a remote source']);
+  });
+
   it('keeps named volumes named and mounts well-formed (finding 3)', () => {
     for (const name of ['/', '/var/run/docker.sock', 'tsk-../x', 'cache']) {
       expect(problemsOf(withConfig({ volumes: [{ kind: 'named', name, container: '/x', readonly: false }] }))).toHaveLength(1);

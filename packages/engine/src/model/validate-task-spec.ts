@@ -27,7 +27,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 /** Fields a spec and its config have; anything else is refused (see {@link validateTaskSpec}). */
 const SPEC_FIELDS = [
   'version', 'id', 'name', 'type', 'agent', 'stack', 'project', 'instructions', 'repoPath', 'source', 'branch',
-  'parentBranch', 'parentTaskId', 'requires', 'config', 'createdAt', 'signer',
+  'parentBranch', 'parentTaskId', 'requires', 'publishes', 'config', 'createdAt', 'signer',
 ];
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
@@ -235,6 +235,14 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
     // Labels reach Redis, a worker's decision and the terminal of whoever lists the task.
     const problem = Array.isArray(payload.requires) ? labelListProblem(payload.requires) : 'it is not a list';
     if (problem !== undefined) check.fail(`requires must be a list of worker labels: ${problem}`);
+  }
+  if (payload.publishes !== undefined) {
+    const publishes = payload.publishes;
+    // An id and a commit reach a ref name and a git command on the worker.
+    const wellFormed = isObject(publishes) && Object.keys(publishes).length === 2 && typeof publishes.task === 'string' && isTaskId(publishes.task) && publishes.task !== payload.id && isCommitHash(publishes.commit);
+    if (!wellFormed) check.fail('publishes must be { task, commit }: another task’s id and a full commit hash');
+    if (isObject(payload.source) && payload.source.kind !== 'remote') check.fail('publishes needs a remote source');
+    if (payload.parentTaskId !== undefined) check.fail('publishes cannot be chained (parentTaskId)');
   }
   if (typeof payload.createdAt !== 'string' || !ISO_TIME.test(payload.createdAt) || Number.isNaN(Date.parse(payload.createdAt))) {
     check.fail('createdAt must be an ISO time');

@@ -15,6 +15,11 @@ export interface RetryOverrides {
   name?: string;
   /** Edit the instructions (`--edit`) before the new task is created. */
   edit?: (instructions: string) => Promise<string>;
+  /**
+   * `--push`: do not run the agent again; push the result the original's worker kept when its own push
+   * failed (see {@link keptResult}).
+   */
+  push?: boolean;
 }
 
 /** Who retries: the new task is signed with `key`, and the original must be signed by a key of `ring`. */
@@ -77,6 +82,24 @@ function startCommitOf(original: TaskSpec, record: TaskRecord | undefined, ring:
 }
 
 /**
+ * The result a failed push left on the original's worker (`tsk retry --push`): the commit that worker
+ * signed for the original, or what the original itself was to push when it was such a retry.
+ * @throws InputError when there is none
+ */
+function keptResult(original: TaskSpec, record: TaskRecord | undefined, ring: KeyRing): { task: string; commit: string } {
+  if (original.source.kind !== 'remote') throw new InputError(`task ${original.id} did not go through a shared remote: its result was never to be pushed`);
+  const claim = record?.id === original.id ? verifiedResult(record, ring) : undefined;
+  if (claim?.status === 'COMPLETE') throw new InputError(`task ${original.id} has no kept result to push: it completed`, { hint: `\`tsk fetch ${original.id}\`` });
+  if (original.publishes !== undefined) return original.publishes;
+  if (claim?.commit === undefined) {
+    throw new InputError(`task ${original.id} has no kept result to push`, {
+      hint: 'only a task whose push failed, its result signed by a worker you trust, has one',
+    });
+  }
+  return { task: original.id, commit: claim.commit };
+}
+
+/**
  * A new task with the original's instructions and settings (not re-templated, not re-configured), a new
  * id and branch, signed by the retrier. It starts from the commit the original started from (pinned under
  * its own snapshot ref), or, when `keepParent`, from its parent's result like any chained task.
@@ -88,6 +111,9 @@ export async function buildRetryTask(
   keepParent: boolean,
   trust: RetryTrust,
 ): Promise<SignedTask> {
+  const publishes = overrides.push ? keptResult(original, record, trust.ring) : undefined;
+  // A push of a kept result is no new work: it starts nowhere but where the original started.
+  if (publishes !== undefined) keepParent = false;
   const id = newTaskId();
   const name = overrides.name ?? original.name;
   const agent = overrides.agent ?? original.agent;
@@ -113,6 +139,7 @@ export async function buildRetryTask(
     source: source.kind === 'local' ? { kind: 'local', repoPath: source.repoPath, ref, commit } : { kind: 'remote', url: source.url, ref, commit },
     branch: resultBranchName(original.type, name, id),
     parentTaskId: keepParent ? original.parentTaskId : undefined,
+    publishes,
     createdAt: new Date().toISOString(),
     signer: taskSigner(trust.key),
   };

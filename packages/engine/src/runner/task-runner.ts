@@ -98,6 +98,12 @@ export class TaskRunner {
       startedAt,
       finishedAt: new Date().toISOString(),
     });
+    if (spec.publishes !== undefined) {
+      baseCommit = spec.source.commit;
+      const failure = await this.republish(spec, spec.publishes, options.mayPublish, log).catch((error: unknown) => (error instanceof TskError ? error.userMessage : (error as Error).message));
+      if (failure !== undefined) return finish('FAILED', { error: failure });
+      return finish('COMPLETE', { branch: spec.branch, commit: spec.publishes.commit, summary: `The result task ${spec.publishes.task} kept, pushed` });
+    }
     const dir = taskDir(this.options.dataDir, spec.id);
     try {
       const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal }, (commit) => (baseCommit = commit));
@@ -269,6 +275,26 @@ export class TaskRunner {
       return failure;
     }
     if (commit !== undefined) log.write('tsk', `Result pushed to ${mirror.url} as ${resultRef(spec.id)}${spec.config.pushBranches ? ` and branch ${spec.branch}` : ''} (${commit.slice(0, 12)}): \`tsk fetch ${spec.id}\` brings it home`);
+    return undefined;
+  }
+
+  /**
+   * `tsk retry --push`: push, as this task's result, the result an earlier task's push failed to deliver
+   * and this worker kept in its mirror. No workspace, no agent. Returns why it failed, or undefined.
+   */
+  private async republish(spec: TaskSpec, publishes: { task: string; commit: string }, mayPublish: RunTaskOptions['mayPublish'], log: LogSink): Promise<string | undefined> {
+    if (spec.source.kind !== 'remote') return 'publishes needs a remote source';
+    const mirror = new RemoteMirror(this.options.dataDir, spec.source.url);
+    if (!(await mirror.holds(resultRef(publishes.task), publishes.commit))) {
+      return `worker ${this.options.workerName} does not keep the result of task ${publishes.task} (${publishes.commit.slice(0, 12)})`;
+    }
+    const updates: RefUpdate[] = [{ commit: publishes.commit, ref: resultRef(spec.id) }];
+    if (spec.config.pushBranches) updates.push({ commit: publishes.commit, ref: `refs/heads/${spec.branch}` });
+    const refused = await mayPublish?.();
+    if (refused !== undefined) return refused;
+    log.write('tsk', `Pushing the result task ${publishes.task} kept (${publishes.commit.slice(0, 12)})`);
+    await mirror.push(updates, log);
+    log.write('tsk', `Result pushed to ${mirror.url} as ${resultRef(spec.id)} (${publishes.commit.slice(0, 12)}): \`tsk fetch ${spec.id}\` brings it home`);
     return undefined;
   }
 

@@ -156,8 +156,21 @@ describe('tasks through a shared remote (real Redis, worker, Docker and git)', (
       const [mirror] = readdirSync(mirrors);
       expect(git(join(mirrors, mirror ?? ''), 'show', `refs/tsk/results/${task.id}:kept.txt`)).toBe('kept');
       expect(remoteRefs()).not.toContain(`refs/tsk/results/${task.id}`);
-    } finally {
+
+      // Once the remote takes it again, `tsk retry --push` delivers the kept result: no agent runs again.
       rmSync(hook);
+      const retried = await tskJson<TaskJson[]>(['retry', '--push', task.id]);
+      const [pushed] = await waitAll([retried[0]?.id ?? '']);
+      expect(pushed?.status, pushed?.error ?? '').toBe('COMPLETE');
+      expect(pushed?.commit).toBe(ended?.commit);
+      expect(git(remote, 'show', `refs/tsk/results/${pushed?.id}:kept.txt`)).toBe('kept');
+      expect((await tsk(['fetch', pushed?.id ?? ''])).exitCode).toBe(0);
+      expect(git(repo, 'show', `${pushed?.branch}:kept.txt`)).toBe('kept');
+      const again = await tsk(['retry', '--push', pushed?.id ?? '']);
+      expect(again.exitCode).toBe(1);
+      expect(again.stderr).toContain('has no kept result to push');
+    } finally {
+      rmSync(hook, { force: true });
     }
   });
 
