@@ -119,7 +119,7 @@ export {
   cleanTasks,
   fetchTaskResults,
   type FetchOutcome,
-  QueueKeys,
+  WorkerQueue,
   type TaskView,
   type CancelOutcome,
   type RetryOverrides,

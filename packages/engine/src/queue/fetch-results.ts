@@ -38,7 +38,7 @@ export async function fetchTaskResults(queue: TaskQueue, options: FetchResultsOp
 
 async function fetchOne(queue: TaskQueue, id: string, options: FetchResultsOptions): Promise<FetchOutcome> {
   const skip = (reason: string): FetchOutcome => ({ id, kind: 'skipped', reason });
-  const [job, record] = await Promise.all([queue.store.readJob(id), queue.store.read(id)]);
+  const { job, record } = await queue.stored(id);
   if (job === undefined || record === undefined) return skip('no such task');
   let spec;
   try {

@@ -13,10 +13,9 @@ export interface OpenTaskQueueOptions {
   namespace?: string;
 }
 
-/** An open queue and the connection it runs on. `close()` closes both and is safe to call twice. */
+/** An open queue (its connection stays inside it). `close()` closes both and is safe to call twice. */
 export interface OpenTaskQueue extends AsyncDisposable {
   queue: TaskQueue;
-  redis: Redis;
   /** The Redis URL with any password redacted, for messages. */
   shownUrl: string;
   /** The full URL (a worker's BullMQ connections are made from it). */
@@ -37,5 +36,5 @@ export async function openTaskQueue(options: OpenTaskQueueOptions): Promise<Open
     })();
     return closing;
   };
-  return { queue, redis, url, shownUrl: redactRedisUrl(url), close, [Symbol.asyncDispose]: close };
+  return { queue, url, shownUrl: redactRedisUrl(url), close, [Symbol.asyncDispose]: close };
 }

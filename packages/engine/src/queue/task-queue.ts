@@ -1,18 +1,16 @@
-import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../errors/index.js';
 import { log as debug } from '../logging/index.js';
 import { isTerminal, type TaskSpec, type TaskStatus } from '../model/index.js';
 import { peekJob, type SignedTask } from '../signing/index.js';
-import { bullConnection } from './bull-connection.js';
 import { loadViews } from './load-views.js';
-import { DEFAULT_NAMESPACE, QUEUE_NAME, QueueKeys } from './queue-keys.js';
+import { QueueCore } from './queue-core.js';
 import { buildRetryTask, originalForRetry, type RetryOverrides, type RetryTrust } from './retry-spec.js';
-import { TaskChain } from './task-chain.js';
 import { followTaskLog, readTaskLog, tailTaskLog, type TaskLogEntry } from './task-log.js';
-import { TaskStore } from './task-store.js';
+import type { TaskRecord } from './task-record.js';
 import type { TaskView } from './task-view.js';
-import { WorkerRegistry, type WorkerInfo } from './worker-registry.js';
+import { WorkerQueue } from './worker-queue.js';
+import type { WorkerInfo } from './worker-registry.js';
 
 export interface TaskQueueOptions {
   /** An open connection (see `connectRedis`); the queue uses it but does not own it. */
@@ -41,39 +39,53 @@ export interface WaitForTasksOptions {
   onPoll?: (views: readonly TaskView[]) => void;
 }
 
+/** A task's job and record as Redis holds them: neither is verified. */
+export interface StoredTask {
+  /** The signed job (or an older tsk's unsigned spec); undefined when there is no record. */
+  job: unknown;
+  record: TaskRecord | undefined;
+}
+
 /**
- * The task queue as producers see it (add, list, cancel, retry, delete, clean, logs): one BullMQ queue
- * whose job id is the task id and whose payload is the task's signed job, plus a record per task in
- * Redis that workers update. Status always comes from {@link deriveTaskView}.
+ * The task queue as commands see it (add, list, cancel, retry, delete, clean, logs, workers): one BullMQ
+ * queue whose job id is the task id and whose payload is the task's signed job, plus a record per task in
+ * Redis that workers update. Status always comes from {@link deriveTaskView}. Its parts (records, chains,
+ * keys, the BullMQ object, the connection) are private to `queue/`; a worker gets its own face of the same
+ * queue from {@link forWorker}.
  */
 export class TaskQueue {
-  readonly keys: QueueKeys;
-  readonly store: TaskStore;
-  readonly chain: TaskChain;
-  readonly registry: WorkerRegistry;
-  readonly bull: Queue;
-  private closing: Promise<void> | undefined;
+  readonly #core: QueueCore;
 
   constructor(options: TaskQueueOptions) {
-    this.keys = new QueueKeys(options.namespace ?? DEFAULT_NAMESPACE);
-    this.store = new TaskStore(options.connection, this.keys);
-    this.bull = new Queue(QUEUE_NAME, {
-      connection: bullConnection(options.connection),
-      prefix: this.keys.namespace,
-      // One attempt: a task is never run twice behind the user's back. Jobs are kept until the task is deleted.
-      defaultJobOptions: { attempts: 1, removeOnComplete: false, removeOnFail: false },
-    });
-    this.chain = new TaskChain(this.store, { enqueue: (id, name, job) => this.enqueue(id, name, job) });
-    this.registry = new WorkerRegistry(options.connection, this.keys);
+    this.#core = new QueueCore(options.connection, options.namespace);
+  }
+
+  /** The same queue as a worker uses it (take jobs, claim, end, hand back, beat, settle lost workers). */
+  forWorker(): WorkerQueue {
+    return new WorkerQueue(this.#core);
   }
 
   /** The live workers (`tsk workers`). */
   workers(): Promise<WorkerInfo[]> {
-    return this.registry.list();
+    return this.#core.registry.list();
   }
 
-  get redis(): Redis {
-    return this.store.redis;
+  /** The state of the connection to Redis (`ready` when it is up; a worker's `/healthz` shows it). */
+  get connectionStatus(): string {
+    return this.#core.redis.status;
+  }
+
+  /** Nothing queued (handed-back jobs included), running or waiting for a parent: a `-q` worker may stop. */
+  async isDrained(): Promise<boolean> {
+    const counts = await this.#core.bull.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    if (Object.values(counts).some((count) => count > 0)) return false;
+    return (await this.#core.store.waitingIds()).length === 0;
+  }
+
+  /** A task's job and record as stored, both unverified (for what verifies them: `tsk fetch`). */
+  async stored(id: string): Promise<StoredTask> {
+    const [job, record] = await Promise.all([this.#core.store.readJob(id), this.#core.store.read(id)]);
+    return { job, record };
   }
 
   /**
@@ -83,42 +95,37 @@ export class TaskQueue {
   async add(task: SignedTask): Promise<TaskView> {
     const { spec } = task;
     if (spec.parentTaskId === undefined) {
-      await this.store.create(task, 'QUEUED');
+      await this.#core.store.create(task, 'QUEUED');
       try {
-        await this.enqueue(spec.id, spec.type, task.job);
+        await this.#core.enqueue(spec.id, spec.type, task.job);
       } catch (error) {
-        await this.chain.finish(spec.id, { status: 'FAILED', error: `could not queue: ${(error as Error).message}` });
+        await this.#core.chain.finish(spec.id, { status: 'FAILED', error: `could not queue: ${(error as Error).message}` });
         throw error;
       }
     } else {
       await this.checkParent(spec.parentTaskId, spec);
-      await this.store.create(task, 'WAITING');
-      const parentStatus = await this.store.attachChild(spec.parentTaskId, spec.id);
-      if (parentStatus === 'missing') await this.chain.finish(spec.id, { status: 'FAILED', error: `parent task ${spec.parentTaskId} no longer exists` });
-      else if (isTerminal(parentStatus)) await this.chain.resolveChild(spec.id, spec.parentTaskId, parentStatus);
+      await this.#core.store.create(task, 'WAITING');
+      const parentStatus = await this.#core.store.attachChild(spec.parentTaskId, spec.id);
+      if (parentStatus === 'missing') await this.#core.chain.finish(spec.id, { status: 'FAILED', error: `parent task ${spec.parentTaskId} no longer exists` });
+      else if (isTerminal(parentStatus)) await this.#core.chain.resolveChild(spec.id, spec.parentTaskId, parentStatus);
     }
     return (await this.get(spec.id)) ?? this.missing(spec.id);
   }
 
-  /** Put a runnable task's job into BullMQ (job id = task id; `name` shows in BullMQ's own tools). */
-  async enqueue(id: string, name: string, job: unknown): Promise<void> {
-    await this.bull.add(name, job, { jobId: id });
-  }
-
   async get(id: string): Promise<TaskView | undefined> {
-    const record = await this.store.read(id);
-    return record && (await loadViews([record], this.bull, this.registry))[0];
+    const record = await this.#core.store.read(id);
+    return record && (await loadViews([record], this.#core.bull, this.#core.registry))[0];
   }
 
   /** Several tasks by id, in the order asked; throws {@link InputError} naming the first unknown id. */
   async getMany(ids: readonly string[]): Promise<TaskView[]> {
-    const views = await loadViews(await this.store.readMany(ids), this.bull, this.registry);
+    const views = await loadViews(await this.#core.store.readMany(ids), this.#core.bull, this.#core.registry);
     return ids.map((id) => views.find((view) => view.id === id) ?? this.missing(id));
   }
 
   /** Every task, oldest first. */
   async list(): Promise<TaskView[]> {
-    return loadViews(await this.store.readMany(await this.store.ids()), this.bull, this.registry);
+    return loadViews(await this.#core.store.readMany(await this.#core.store.ids()), this.#core.bull, this.#core.registry);
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
@@ -126,13 +133,13 @@ export class TaskQueue {
     if (view === undefined) return { kind: 'missing' };
     if (isTerminal(view.status)) return { kind: 'ended', status: view.status };
     if (view.status === 'WAITING') {
-      const ended = await this.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
+      const ended = await this.#core.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
       return ended ? { kind: 'cancelled' } : this.cancel(id);
     }
-    const previous = await this.store.requestCancel(id);
+    const previous = await this.#core.store.requestCancel(id);
     if (previous === 'missing') return { kind: 'missing' };
     if (previous === 'QUEUED' && (await this.removeQueuedJob(id))) {
-      await this.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
+      await this.#core.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
       return { kind: 'cancelled' };
     }
     if (previous === 'QUEUED' || previous === 'RUNNING') return { kind: 'stopping' };
@@ -155,11 +162,11 @@ export class TaskQueue {
    * {@link buildRetryTask}); the original must verify against `trust.ring`.
    */
   async retry(id: string, overrides: RetryOverrides, trust: RetryTrust): Promise<TaskView> {
-    const job = await this.store.readJob(id);
+    const job = await this.#core.store.readJob(id);
     if (job === undefined) this.missing(id);
     const original = originalForRetry(job, id, trust);
-    const keepParent = original.parentTaskId !== undefined && (await this.store.exists(original.parentTaskId));
-    return this.add(await buildRetryTask(original, await this.store.read(id), overrides, keepParent, trust));
+    const keepParent = original.parentTaskId !== undefined && (await this.#core.store.exists(original.parentTaskId));
+    return this.add(await buildRetryTask(original, await this.#core.store.read(id), overrides, keepParent, trust));
   }
 
   /**
@@ -167,7 +174,7 @@ export class TaskQueue {
    * it was stored (unverified) for the caller to clean up after.
    */
   async remove(id: string): Promise<unknown> {
-    const job = await this.store.readJob(id);
+    const job = await this.#core.store.readJob(id);
     if (job === undefined) this.missing(id);
     const view = await this.get(id);
     if (view !== undefined && !isTerminal(view.status)) {
@@ -175,7 +182,7 @@ export class TaskQueue {
       await this.waitFor([id], { timeoutMs: 30_000 });
     }
     await this.removeJob(id);
-    await this.store.remove(id);
+    await this.#core.store.remove(id);
     return job;
   }
 
@@ -190,16 +197,16 @@ export class TaskQueue {
   }
 
   readLog(id: string): Promise<TaskLogEntry[]> {
-    return readTaskLog(this.redis, this.keys, id);
+    return readTaskLog(this.#core.redis, this.#core.keys, id);
   }
 
   tailLog(id: string, count: number): Promise<TaskLogEntry[]> {
-    return tailTaskLog(this.redis, this.keys, id, count);
+    return tailTaskLog(this.#core.redis, this.#core.keys, id, count);
   }
 
   /** The log from the beginning, then live lines until the task ends. */
   followLog(id: string, signal?: AbortSignal): AsyncGenerator<TaskLogEntry> {
-    return followTaskLog(this.redis, this.keys, id, {
+    return followTaskLog(this.#core.redis, this.#core.keys, id, {
       signal,
       isFinished: async () => {
         const view = await this.get(id);
@@ -210,8 +217,7 @@ export class TaskQueue {
 
   /** Close the BullMQ queue (not the connection, which the caller owns). Safe to call twice. */
   close(): Promise<void> {
-    this.closing ??= this.bull.close().catch((error: unknown) => debug.queue('queue close: %s', (error as Error).message));
-    return this.closing;
+    return this.#core.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -220,7 +226,7 @@ export class TaskQueue {
 
   /** A courtesy check for the producer (the worker verifies the parent for real before the child runs). */
   private async checkParent(parentId: string, child: TaskSpec): Promise<void> {
-    const job = await this.store.readJob(parentId);
+    const job = await this.#core.store.readJob(parentId);
     if (job === undefined) throw new InputError(`No task ${parentId} to chain after`, { hint: 'see `tsk list`' });
     const parent = peekJob(job).spec;
     const remoteOf = (source: unknown) => (typeof source === 'object' && source !== null && 'url' in source ? source.url : undefined);
@@ -241,7 +247,7 @@ export class TaskQueue {
   private async removeQueuedJob(id: string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (await this.removeJob(id)) return true;
-      if (attempt >= 20 || (await this.store.read(id))?.status !== 'QUEUED') return false;
+      if (attempt >= 20 || (await this.#core.store.read(id))?.status !== 'QUEUED') return false;
       await sleep(100);
     }
   }
@@ -249,7 +255,7 @@ export class TaskQueue {
   /** Remove the BullMQ job; false when it is locked by a worker (running) or already gone. */
   private async removeJob(id: string): Promise<boolean> {
     try {
-      return (await this.bull.remove(id)) === 1;
+      return (await this.#core.bull.remove(id)) === 1;
     } catch (error) {
       debug.queue('[%s] job removal: %s', id, (error as Error).message);
       return false;

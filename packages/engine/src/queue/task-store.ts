@@ -189,18 +189,6 @@ export class TaskStore {
     return new Set(ids.filter((_, index) => replies[index]?.[1] === '1'));
   }
 
-  /** Whether each worker's heartbeat exists. */
-  async workersAlive(names: Iterable<string>): Promise<Map<string, boolean>> {
-    const list = [...new Set(names)];
-    const alive = new Map<string, boolean>();
-    if (list.length === 0) return alive;
-    const pipeline = this.redis.pipeline();
-    for (const name of list) pipeline.exists(this.keys.heartbeat(name));
-    const replies = (await pipeline.exec()) ?? [];
-    list.forEach((name, index) => alive.set(name, replies[index]?.[1] === 1));
-    return alive;
-  }
-
   /** Remove every key of a task (record, children set, log) and its index entries. */
   async remove(id: string): Promise<void> {
     await this.redis

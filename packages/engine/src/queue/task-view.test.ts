@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from './task-record.js';
-import { deriveTaskView, STALLED_REASON, taskDurationMs } from './task-view.js';
+import { STALLED_REASON } from './lost-workers.js';
+import { deriveTaskView, taskDurationMs } from './task-view.js';
 import type { WorkerInfo } from './worker-registry.js';
 
 function record(overrides: Partial<TaskRecord> = {}): TaskRecord {

@@ -1,4 +1,5 @@
 import { isTerminal, type TaskStatus } from '../model/index.js';
+import { lostWith, STALLED_REASON, workerLostReason } from './lost-workers.js';
 import type { TaskRecord } from './task-record.js';
 import { waitingNote } from './waiting-note.js';
 import type { FleetFacts } from './worker-registry.js';
@@ -24,14 +25,6 @@ export interface QueueFacts {
   fleet?: FleetFacts;
 }
 
-/** BullMQ's reason for a job whose lock expired (its worker died) with `maxStalledCount: 0`. */
-export const STALLED_REASON = 'job stalled more than allowable limit';
-
-/** The reason a task of a dead worker failed with. */
-export function workerLostReason(worker: string | undefined): string {
-  return `worker ${worker ?? '(unknown)'} lost`;
-}
-
 function failedJobReason(record: TaskRecord, reason: string | undefined): string {
   if (reason === undefined || reason === '') return 'failed in the queue without a reason';
   return reason.includes(STALLED_REASON) ? workerLostReason(record.worker) : reason;
@@ -40,8 +33,8 @@ function failedJobReason(record: TaskRecord, reason: string | undefined): string
 /**
  * The one rule that turns a record plus queue facts into a status, so `list`, `wait` and `logs` agree:
  * - a terminal status in the record is final (whoever ended the task wrote it, and first writer wins);
- * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost", even before a live
- *   worker gets round to recording that;
+ * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost" ({@link lostWith}),
+ *   even before a live worker gets round to recording that;
  * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason;
  * - a job BullMQ has handed to a worker that has not claimed it yet is already RUNNING;
  * - a task still QUEUED says what it waits for ({@link waitingNote}).
@@ -55,7 +48,8 @@ function deriveStatus(record: TaskRecord, facts: QueueFacts): TaskView {
   const { cancelRequested: _ignored, ...view } = { ...record, note: undefined };
   if (isTerminal(record.status) || record.status === 'WAITING') return view;
   const failed = (error: string): TaskView => ({ ...view, status: 'FAILED', error });
-  if (record.status === 'RUNNING' && facts.workerAlive === false) return failed(workerLostReason(record.worker));
+  const lost = lostWith(record, () => facts.workerAlive);
+  if (lost !== undefined) return failed(workerLostReason(lost));
   if (facts.jobState === 'failed') return failed(failedJobReason(record, facts.failedReason));
   if (record.status === 'QUEUED' && facts.jobState === 'active') return { ...view, status: 'RUNNING' };
   return view;

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +14,7 @@ import { createSigningKey, KeyRing, signTask, taskSigner, type SignedTask, type 
 import { createTaskSpec } from '../tasks/index.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { RunLedger, TaskWorker, type TaskExecutor, type WorkerEvent, type WorkerTiming } from '../worker/index.js';
+import { rawJobQueue } from './queue-internals.js';
 import { startTestRedis, type TestRedis } from './redis-container.js';
 import { workerPolicyFixture } from './task-spec-fixture.js';
 
@@ -87,6 +89,20 @@ export class QueueHarness {
     return queue;
   }
 
+  /**
+   * What an observer or attacker with access to Redis has on `namespace`: BullMQ's raw handle on the queue
+   * and the connection itself (see `queue-internals.ts`).
+   */
+  async raw(namespace: string): Promise<{ jobs: ReturnType<typeof rawJobQueue>; connection: Redis }> {
+    const connection = await connectRedis({ url: this.redis.url(), purpose: 'cli' });
+    const jobs = rawJobQueue(connection, namespace);
+    this.closers.push(async () => {
+      await jobs.close();
+      connection.disconnect();
+    });
+    return { jobs, connection };
+  }
+
   /** A fresh namespace: tests never see each other's tasks. */
   namespace(): string {
     return `t${randomBytes(4).toString('hex')}`;
@@ -121,7 +137,7 @@ export class QueueHarness {
     const queue = await this.openQueue(namespace, 'worker');
     const name = options.name ?? `w-${randomBytes(3).toString('hex')}`;
     const worker = new TaskWorker({
-      queue,
+      queue: queue.forWorker(),
       docker: this.docker,
       executor: options.executor ?? this.runner(name),
       name,

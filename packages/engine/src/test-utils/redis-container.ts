@@ -2,7 +2,7 @@ import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainer
 import { ensureDockerLockDir } from '../common/lock-dir.js';
 import { createDocker, DEFAULT_BASE_IMAGE, ensureBaseImage, ImageBuilder } from '../docker/index.js';
 import { silentSink } from '../logging/index.js';
-import { redisImagePlan, redisServerArgs } from '../queue/redis-image.js';
+import { redisImagePlan, redisServerArgs } from '../queue/index.js';
 
 // Ryuk's image would have to be pulled, and this machine has no registry: containers are stopped by the tests.
 process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';

@@ -1,7 +1,7 @@
 import { TaskRefusedError } from '../errors/index.js';
 import { resultRef, snapshotRef } from '../git/index.js';
 import type { TaskSpec } from '../model/index.js';
-import { pinSnapshot, verifiedResult, type TaskStore } from '../queue/index.js';
+import { pinSnapshot, verifiedResult, type StoredTaskReader } from '../queue/index.js';
 import { openSignedJob, type KeyRing } from '../signing/index.js';
 
 /**
@@ -13,13 +13,13 @@ import { openSignedJob, type KeyRing } from '../signing/index.js';
  *
  * @throws TaskRefusedError saying what could not be verified
  */
-export async function chainedStart(spec: TaskSpec, store: TaskStore, ring: KeyRing): Promise<TaskSpec> {
+export async function chainedStart(spec: TaskSpec, tasks: StoredTaskReader, ring: KeyRing): Promise<TaskSpec> {
   const parentId = spec.parentTaskId;
   if (parentId === undefined) return spec;
   const refuse = (why: string): never => {
     throw new TaskRefusedError(spec.id, `cannot start after parent task ${parentId}: ${why}`);
   };
-  const [job, record] = await Promise.all([store.readJob(parentId), store.read(parentId)]);
+  const { job, record } = await tasks.stored(parentId);
   if (job === undefined || record === undefined) return refuse('it no longer exists');
   let parent: TaskSpec;
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import type { LogSink } from '../logging/index.js';
-import { dockerServices, openConfiguredQueue } from '../queue/open-configured-queue.js';
+import { dockerServices, openConfiguredQueue } from '../queue/index.js';
 import { TaskRunner } from '../runner/task-runner.js';
 import { loadLocalTrust } from '../trust/index.js';
 import { RunLedger } from './run-ledger.js';
@@ -64,7 +64,7 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
       workerName: name,
     });
     const worker = new TaskWorker({
-      queue: opened.queue,
+      queue: opened.queue.forWorker(),
       docker: services.docker,
       executor: runner,
       name,

@@ -1,5 +1,5 @@
 export { TaskWorker, type TaskWorkerOptions, type StopOptions } from './task-worker.js';
-export { TaskProcessor, type TaskExecutor, type JobOutcome, type WorkerTrust } from './task-processor.js';
+export { TaskProcessor, type TaskExecutor, type WorkerTrust } from './task-processor.js';
 export { RunLedger, MAX_JOB_AGE_MS } from './run-ledger.js';
 export { WorkerServer, type WorkerServerOptions } from './worker-server.js';
 export { createWorkerServer, runWorkerServer, type CreateWorkerServerOptions, type CreatedWorkerServer } from './create-worker-server.js';

@@ -3,16 +3,14 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from '../docker/index.js';
 import { dockerStatus } from '../docker/docker-client.js';
-import { boundedSink } from '../logging/index.js';
-import { isTerminal } from '../model/index.js';
-import { taskLogWriter, workerLostReason, type TaskQueue } from '../queue/index.js';
+import type { WorkerQueue } from '../queue/index.js';
 import { isTaskId } from '../common/ids.js';
 import { taskDir } from '../common/task-paths.js';
 import type { WorkerEvent } from './worker-events.js';
 
 export interface LostWorkerReaperOptions {
   docker: Dockerode;
-  queue: TaskQueue;
+  queue: WorkerQueue;
   /** This worker: never reaped by itself. */
   worker: string;
   dataDir: string;
@@ -37,69 +35,25 @@ export interface LostWorkerReaperOptions {
   runningHere?: (taskId: string) => boolean;
 }
 
-/** Registry entries of workers not seen for this long are forgotten. */
-const FORGET_AFTER_MS = 7 * 24 * 3600 * 1000;
-
 /**
  * Cleans up after queue workers that died without stopping (SIGKILL, power loss): their RUNNING tasks
- * become FAILED "worker <name> lost" (or are re-queued), and on this Docker host their sandboxes,
- * networks and workspaces are removed. Every worker runs it periodically; all steps are idempotent, so
- * several workers sweeping at once is harmless.
+ * become FAILED "worker <name> lost" (or are re-queued) by the queue's one rule (`lost-workers.ts`), and on
+ * this Docker host their sandboxes, networks and workspaces are removed. Every worker runs it
+ * periodically; all steps are idempotent, so several workers sweeping at once is harmless.
  */
 export class LostWorkerReaper {
-  private readySince = Date.now();
-
-  constructor(private readonly options: LostWorkerReaperOptions) {
-    options.queue.redis.on('ready', () => {
-      this.readySince = Date.now();
-    });
-  }
+  constructor(private readonly options: LostWorkerReaperOptions) {}
 
   async sweep(): Promise<void> {
-    if (Date.now() - this.readySince < this.options.settleMs) return;
-    const dead = await this.deadWorkers();
-    await this.settleLostTasks();
+    const { queue, worker, settleMs, requeueLost } = this.options;
+    const dead = await queue.deadWorkers(worker, settleMs);
+    for (const lost of await queue.settleLostTasks(worker, settleMs, requeueLost)) this.options.onEvent({ kind: 'lost', ...lost });
     if (dead.size > 0) await this.reapContainers(dead);
     // Every sweep, not only after reaping: a task network outlives its task when the process that ran
     // it died at any moment (a killed `tsk run` too), and its proxy must not stay up for nobody.
     await this.options.sweepNetworks?.();
     await this.removeStaleWorkspaces();
-    await this.options.queue.chain.sweepWaiting();
-  }
-
-  /** Registered workers (other than this one) whose heartbeat is gone. */
-  private async deadWorkers(): Promise<Set<string>> {
-    const { queue } = this.options;
-    await queue.redis.zremrangebyscore(queue.keys.workers, '-inf', Date.now() - FORGET_AFTER_MS);
-    const names = await queue.redis.zrange(queue.keys.workers, 0, -1);
-    const alive = await queue.store.workersAlive(names);
-    return new Set(names.filter((name) => name !== this.options.worker && alive.get(name) === false));
-  }
-
-  private async settleLostTasks(): Promise<void> {
-    const { queue } = this.options;
-    const records = await queue.store.readMany(await queue.store.runningIds());
-    const alive = await queue.store.workersAlive(records.flatMap((record) => (record.worker ? [record.worker] : [])));
-    for (const record of records) {
-      if (record.status !== 'RUNNING' || record.worker === undefined || record.worker === this.options.worker) continue;
-      if (alive.get(record.worker) !== false) continue;
-      const reason = workerLostReason(record.worker);
-      const stream = taskLogWriter(queue.redis, queue.keys, record.id);
-      // The worker's name comes from Redis.
-      const log = boundedSink(stream);
-      if (this.options.requeueLost) {
-        log.write('warn', `${reason}; re-queued`);
-        if (await queue.store.transition(record.id, 'RUNNING', 'QUEUED')) {
-          this.options.onEvent({ kind: 'lost', task: record.id, worker: record.worker, requeued: true });
-        }
-      } else {
-        log.write('warn', reason);
-        await stream.flush();
-        if (await queue.chain.finish(record.id, { status: 'FAILED', error: reason }, { ifWorker: record.worker })) {
-          this.options.onEvent({ kind: 'lost', task: record.id, worker: record.worker, requeued: false });
-        }
-      }
-    }
+    await queue.sweepWaiting();
   }
 
   /** Sandboxes on this Docker host left by dead queue workers, and the networks and workspaces of their tasks. */
@@ -132,8 +86,8 @@ export class LostWorkerReaper {
     for (const id of ids) {
       // Only tasks the queue knows: `tsk run` workspaces share the directory and have no record.
       if (this.options.runningHere?.(id)) continue;
-      const record = await this.options.queue.store.read(id);
-      if (record !== undefined && isTerminal(record.status)) await this.removeWorkspace(id, record.worker ?? '(unknown)');
+      const ended = await this.options.queue.endedTask(id);
+      if (ended !== undefined) await this.removeWorkspace(id, ended.worker ?? '(unknown)');
     }
   }
 

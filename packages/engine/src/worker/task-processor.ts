@@ -1,13 +1,12 @@
 import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { isTaskId } from '../common/ids.js';
 import { taskLogFile } from '../common/task-paths.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError, TskError } from '../errors/index.js';
-import { boundedSink, teeSink } from '../logging/index.js';
-import { describeLabels, missingLabels, type TaskResult, type TaskSpec, type TaskStatus } from '../model/index.js';
-import { taskLogWriter, workerLostReason, type TaskOutcome, type TaskQueue } from '../queue/index.js';
+import { teeSink } from '../logging/index.js';
+import { describeLabels, missingLabels, type TaskResult, type TaskSpec } from '../model/index.js';
+import { workerLostReason, type JobOutcome, type JobVerdict, type QueueJob, type TaskOutcome, type WorkerQueue } from '../queue/index.js';
 import type { RunTaskOptions } from '../runner/task-runner.js';
 import { openSignedJob, signResult, type KeyRing, type SigningKey, type VerifiedTask } from '../signing/index.js';
 import { grantTask, policyRefusalMessage, policyRefusals, type TaskGrant } from '../trust/index.js';
@@ -42,7 +41,7 @@ export interface WorkerTrust {
 }
 
 export interface TaskProcessorOptions {
-  queue: TaskQueue;
+  queue: WorkerQueue;
   executor: TaskExecutor;
   worker: string;
   trust: WorkerTrust;
@@ -56,20 +55,17 @@ export interface TaskProcessorOptions {
   handBackDelayMs: number;
 }
 
-/** What the BullMQ job returns (its "return value"): the task's outcome in short. */
-export interface JobOutcome {
-  status: TaskStatus;
-  branch: string | null;
-  error: string | null;
-}
-
 /**
- * Runs one job. Before anything touches a file, git or Docker: the job must be signed by a trusted key and
- * unaltered, its spec well-formed, recent and not already run on this machine, its settings allowed by
- * this worker's policy for its signer, and its repository on this machine. Then the task is claimed (so
- * a cancelled or already ended task never starts), a chained task's start is derived from its parent's
- * signed result, and it runs with its log going to Redis and disk. Its outcome is recorded, signed, and
- * cascaded to its children. Refusals fail the job with UnrecoverableError (never retried).
+ * What a worker makes of one job: the task's life cycle on a worker, in order.
+ * 1. Verify: before anything touches a file, git or Docker, the job must be signed by a trusted key and
+ *    unaltered, its spec well-formed.
+ * 2. Leave it to others when this worker lacks a label it requires or its repository, or is stopping
+ *    (handed back to the queue, unclaimed).
+ * 3. Check: recent, allowed by this worker's policy for its signer; else refused (FAILED, never retried).
+ * 4. Claim it (so a cancelled or already ended task never starts, and a task runs once), and note it in
+ *    this machine's ledger.
+ * 5. Run it: a chained task's start from its parent's signed result, its log to Redis and disk.
+ * 6. End it: the outcome recorded (first writer wins), signed by this worker, cascaded to its children.
  */
 export class TaskProcessor {
   /** Tasks this worker has handed back (each reported once). */
@@ -77,10 +73,10 @@ export class TaskProcessor {
 
   constructor(private readonly options: TaskProcessorOptions) {}
 
-  async process(job: Job, token?: string): Promise<JobOutcome> {
-    const id = job.id ?? '';
+  async process(job: QueueJob): Promise<JobVerdict> {
+    const { id } = job;
     // Not even a task id: nothing of tsk's to record the refusal on.
-    if (!isTaskId(id)) throw new UnrecoverableError(`job ${id.slice(0, 40)} is not a tsk task`);
+    if (!isTaskId(id)) return { kind: 'refused', reason: `job ${id.slice(0, 40)} is not a tsk task` };
     let verified: VerifiedTask;
     let leave: { note: string | undefined } | undefined;
     try {
@@ -93,30 +89,21 @@ export class TaskProcessor {
       return this.refuse(id, error instanceof TskError ? error.userMessage : (error as Error).message);
     }
     const { spec } = verified;
-    if (leave !== undefined) return this.handBack(job, token, spec, leave.note);
+    if (leave !== undefined) return this.handBack(spec, leave.note);
     const ledger = await this.options.trust.ledger.begin(id);
 
     const { queue, worker } = this.options;
-    const startedAt = new Date().toISOString();
-    const claim = await queue.store.claim(id, worker, startedAt);
-    if (claim.kind === 'missing') throw new UnrecoverableError(`task ${id} has no record (deleted?)`);
+    // Run again after a lost worker only where re-queueing is the policy, and never when this machine saw it finish.
+    const claim = await queue.claim(id, worker, { resumeLost: this.options.trust.policy.requeueLost && ledger !== 'finished' });
+    if (claim.kind === 'missing') return { kind: 'refused', reason: `task ${id} has no record (deleted?)` };
     // Ended before a worker got to it (cancelled, its worker lost): nothing to run.
-    if (claim.kind === 'not-runnable') return { status: claim.status, branch: null, error: `already ${claim.status}` };
-    if (claim.kind === 'cancel') return this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined);
-    let rerun = false;
-    if (claim.kind === 'rerun') {
-      // The job came back after its worker was lost. Run it again only where re-queueing is the policy,
-      // and never when this machine saw it finish.
-      const alive = (await queue.store.workersAlive([claim.previousWorker])).get(claim.previousWorker);
-      const resumable = this.options.trust.policy.requeueLost && alive === false && ledger !== 'finished';
-      if (!resumable || !(await queue.store.reclaim(id, worker, startedAt))) {
-        return this.end(spec, { status: 'FAILED', error: workerLostReason(claim.previousWorker) }, Date.now(), claim.previousWorker);
-      }
-      rerun = true;
-    } else if (ledger !== 'new') {
-      return this.end(spec, { status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` }, Date.now(), worker);
+    if (claim.kind === 'not-runnable') return done({ status: claim.status, branch: null, error: `already ${claim.status}` });
+    if (claim.kind === 'cancel') return done(await this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined));
+    if (claim.kind === 'lost') return done(await this.end(spec, { status: 'FAILED', error: workerLostReason(claim.previousWorker) }, Date.now(), claim.previousWorker));
+    if (!claim.rerun && ledger !== 'new') {
+      return done(await this.end(spec, { status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` }, Date.now(), worker));
     }
-    return this.run(verified, rerun);
+    return done(await this.run(verified, claim.rerun));
   }
 
   /**
@@ -136,25 +123,22 @@ export class TaskProcessor {
   }
 
   /**
-   * Give the job back to the queue, unclaimed: BullMQ moves it to its delayed set without counting an
-   * attempt (`moveToDelayed` with the job's lock token, then `DelayedError`), and any worker may take it
-   * once the delay is over. The task stays QUEUED with `note` saying what it waits for. A task with a
-   * pending cancel is ended CANCELLED here instead, so it never circles the queue waiting for a worker.
+   * Give the job back to the queue, unclaimed and without using its attempt (see `consumeJobs`); any
+   * worker may take it once the delay is over. The task stays QUEUED with `note` saying what it waits
+   * for. A task with a pending cancel is ended CANCELLED here instead, so it never circles the queue.
    */
-  private async handBack(job: Job, token: string | undefined, spec: TaskSpec, note: string | undefined): Promise<JobOutcome> {
-    const reply = await this.options.queue.store.handBack(spec.id, note);
-    if (reply.kind === 'missing') throw new UnrecoverableError(`task ${spec.id} has no record (deleted?)`);
-    if (reply.kind === 'not-runnable') return { status: reply.status, branch: null, error: `already ${reply.status}` };
-    if (reply.kind === 'cancel') return this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined);
-    if (token === undefined) throw new Error(`cannot hand job ${spec.id} back without its lock token`);
-    await job.moveToDelayed(Date.now() + this.options.handBackDelayMs, token);
+  private async handBack(spec: TaskSpec, note: string | undefined): Promise<JobVerdict> {
+    const reply = await this.options.queue.handBack(spec.id, note);
+    if (reply.kind === 'missing') return { kind: 'refused', reason: `task ${spec.id} has no record (deleted?)` };
+    if (reply.kind === 'not-runnable') return done({ status: reply.status, branch: null, error: `already ${reply.status}` });
+    if (reply.kind === 'cancel') return done(await this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined));
     if (!this.handedBack.has(spec.id)) {
       // Once per task: a job nobody here can take comes back every few seconds.
       if (this.handedBack.size >= 1000) this.handedBack.clear();
       this.handedBack.add(spec.id);
       this.options.onEvent({ kind: 'handed-back', task: spec.id, reason: note ?? 'this worker is stopping' });
     }
-    throw new DelayedError();
+    return { kind: 'hand-back', delayMs: this.options.handBackDelayMs };
   }
 
   /** Everything decided from the verified job and this machine, before the task is claimed. @throws TskError */
@@ -180,7 +164,7 @@ export class TaskProcessor {
     const started = Date.now();
     let spec = verified.spec;
     onEvent({ kind: 'started', task: spec.id, name: spec.name, type: spec.type, agent: spec.agent, rerun });
-    const redisLog = taskLogWriter(queue.redis, queue.keys, spec.id);
+    const redisLog = queue.logWriter(spec.id);
     const fileLog = fileLogSink(taskLogFile(this.options.dataDir, spec.id));
     // Unbounded on purpose: the runner bounds what it writes (agent and build output included), and this
     // is the only other line.
@@ -190,7 +174,7 @@ export class TaskProcessor {
     try {
       let grant: TaskGrant;
       try {
-        spec = await chainedStart(spec, queue.store, trust.ring);
+        spec = await chainedStart(spec, queue, trust.ring);
         grant = await grantTask(spec, verified.signer, { policy: trust.policy, environment: trust.environment, ownerHome: trust.ownerHome });
       } catch (error) {
         const reason = error instanceof TskError ? error.userMessage : (error as Error).message;
@@ -198,7 +182,7 @@ export class TaskProcessor {
         await redisLog.flush();
         return await this.end(spec, { status: 'FAILED', error: reason }, started, this.options.worker);
       }
-      const result = await this.options.executor.run(spec, { log, signal, grant, mayPublish: () => this.publishRefusal(spec.id) });
+      const result = await this.options.executor.run(spec, { log, signal, grant, mayPublish: () => queue.ownership(spec.id, this.options.worker) });
       const reason = running.reasonOf(spec.id);
       const outcome: TaskOutcome = {
         status: result.status,
@@ -219,18 +203,6 @@ export class TaskProcessor {
   }
 
   /**
-   * Why this worker must not push a result to the shared remote any more, or undefined: once its heartbeat
-   * lapsed or the task ended without it (declared lost, re-queued elsewhere), the task is no longer its own.
-   */
-  private async publishRefusal(id: string): Promise<string | undefined> {
-    const { queue, worker } = this.options;
-    const [record, alive] = await Promise.all([queue.store.read(id), queue.store.workersAlive([worker])]);
-    if (alive.get(worker) !== true) return `worker ${worker} lost its heartbeat: it was or will be declared lost`;
-    if (record?.status !== 'RUNNING' || record.worker !== worker) return `the task ended without worker ${worker} (${record?.status ?? 'deleted'})`;
-    return undefined;
-  }
-
-  /**
    * Record the outcome (unless someone else already ended the task), signed by this worker when it ran the
    * task, cascade, report and notify.
    */
@@ -239,7 +211,7 @@ export class TaskProcessor {
       ifWorker === this.options.worker
         ? signResult({ taskId: spec.id, status: outcome.status, baseCommit: outcome.baseCommit, commit: outcome.commit, branch: outcome.branch }, this.options.trust.key)
         : undefined;
-    await this.options.queue.chain.finish(spec.id, { ...outcome, signature }, { ifWorker });
+    await this.options.queue.end(spec.id, { ...outcome, signature }, { ifWorker });
     const durationMs = Date.now() - started;
     this.options.onEvent({ kind: 'finished', task: spec.id, status: outcome.status, branch: outcome.branch, error: outcome.error, durationMs });
     const detail = outcome.branch ?? outcome.error ?? outcome.summary ?? '';
@@ -248,17 +220,14 @@ export class TaskProcessor {
   }
 
   /** Fail a job this worker will not run, with the reason on the task and on the job. */
-  private async refuse(id: string, reason: string): Promise<never> {
-    const { queue } = this.options;
-    // A job without a task record (written by something else) gets no log stream either.
-    if (await queue.store.exists(id)) {
-      const log = taskLogWriter(queue.redis, queue.keys, id);
-      // The reason can quote the payload, which anyone with access to Redis wrote.
-      boundedSink(log).write('warn', `Worker ${this.options.worker} refused the task: ${reason}`);
-      await log.flush();
-      await queue.chain.finish(id, { status: 'FAILED', error: `refused: ${reason}` });
-    }
+  private async refuse(id: string, reason: string): Promise<JobVerdict> {
+    await this.options.queue.refuse(id, this.options.worker, reason);
     this.options.onEvent({ kind: 'refused', task: id, reason });
-    throw new UnrecoverableError(reason);
+    return { kind: 'refused', reason };
   }
+}
+
+/** A job whose task ran or ended: it completes with this outcome. */
+function done(outcome: JobOutcome): JobVerdict {
+  return { kind: 'done', outcome };
 }

@@ -174,7 +174,8 @@ describe('queue workers (real Redis, real Docker)', () => {
     const ns = harness.namespace();
     const producer = await harness.openQueue(ns);
     const events: WorkerEvent[] = [];
-    await producer.bull.add('junk', 'not a task', { jobId: 'Junk_001' });
+    const raw = await harness.raw(ns);
+    await raw.jobs.add('junk', 'not a task', { jobId: 'Junk_001' });
     // Signed, but malformed: the signature says who made it, not that it is sound.
     const { spec: good } = await harness.task('true', { name: 'good' });
     const malformed = signTask({ ...good, config: { ...good.config, memoryGb: -1 } }, harness.key);
@@ -191,7 +192,7 @@ describe('queue workers (real Redis, real Docker)', () => {
     expect(refused?.error).toContain('refused by this worker');
     expect(refused?.error).toContain('allow_bind_mounts');
     expect(ok?.status).toBe('COMPLETE');
-    const junk = await producer.bull.getJob('Junk_001');
+    const junk = await raw.jobs.getJob('Junk_001');
     expect(junk?.failedReason).toContain('not a tsk task');
     expect(events.filter((event) => event.kind === 'refused')).toHaveLength(3);
   });
@@ -217,8 +218,9 @@ describe('queue workers (real Redis, real Docker)', () => {
   it('keeps queued tasks across a Redis restart (append-only file, noeviction)', async () => {
     const ns = harness.namespace();
     let producer = await harness.openQueue(ns);
-    expect(await producer.redis.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
-    expect(await producer.redis.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
+    const { connection } = await harness.raw(ns);
+    expect(await connection.config('GET', 'appendonly')).toEqual(['appendonly', 'yes']);
+    expect(await connection.config('GET', 'maxmemory-policy')).toEqual(['maxmemory-policy', 'noeviction']);
     const specs = [];
     for (let i = 0; i < 3; i++) specs.push(await add(producer, `echo ${i} > kept.txt`, { name: `kept-${i}` }));
     await harness.closeAll();
@@ -241,7 +243,7 @@ describe('queue workers (real Redis, real Docker)', () => {
     const [done] = await producer.waitFor([retried.id], { timeoutMs: 60_000 });
     expect(done).toMatchObject({ status: 'COMPLETE', name: 'second', branch: `tsk/generic/second/${retried.id}` });
     expect(fileOnBranch(`tsk/generic/second/${retried.id}`, 'tries.txt')).toBe('again\n');
-    const retriedSpec = peekJob(await producer.store.readJob(retried.id)).spec;
+    const retriedSpec = peekJob((await producer.stored(retried.id)).job).spec;
     expect(retriedSpec?.instructions).toBe(original.instructions);
     expect((retriedSpec?.source as { commit?: string } | undefined)?.commit).toBe(original.source.commit);
 

@@ -1,23 +1,23 @@
 import { hostname } from 'node:os';
-import { Worker, type Job } from 'bullmq';
 import type Dockerode from 'dockerode';
-import type { Redis } from 'ioredis';
 import { tskVersion } from '../common/tsk-version.js';
 import { InputError } from '../errors/index.js';
-import { bullConnection } from '../queue/bull-connection.js';
-import { isWorkerName, QUEUE_NAME, STALLED_REASON, workerLostReason, type TaskQueue, type WorkerReport } from '../queue/index.js';
+import { isWorkerName, type JobConsumer, type Subscription, type WorkerQueue, type WorkerReport } from '../queue/index.js';
 import type { DesktopNotifier } from './desktop-notifier.js';
 import { LostWorkerReaper } from './lost-worker-reaper.js';
 import { RunningTasks } from './running-tasks.js';
-import { TaskProcessor, type JobOutcome, type TaskExecutor, type WorkerTrust } from './task-processor.js';
+import { TaskProcessor, type TaskExecutor, type WorkerTrust } from './task-processor.js';
 import { WorkerHeartbeat } from './worker-heartbeat.js';
 import type { WorkerEvent } from './worker-events.js';
 import type { WorkerTiming } from './worker-timing.js';
 import { resolveTiming } from './worker-timing.js';
 
 export interface TaskWorkerOptions {
-  /** A queue on a `worker` connection (`maxRetriesPerRequest: null`, as BullMQ workers require). */
-  queue: TaskQueue;
+  /**
+   * The queue as workers use it (`TaskQueue.forWorker()`), on a `worker` connection
+   * (`maxRetriesPerRequest: null`, as BullMQ workers require).
+   */
+  queue: WorkerQueue;
   docker: Dockerode;
   executor: TaskExecutor;
   /** Unique among the workers sharing the Redis; recorded on tasks and on sandboxes (`tsk.worker`). */
@@ -42,9 +42,11 @@ export interface StopOptions {
 }
 
 /**
- * A queue worker: takes up to `concurrency` jobs at once from BullMQ and runs them. Its lock on each job
- * is renewed while the task runs (for hours if need be); it beats a heartbeat so others notice if it
- * dies; it listens for cancels; and it periodically cleans up after workers that died.
+ * A queue worker: takes up to `concurrency` jobs at once (`WorkerQueue.consume`) and runs them through
+ * the {@link TaskProcessor}. Its lock on each job is renewed while the task runs (for hours if need be);
+ * it beats a heartbeat with its report so others notice if it dies and `tsk workers` lists it; it listens
+ * for cancels; and it periodically cleans up after workers that died. It reaches the queue only through
+ * its {@link WorkerQueue}.
  */
 export class TaskWorker {
   private readonly running = new RunningTasks();
@@ -52,8 +54,8 @@ export class TaskWorker {
   private readonly heartbeat: WorkerHeartbeat;
   private readonly reaper: LostWorkerReaper;
   private readonly timers: NodeJS.Timeout[] = [];
-  private bull: Worker | undefined;
-  private subscriber: Redis | undefined;
+  private consumer: JobConsumer | undefined;
+  private cancels: Subscription | undefined;
   private stopping: Promise<void> | undefined;
   private lastError = { message: '', at: 0 };
   private readonly startedAt = new Date().toISOString();
@@ -67,7 +69,7 @@ export class TaskWorker {
     const { queue, name } = options;
     const onError = (error: Error) => options.onEvent({ kind: 'error', message: error.message });
     this.heartbeat = new WorkerHeartbeat({
-      registry: queue.registry,
+      queue,
       report: () => this.report(),
       intervalMs: this.timing.heartbeatIntervalMs,
       ttlMs: this.timing.heartbeatTtlMs,
@@ -103,7 +105,9 @@ export class TaskWorker {
   async start(): Promise<void> {
     const { queue, onEvent } = this.options;
     await this.heartbeat.start();
-    await this.listenForCancels();
+    this.cancels = await queue.onCancel((taskId) => {
+      if (this.cancel(taskId)) onEvent({ kind: 'cancelling', task: taskId, reason: 'tsk cancel' });
+    });
     const processor = new TaskProcessor({
       queue,
       executor: this.options.executor,
@@ -116,18 +120,18 @@ export class TaskWorker {
       isStopping: () => this.isStopping,
       handBackDelayMs: this.timing.handBackDelayMs,
     });
-    this.bull = new Worker<unknown, JobOutcome>(QUEUE_NAME, (job, token) => processor.process(job, token), {
-      connection: bullConnection(queue.redis),
-      prefix: queue.keys.namespace,
-      name: this.options.name,
-      concurrency: this.options.concurrency,
-      lockDuration: this.timing.lockDurationMs,
-      stalledInterval: this.timing.stalledIntervalMs,
-      // 0: a job whose worker died is failed, never silently run again; 1 re-runs it once (requeue_lost).
-      maxStalledCount: this.options.trust.policy.requeueLost ? 1 : 0,
-    });
-    this.bull.on('failed', (job, error) => void this.onJobFailed(job, error).catch((e: unknown) => this.reportError(e)));
-    this.bull.on('error', (error) => this.reportError(error));
+    this.consumer = queue.consume(
+      {
+        name: this.options.name,
+        concurrency: this.options.concurrency,
+        lockDurationMs: this.timing.lockDurationMs,
+        stalledIntervalMs: this.timing.stalledIntervalMs,
+        requeueLost: this.options.trust.policy.requeueLost,
+        onError: (error) => this.reportError(error),
+        onLost: (lost) => onEvent({ kind: 'lost', ...lost }),
+      },
+      (job) => processor.process(job),
+    );
     this.every(this.timing.reapIntervalMs, () => this.reaper.sweep());
     await this.options.trust.ledger.prune();
     this.every(this.timing.cancelPollMs, () => this.pollCancels());
@@ -159,11 +163,11 @@ export class TaskWorker {
     this.heartbeat.beatNow();
     const timer = setTimeout(() => this.cancelRunning(), graceMs);
     try {
-      await this.bull?.close();
+      await this.consumer?.close();
     } finally {
       clearTimeout(timer);
       this.timers.forEach((t) => clearInterval(t));
-      await this.subscriber?.quit().catch(() => this.subscriber?.disconnect());
+      await this.cancels?.close();
       // A worker that stopped cleanly left nothing behind: it leaves the registry and is never reaped.
       await this.heartbeat.stop().catch((error: unknown) => this.reportError(error));
       this.options.onEvent({ kind: 'stopped', worker: this.options.name });
@@ -191,34 +195,12 @@ export class TaskWorker {
     }
   }
 
-  /** Cancels arrive by pub/sub at once; {@link pollCancels} catches any sent while we were reconnecting. */
-  private async listenForCancels(): Promise<void> {
-    const subscriber = this.options.queue.redis.duplicate();
-    this.subscriber = subscriber;
-    subscriber.on('error', () => undefined);
-    subscriber.on('message', (_channel: string, taskId: string) => {
-      if (this.cancel(taskId)) this.options.onEvent({ kind: 'cancelling', task: taskId, reason: 'tsk cancel' });
-    });
-    await subscriber.subscribe(this.options.queue.keys.cancelChannel);
-  }
-
+  /** Cancels arrive by pub/sub at once ({@link start}); this catches any sent while we were reconnecting. */
   private async pollCancels(): Promise<void> {
-    const requested = await this.options.queue.store.cancelRequested(this.running.ids());
+    const requested = await this.options.queue.cancelRequested(this.running.ids());
     for (const id of requested) {
       if (this.cancel(id)) this.options.onEvent({ kind: 'cancelling', task: id, reason: 'tsk cancel' });
     }
-  }
-
-  /** BullMQ failed a job whose worker died (lock expired): record it as that worker's loss. */
-  private async onJobFailed(job: Job | undefined, error: Error): Promise<void> {
-    if (job?.id === undefined || !error.message.includes(STALLED_REASON)) return;
-    const record = await this.options.queue.store.read(job.id);
-    if (record?.status !== 'RUNNING' || record.worker === undefined) return;
-    // A worker that is alive only lost its lock (it was unresponsive for a while): it still runs the task
-    // and records the real outcome itself; BullMQ's verdict concerns the job, not the task.
-    if ((await this.options.queue.store.workersAlive([record.worker])).get(record.worker)) return;
-    const ended = await this.options.queue.chain.finish(job.id, { status: 'FAILED', error: workerLostReason(record.worker) }, { ifWorker: record.worker });
-    if (ended) this.options.onEvent({ kind: 'lost', task: job.id, worker: record.worker, requeued: false });
   }
 
   private every(ms: number, task: () => Promise<void>): void {

@@ -1,7 +1,8 @@
-import type { WorkerRegistry, WorkerReport } from '../queue/index.js';
+import type { WorkerQueue, WorkerReport } from '../queue/index.js';
 
 export interface WorkerHeartbeatOptions {
-  registry: WorkerRegistry;
+  /** Where the beats go: the queue's registry of workers. */
+  queue: Pick<WorkerQueue, 'beat' | 'leave'>;
   /** What the worker says about itself now (asked at every beat). */
   report: () => WorkerReport;
   /** @defaultValue 3000 */
@@ -48,11 +49,11 @@ export class WorkerHeartbeat {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.beating?.catch(() => undefined);
-    await this.options.registry.leave(this.options.report().name);
+    await this.options.queue.leave(this.options.report().name);
   }
 
   private beat(): Promise<void> {
-    const beat = this.options.registry.beat(this.options.report(), this.ttlMs);
+    const beat = this.options.queue.beat(this.options.report(), this.ttlMs);
     this.beating = beat;
     return beat.finally(() => {
       if (this.beating === beat) this.beating = undefined;

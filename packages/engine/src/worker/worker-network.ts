@@ -1,4 +1,4 @@
-import type { DockerServices } from '../queue/open-configured-queue.js';
+import type { DockerServices } from '../queue/index.js';
 import { ProxyManager } from '../proxy/index.js';
 
 /**

@@ -12,6 +12,7 @@ import { createSigningKey, KeyRing, signTask, taskSigner, type SignedTask, type 
 import { createTaskSpec } from '../tasks/index.js';
 import { startLocalRedis, type LocalRedis } from '../test-utils/local-redis.js';
 import { FAST_TIMING } from '../test-utils/queue-harness.js';
+import { rawJobQueue, rawTaskStore } from '../test-utils/queue-internals.js';
 import { workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
 import { RunLedger } from './run-ledger.js';
 import type { TaskExecutor } from './task-processor.js';
@@ -141,11 +142,19 @@ interface StartedWorker {
   worker: TaskWorker;
   executor: RecordingExecutor;
   events: WorkerEvent[];
+  /** Its own connection to Redis (a test can take its machine off the network). */
+  connection: Awaited<ReturnType<typeof connectRedis>>;
 }
 
 /** A worker as on its own machine: its own data folder and ledger, its own `[worker] labels`. */
 async function startWorker(namespace: string, name: string, labels: string[] = [], concurrency = 1): Promise<StartedWorker> {
-  const queue = await openQueue(namespace, 'worker');
+  const connection = await connectRedis({ url: redis.url, purpose: 'worker' });
+  const taskQueue = new TaskQueue({ connection, namespace });
+  closers.push(async () => {
+    await taskQueue.close();
+    connection.disconnect();
+  });
+  const queue = taskQueue.forWorker();
   const executor = new RecordingExecutor();
   const events: WorkerEvent[] = [];
   const dataDir = join(home, 'workers', name);
@@ -171,7 +180,7 @@ async function startWorker(namespace: string, name: string, labels: string[] = [
   });
   await worker.start();
   closers.push(() => worker.stop({ graceMs: 0 }));
-  return { worker, executor, events };
+  return { worker, executor, events, connection };
 }
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -184,6 +193,17 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
+/** What anyone with access to Redis sees of `namespace`: BullMQ's jobs, and the records as stored. */
+async function observe(namespace: string) {
+  const connection = await connectRedis({ url: redis.url, purpose: 'cli' });
+  const jobs = rawJobQueue(connection, namespace);
+  closers.push(async () => {
+    await jobs.close();
+    connection.disconnect();
+  });
+  return { jobs, store: rawTaskStore(connection, namespace) };
+}
+
 async function view(queue: TaskQueue, id: string): Promise<TaskView> {
   const found = await queue.get(id);
   if (found === undefined) throw new Error(`no task ${id}`);
@@ -194,6 +214,7 @@ describe('routing tasks between workers (real Redis, real BullMQ)', () => {
   it('runs a --requires gpu task only on the worker with the label; until one starts it waits, visibly, without using its one attempt', async () => {
     const ns = `r${Date.now()}a`;
     const producer = await openQueue(ns);
+    const raw = await observe(ns);
     const cpu = await startWorker(ns, 'cpu-1');
     const gpuTask = await add(producer, 'nvidia-smi', { requires: ['gpu'] });
     const plain = await add(producer, 'true');
@@ -205,12 +226,12 @@ describe('routing tasks between workers (real Redis, real BullMQ)', () => {
       return current.note === 'no worker with label gpu seen in the last 10 min' ? current : undefined;
     });
     expect(waiting.status).toBe('QUEUED');
-    expect((await producer.store.read(gpuTask.id))?.note).toBe('waiting for a worker with label gpu');
+    expect((await producer.stored(gpuTask.id)).record?.note).toBe('waiting for a worker with label gpu');
 
     // Handed back again and again for longer than a lock lasts and the stalled checker looks: the job is
     // never stalled, failed or counted as an attempt.
     await new Promise((resolve) => setTimeout(resolve, FAST_TIMING.lockDurationMs! + 2 * FAST_TIMING.stalledIntervalMs!));
-    const job = await producer.bull.getJob(gpuTask.id);
+    const job = await raw.jobs.getJob(gpuTask.id);
     expect(['delayed', 'waiting', 'active']).toContain(await job?.getState());
     expect(job?.attemptsMade).toBe(0);
     expect(job?.failedReason).toBeUndefined();
@@ -226,10 +247,10 @@ describe('routing tasks between workers (real Redis, real BullMQ)', () => {
     expect(done).toMatchObject({ status: 'COMPLETE', worker: 'gpu-1', note: undefined });
     expect(gpu.executor.ran).toEqual([gpuTask.id]);
     expect(cpu.executor.ran).toEqual([plain.id]);
-    const finished = await producer.bull.getJob(gpuTask.id);
+    const finished = await raw.jobs.getJob(gpuTask.id);
     expect(await finished?.getState()).toBe('completed');
     expect(finished?.attemptsMade).toBe(1);
-    expect((await producer.store.read(gpuTask.id))?.note).toBeUndefined();
+    expect((await producer.stored(gpuTask.id)).record?.note).toBeUndefined();
   });
 
   it('lists live workers with host, capacity, running tasks, labels and state; a stopping worker takes nothing new and then drops out', async () => {
@@ -273,20 +294,21 @@ describe('routing tasks between workers (real Redis, real BullMQ)', () => {
   it('ends CANCELLED a task cancelled while its job is handed back, and it never runs', async () => {
     const ns = `r${Date.now()}c`;
     const producer = await openQueue(ns);
+    const raw = await observe(ns);
     await startWorker(ns, 'cpu-3');
     const first = await add(producer, 'a', { requires: ['gpu'] });
     const second = await add(producer, 'b', { requires: ['gpu'] });
     for (const spec of [first, second]) {
-      await until(`${spec.id} to be handed back`, async () => (await producer.store.read(spec.id))?.note !== undefined);
+      await until(`${spec.id} to be handed back`, async () => (await producer.stored(spec.id)).record?.note !== undefined);
     }
 
     expect(await producer.cancel(first.id)).toEqual({ kind: 'cancelled' });
     expect(await view(producer, first.id)).toMatchObject({ status: 'CANCELLED', note: undefined });
-    expect(await producer.bull.getJob(first.id)).toBeUndefined();
+    expect(await raw.jobs.getJob(first.id)).toBeUndefined();
 
     // A cancel whose job removal lost the race (the job was with a worker): the next worker to hand it
     // back sees the request and ends the task.
-    expect(await producer.store.requestCancel(second.id)).toBe('QUEUED');
+    expect(await raw.store.requestCancel(second.id)).toBe('QUEUED');
     await until('the flagged task to end', async () => (await view(producer, second.id)).status === 'CANCELLED');
 
     const gpu = await startWorker(ns, 'gpu-3', ['gpu']);
@@ -316,5 +338,37 @@ describe('routing tasks between workers (real Redis, real BullMQ)', () => {
     const [done] = await producer.waitFor([spec.id], { timeoutMs: 30_000 });
     expect(done).toMatchObject({ status: 'COMPLETE', worker: 'cpu-4' });
     expect(worker.executor.ran).toEqual([spec.id]);
+  });
+
+  it('keeps the lost-worker guarantee across machines: a worker that vanishes mid-task leaves it FAILED "worker … lost", and its late end changes nothing', async () => {
+    const ns = `r${Date.now()}e`;
+    const producer = await openQueue(ns);
+    const doomed = await startWorker(ns, 'doomed-1');
+    const signed = await task('sleep forever');
+    const id = signed.spec.id;
+    doomed.executor.hold(id);
+    await producer.add(signed);
+    await until('the task to run', async () => doomed.executor.ran.includes(id));
+
+    // Its machine drops off the network: no more heartbeats, no lock renewed. Another worker, elsewhere,
+    // records the loss (its sweep, by the one rule), and lists only itself.
+    doomed.connection.disconnect();
+    // Whatever happens below, bring it back before the workers stop (closers run last-in, first-out).
+    closers.push(async () => {
+      if (doomed.connection.status !== 'ready') await doomed.connection.connect().catch(() => undefined);
+      doomed.executor.release(id);
+    });
+    const survivor = await startWorker(ns, 'survivor-1');
+    await until('the loss to be recorded', async () => (await producer.stored(id)).record?.status === 'FAILED');
+    expect(await view(producer, id)).toMatchObject({ status: 'FAILED', error: 'worker doomed-1 lost', worker: 'doomed-1' });
+    expect(survivor.events).toContainEqual({ kind: 'lost', task: id, worker: 'doomed-1', requeued: false });
+    expect((await producer.workers()).map((worker) => worker.name)).toEqual(['survivor-1']);
+
+    // Back on the network, the lost worker finishes the task: the recorded outcome stands.
+    await doomed.connection.connect();
+    doomed.executor.release(id);
+    await until('the lost worker to finish', async () => doomed.events.some((event) => event.kind === 'finished' && event.task === id));
+    expect(await view(producer, id)).toMatchObject({ status: 'FAILED', error: 'worker doomed-1 lost' });
+    expect(survivor.executor.ran).toEqual([]);
   });
 });

@@ -84,7 +84,7 @@ export class WorkerServer {
 
   private report() {
     const { worker, queue } = this.options;
-    const redis = queue.redis.status;
+    const redis = queue.connectionStatus;
     return {
       healthy: redis === 'ready' && !worker.isStopping,
       body: { worker: worker.name, running: worker.runningCount, concurrency: this.options.concurrency, redis, stopping: worker.isStopping },
@@ -121,8 +121,6 @@ export class WorkerServer {
 
   private async isQueueEmpty(): Promise<boolean> {
     if (this.options.worker.runningCount > 0) return false;
-    const counts = await this.options.queue.bull.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
-    if (Object.values(counts).some((count) => count > 0)) return false;
-    return (await this.options.queue.store.waitingIds()).length === 0;
+    return this.options.queue.isDrained();
   }
 }

@@ -10,7 +10,6 @@ import {
   createSigningKey,
   createTaskSpec,
   planProxyImage,
-  QueueKeys,
   signTask,
   silentSink,
   taskSigner,
@@ -23,6 +22,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test-only helper shared with the engine's queue tests (one way to start tsk's Redis image).
 import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
+// The attacker knows where tsk keeps its jobs and records: the one door into the queue's internals.
+import { QueueKeys, rawJobQueue } from '../../../engine/src/test-utils/queue-internals.js';
 import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { git } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
@@ -50,6 +51,8 @@ let stranger: SigningKey;
 let worker: WatchedProcess;
 let connection: Redis;
 let queue: TaskQueue;
+/** BullMQ's own handle on the queue: what the attacker writes raw jobs with. */
+let jobs: ReturnType<typeof rawJobQueue>;
 let service: { server: Server; port: number; hits: number };
 
 /** An HTTP service of the worker's host, bound to every address, counting who reaches it. */
@@ -80,7 +83,7 @@ async function plant(id: string, data: unknown, name = 'planted'): Promise<void>
   const keys = new QueueKeys();
   await connection.hset(keys.task(id), { id, status: 'QUEUED', name, type: 'generic', agent: 'script', stack: 'default', project: PROJECT, createdAt: new Date().toISOString(), job: JSON.stringify(data) });
   await connection.zadd(keys.index, Date.now(), id);
-  await queue.bull.add(name, data, { jobId: id });
+  await jobs.add(name, data, { jobId: id });
 }
 
 async function ended(id: string): Promise<TaskView> {
@@ -133,6 +136,7 @@ beforeAll(async () => {
   service = await hostService();
   connection = await connectRedis({ url: redis.url(), purpose: 'cli' });
   queue = new TaskQueue({ connection });
+  jobs = rawJobQueue(connection);
   // The worker's own environment holds a secret a task may ask for by name.
   worker = startServer(['-w', '2'], { ...home.env, NPM_TOKEN: SECRET });
   await worker.waitFor(/worker .* ready/);
@@ -144,6 +148,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (worker) await stopProcess(worker);
   await queue?.close();
+  await jobs?.close();
   connection?.disconnect();
   service?.server.close();
   if (home) await runTsk(['proxy', 'stop'], { env: home.env });
@@ -192,7 +197,7 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
     await connection.zadd(keys.index, 2, '../../../victim');
     // A job whose id is a path, signed by the owner.
     const spec = await specFor(owner, 'true', 'traversal');
-    await queue.bull.add('generic', signTask({ ...spec, id: '../../../victim' }, owner).job, { jobId: '../../../victim' });
+    await jobs.add('generic', signTask({ ...spec, id: '../../../victim' }, owner).job, { jobId: '../../../victim' });
 
     // The worker's sweep (every few seconds, once it has settled) removes the finished task's workspace —
     // the one on its disk, not the one the record names; `tsk clean` deletes every finished task.
@@ -202,7 +207,7 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
     const clean = await runTsk(['clean', '--json'], { env: home.env });
     expect(clean.exitCode, clean.stderr).toBe(0);
     expect(readFileSync(join(victim, 'keep.txt'), 'utf8')).toBe('keep\n');
-    expect((await queue.bull.getJob('../../../victim'))?.failedReason).toMatch(/is not a tsk task/);
+    expect((await jobs.getJob('../../../victim'))?.failedReason).toMatch(/is not a tsk task/);
   });
 
   it('refuses named volumes that are host paths, even signed by the owner (finding 3)', async () => {
@@ -292,10 +297,10 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
     const tip = git(repo, 'rev-parse', spec.branch);
     const job = JSON.parse((await connection.hget(new QueueKeys().task(id), 'job')) ?? 'null') as unknown;
     // Put it back exactly as it was queued: same signed job, record QUEUED again.
-    await (await queue.bull.getJob(id))?.remove();
+    await (await jobs.getJob(id))?.remove();
     await connection.hset(new QueueKeys().task(id), 'status', 'QUEUED');
     await connection.hdel(new QueueKeys().task(id), 'finishedAt');
-    await queue.bull.add('generic', job, { jobId: id });
+    await jobs.add('generic', job, { jobId: id });
 
     const view = await ended(id);
     expect(view).toMatchObject({ status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` });

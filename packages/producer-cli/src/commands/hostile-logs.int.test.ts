@@ -2,7 +2,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, LOG_LIMITS, lineCutMarker, logCutLine, QueueKeys } from '@tsk/engine';
+import { connectRedis, LOG_LIMITS, lineCutMarker, logCutLine } from '@tsk/engine';
+// Where tsk keeps a task's log: the one door into the queue's internals.
+import { QueueKeys } from '../../../engine/src/test-utils/queue-internals.js';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // Test-only helper shared with the engine's queue tests (one way to start tsk's Redis image).
