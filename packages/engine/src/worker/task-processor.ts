@@ -2,6 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isTaskId } from '../common/ids.js';
 import { taskLogFile } from '../common/task-paths.js';
+import { RemoteMirror, resultRef } from '../git/index.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError, TskError } from '../errors/index.js';
 import { teeSink } from '../logging/index.js';
@@ -118,6 +119,11 @@ export class TaskProcessor {
     }
     if (spec.source.kind === 'local' && (await realpath(spec.repoPath).catch(() => undefined)) === undefined) {
       return { note: `waiting for a worker on the machine that has ${spec.repoPath}` };
+    }
+    // `tsk retry --push`: only the worker that kept the result can push it.
+    const kept = spec.publishes;
+    if (kept !== undefined && spec.source.kind === 'remote' && !(await new RemoteMirror(this.options.dataDir, spec.source.url).holds(resultRef(kept.task), kept.commit))) {
+      return { note: `waiting for the worker that kept the result of task ${kept.task}` };
     }
     return undefined;
   }
