@@ -48,8 +48,8 @@ describe('deriveTaskView', () => {
     }
   });
 
-  it('shows a job a worker has taken but not yet claimed as RUNNING', () => {
-    expect(deriveTaskView(record(), { jobState: 'active' }).status).toBe('RUNNING');
+  it('keeps a task QUEUED while a worker holds its job without having claimed it (it may hand it back)', () => {
+    expect(deriveTaskView(record(), { jobState: 'active' }).status).toBe('QUEUED');
   });
 
   it('turns a RUNNING task whose worker heartbeat is gone into FAILED "worker <name> lost"', () => {
@@ -115,7 +115,7 @@ describe('what a queued task waits for', () => {
 
   it('says nothing for a task that waits for nothing in particular, or no longer waits', () => {
     expect(deriveTaskView(record(), { jobState: 'waiting' }).note).toBeUndefined();
-    expect(deriveTaskView(record({ requires: ['gpu'], note: 'old' }), { jobState: 'active' })).toMatchObject({ status: 'RUNNING', note: undefined });
+    expect(deriveTaskView(record({ status: 'RUNNING', worker: 'w', requires: ['gpu'], note: 'old' }), { jobState: 'active', workerAlive: true })).toMatchObject({ status: 'RUNNING', note: undefined });
     expect(deriveTaskView(record({ status: 'COMPLETE', requires: ['gpu'], note: 'old' }), {}).note).toBeUndefined();
   });
 });

@@ -36,7 +36,8 @@ function failedJobReason(record: TaskRecord, reason: string | undefined): string
  * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost" ({@link lostWith}),
  *   even before a live worker gets round to recording that;
  * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason;
- * - a job BullMQ has handed to a worker that has not claimed it yet is already RUNNING;
+ * - a QUEUED task stays QUEUED until a worker claims it, even while a worker holds its job (that worker
+ *   may hand it back: it lacks a label, the repository, or is stopping);
  * - a task still QUEUED says what it waits for ({@link waitingNote}).
  */
 export function deriveTaskView(record: TaskRecord, facts: QueueFacts): TaskView {
@@ -51,7 +52,6 @@ function deriveStatus(record: TaskRecord, facts: QueueFacts): TaskView {
   const lost = lostWith(record, () => facts.workerAlive);
   if (lost !== undefined) return failed(workerLostReason(lost));
   if (facts.jobState === 'failed') return failed(failedJobReason(record, facts.failedReason));
-  if (record.status === 'QUEUED' && facts.jobState === 'active') return { ...view, status: 'RUNNING' };
   return view;
 }
 
