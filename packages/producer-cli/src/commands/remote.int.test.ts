@@ -26,6 +26,7 @@ interface TaskJson {
   remote: string | null;
   resultRef: string | null;
   worker: string | null;
+  note: string | null;
 }
 
 let redis: TestRedis;
@@ -158,9 +159,32 @@ describe('tasks through a shared remote (real Redis, worker, Docker and git)', (
       expect(remoteRefs()).not.toContain(`refs/tsk/results/${task.id}`);
 
       // Once the remote takes it again, `tsk retry --push` delivers the kept result: no agent runs again.
+      // Another worker cannot, and hands the job back until the one that kept it takes it.
       rmSync(hook);
-      const retried = await tskJson<TaskJson[]>(['retry', '--push', task.id]);
+      const other = await makeTskHome({ TSK_REDIS_URL: redis.url(), TSK_REMOTE_URL: `file://${remote}` });
+      mkdirSync(join(other.dir, 'config', 'tsk'), { recursive: true });
+      writeFileSync(join(other.dir, 'config', 'tsk', 'tsk.toml'), `[worker]\ntrusted_keys = [{ name = "laptop", key = "${producerKey.publicKey}" }]\n`);
+      const second = startServer(['-w', '1'], other.env);
+      const keeper = worker as WatchedProcess;
+      let retried: TaskJson[] = [];
+      try {
+        await second.waitFor(/worker .* ready/);
+        process.kill(keeper.pid, 'SIGSTOP');
+        try {
+          retried = await tskJson<TaskJson[]>(['retry', '--push', task.id]);
+          await second.waitFor(`${retried[0]?.id} left to another worker`, 20_000);
+          const waiting = (await tskJson<TaskJson[]>(['list'])).find((t) => t.id === retried[0]?.id);
+          expect(waiting?.status).toBe('QUEUED');
+          expect(waiting?.note).toBe(`waiting for the worker that kept the result of task ${task.id}`);
+        } finally {
+          process.kill(keeper.pid, 'SIGCONT');
+        }
+      } finally {
+        await stopProcess(second);
+        await other.cleanup();
+      }
       const [pushed] = await waitAll([retried[0]?.id ?? '']);
+      expect(pushed?.worker).toBe(ended?.worker);
       expect(pushed?.status, pushed?.error ?? '').toBe('COMPLETE');
       expect(pushed?.commit).toBe(ended?.commit);
       expect(git(remote, 'show', `refs/tsk/results/${pushed?.id}:kept.txt`)).toBe('kept');
