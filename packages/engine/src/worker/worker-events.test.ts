@@ -14,6 +14,9 @@ describe('formatWorkerEvent', () => {
     expect(formatWorkerEvent({ kind: 'reaped', what: 'container', name: 'tsk-Abc_1234', worker: 'h-1-ab' })).toBe(
       'removed container tsk-Abc_1234 left by lost worker h-1-ab',
     );
+    expect(formatWorkerEvent({ kind: 'handed-back', task: 'Abc_1234', reason: 'waiting for a worker with label gpu' })).toBe(
+      'Abc_1234 left to another worker (waiting for a worker with label gpu)',
+    );
   });
 
   it('prints what Redis and agents wrote as one line without terminal control', () => {
