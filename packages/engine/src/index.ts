@@ -113,6 +113,7 @@ export {
   redactRedisUrl,
   ensureEmbeddedRedis,
   redisImagePlan,
+  redisServerArgs,
   deriveTaskView,
   taskDurationMs,
   deleteTask,
