@@ -29,6 +29,8 @@ export interface GitServer {
   refs(name: string): Promise<Map<string, string>>;
   /** Make the repository refuse pushes to refs under `prefix` (a pre-receive hook), as a server's rules would. */
   refusePushes(name: string, prefix: string): Promise<void>;
+  /** Also attach the server to `network` (one the test created), as `gitserver` there too. */
+  connect(network: string): Promise<void>;
   /** Remove the container and the network. */
   stop(): Promise<void>;
 }
@@ -137,6 +139,9 @@ function serverOn(network: string, container: string, resolveEntry: string, opti
       if (!/^[A-Za-z0-9/_.-]+$/.test(prefix)) throw new Error(`not a ref prefix: ${prefix}`);
       const hook = ['#!/bin/sh', 'while read old new ref; do', `  case "$ref" in ${prefix}*) echo "this server refuses pushes to $ref" >&2; exit 1;; esac`, 'done', ''].join('\n');
       await exec('sh', '-c', `cat > ${path(name)}/hooks/pre-receive <<'HOOK'\n${hook}HOOK\nchmod 755 ${path(name)}/hooks/pre-receive`);
+    },
+    connect: async (other) => {
+      await docker('network', 'connect', '--alias', GIT_SERVER_HOST, other, container);
     },
     stop: () => removeAll(container, network),
   };
