@@ -1,6 +1,10 @@
 import type { TaskStatus } from './task-state.js';
 
-/** How a task ended. `branch` is set only when the task produced changes and they reached the origin. */
+/**
+ * How a task ended: the one outcome shape, from the runner (`TaskRunner.run`) to the record (the queue's
+ * `TaskOutcome` is this without id and start), the view and `--json`. `branch` is set only when the task
+ * produced changes and they reached the origin (or the shared remote).
+ */
 export interface TaskResult {
   id: string;
   status: Extract<TaskStatus, 'COMPLETE' | 'FAILED' | 'CANCELLED'>;

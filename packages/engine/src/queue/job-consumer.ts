@@ -1,16 +1,12 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
-import type { TaskStatus } from '../model/index.js';
+import type { TaskResult, TaskStatus } from '../model/index.js';
 import { bullConnection } from './bull-connection.js';
 import type { LostTask } from './lost-workers.js';
 import type { QueueCore } from './queue-core.js';
 import { QUEUE_NAME } from './queue-keys.js';
 
-/** What a finished job returns (BullMQ's "return value"): the task's outcome in short. */
-export interface JobOutcome {
-  status: TaskStatus;
-  branch: string | null;
-  error: string | null;
-}
+/** What a finished job returns (BullMQ's "return value"): the task's outcome in short, as JSON keeps it. */
+export type JobOutcome = { status: TaskStatus } & { [K in 'branch' | 'error']: NonNullable<TaskResult[K]> | null };
 
 /** A job as a worker gets it: its id (meant to be a task id) and its payload, both as Redis held them. */
 export interface QueueJob {

@@ -1,24 +1,20 @@
 import type { Redis } from 'ioredis';
-import type { TaskStatus } from '../model/index.js';
+import type { TaskResult, TaskStatus } from '../model/index.js';
 import type { ResultSignature, SignedTask } from '../signing/index.js';
 import { ATTACH_CHILD, CLAIM, FINISH, HAND_BACK, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
 import type { QueueKeys } from './queue-keys.js';
 import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from './task-record.js';
 
-/** How a task ended, as recorded. */
-export interface TaskOutcome {
-  status: Extract<TaskStatus, 'COMPLETE' | 'FAILED' | 'CANCELLED'>;
-  branch?: string | undefined;
-  commit?: string | undefined;
-  error?: string | undefined;
-  summary?: string | undefined;
-  /** The commit the task started from, when a workspace was made. */
-  baseCommit?: string | undefined;
-  /** The running worker's signature over the result (what a chained task starts from). */
-  signature?: ResultSignature | undefined;
-  /** @defaultValue now */
-  finishedAt?: string;
-}
+/**
+ * How a task ended, as recorded: the runner's {@link TaskResult} (one shape from the runner to the record,
+ * the view and `--json`) without its id and start, every field but the status optional for the outcomes
+ * nobody ran (cancelled, lost, refused), plus the signature of the worker that ran it.
+ */
+export type TaskOutcome = Pick<TaskResult, 'status'> &
+  Partial<Pick<TaskResult, 'branch' | 'commit' | 'baseCommit' | 'error' | 'summary' | 'finishedAt'>> & {
+    /** The running worker's signature over the result (what a chained task starts from). */
+    signature?: ResultSignature | undefined;
+  };
 
 /** What a worker learns when it tries to take a task. */
 export type ClaimResult =

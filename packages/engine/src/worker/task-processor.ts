@@ -190,15 +190,8 @@ export class TaskProcessor {
       }
       const result = await this.options.executor.run(spec, { log, signal, grant, mayPublish: () => queue.ownership(spec.id, this.options.worker) });
       const reason = running.reasonOf(spec.id);
-      const outcome: TaskOutcome = {
-        status: result.status,
-        branch: result.branch,
-        commit: result.commit,
-        baseCommit: result.baseCommit,
-        error: result.status === 'CANCELLED' && reason !== undefined ? reason : result.error,
-        summary: result.summary,
-        finishedAt: result.finishedAt,
-      };
+      const { id: _id, startedAt: _startedAt, ...ended } = result;
+      const outcome: TaskOutcome = { ...ended, error: result.status === 'CANCELLED' && reason !== undefined ? reason : result.error };
       await redisLog.flush();
       return await this.end(spec, outcome, started, this.options.worker);
     } finally {
