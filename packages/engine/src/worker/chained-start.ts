@@ -30,7 +30,11 @@ export async function chainedStart(spec: TaskSpec, tasks: StoredTaskReader, ring
   if (!sameRepository(parent, spec)) return refuse('it works on another repository');
   if (record.status !== 'COMPLETE') return refuse(`it is ${record.status}, not COMPLETE`);
   const claim = record.id === parentId ? verifiedResult(record, ring) : undefined;
-  if (claim?.baseCommit === undefined) return refuse('its result is not signed by a worker this one trusts');
+  if (claim?.baseCommit === undefined) {
+    // Workers on several machines each have their own key: a chain that crosses them needs each to trust the others'.
+    const signer = typeof record.resultSigner === 'string' ? record.resultSigner.slice(0, 60) : 'nobody';
+    return refuse(`its result is not signed by a worker this one trusts (signed by ${signer}; add that worker's key, from its \`tsk key show\`, to this worker's [worker] trusted_keys)`);
+  }
   if (claim.commit !== undefined && claim.branch !== parent.branch) return refuse('its result is malformed');
   const commit = claim.commit ?? claim.baseCommit;
   // git-town: the child's branch builds on the parent's when the parent made one.

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createDocker, createSigningKey, DEFAULT_BASE_IMAGE, ensureBaseImage, ensureDockerLockDir, ImageBuilder, lockDomain, redisImagePlan, silentSink } from '@tsk/engine';
+import { createDocker, createSigningKey, DEFAULT_BASE_IMAGE, ensureBaseImage, ensureDockerLockDir, ImageBuilder, lockDomain, redisImagePlan, redisServerArgs, silentSink } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // tsk's Redis arguments (append-only, noeviction, password), as the embedded Redis and docker-compose.yml run it.
-import { redisServerArgs } from '../../../engine/src/queue/redis-image.js';
 import { startGitServer, type GitServer } from '../test-utils/git-server.js';
 import { git, repoState } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
