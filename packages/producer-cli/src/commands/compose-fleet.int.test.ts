@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type GitServer } from '../test-utils/git-server.js';
 import { git, repoState } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 import { containersOf, makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /*
@@ -28,16 +29,6 @@ import { containersOf, makeSimpleRepo } from '../test-utils/simple-repo.js';
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../../../..');
 const run = promisify(execFile);
 
-interface TaskJson {
-  id: string;
-  status: string;
-  branch: string | null;
-  commit: string | null;
-  error: string | null;
-  remote: string | null;
-  resultRef: string | null;
-  worker: string | null;
-}
 
 /** `docker compose` (v2 plugin) where the machine has it, else `docker-compose` (1.29, Debian bookworm's). */
 function composeCommand(): string[] {
@@ -90,13 +81,7 @@ async function composeRun(args: string[], timeoutMs = 600_000): Promise<string> 
 }
 
 const docker = async (...args: string[]) => (await run('docker', args, { encoding: 'utf8' })).stdout.trim();
-const tsk = (args: string[]) => runTsk(args, { env: producer.env, cwd: repo });
-
-async function tskJson<T>(args: string[]): Promise<T> {
-  const result = await tsk([...args, '--json']);
-  expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { tsk, tskJson } = tskCli(() => ({ env: producer.env, cwd: repo }));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

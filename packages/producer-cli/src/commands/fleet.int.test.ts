@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitServer, type GitServer } from '../test-utils/git-server.js';
 import { git, repoState } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 import { containersOf, makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /*
@@ -39,17 +40,6 @@ const suffix = randomBytes(4).toString('hex');
 /** On every container and network this test creates itself. */
 const TEST_LABEL = `tsk.test=fleet-${suffix}`;
 
-interface TaskJson {
-  id: string;
-  status: string;
-  branch: string | null;
-  commit: string | null;
-  error: string | null;
-  remote: string | null;
-  resultRef: string | null;
-  worker: string | null;
-  note: string | null;
-}
 
 interface WorkerJson {
   name: string;
@@ -88,13 +78,7 @@ let cleanedUp = false;
 /** git as the laptop runs it: the server under the workers' name for it, the laptop's credentials. */
 const laptopGit = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env: producer.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).trim();
 const docker = async (...args: string[]) => (await run('docker', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
-const tsk = (args: string[]) => runTsk(args, { env: producer.env, cwd: repo });
-
-async function tskJson<T>(args: string[]): Promise<T> {
-  const result = await tsk([...args, '--json']);
-  expect(result.exitCode, `${result.stdout}\n${result.stderr}`).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { tsk, tskJson } = tskCli(() => ({ env: producer.env, cwd: repo }));
 
 /** What a worker printed (its events on stdout, progress and errors on stderr). */
 async function workerLog(name: string): Promise<string> {

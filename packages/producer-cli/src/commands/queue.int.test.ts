@@ -7,19 +7,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 // Test-only helper shared with the engine's queue tests (one way to start tsk's Redis image).
 import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
 import { startServer, startWorkerBin, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
-import { makeTskHome, runTsk, startTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { makeTskHome, startTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 import { containersOf, makeSimpleRepo } from '../test-utils/simple-repo.js';
 
-interface TaskJson {
-  id: string;
-  status: string;
-  name: string;
-  agent: string;
-  parent: string | null;
-  branch: string | null;
-  error: string | null;
-  worker: string | null;
-}
 
 let redis: TestRedis;
 let home: TskHome;
@@ -53,13 +44,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const tsk = (args: string[], env = home.env) => runTsk(args, { env, cwd: repo });
-
-async function tskJson<T>(args: string[]): Promise<T> {
-  const result = await tsk([...args, '--json']);
-  expect(result.exitCode, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { tsk, tskJson } = tskCli(() => ({ env: home.env, cwd: repo }));
 
 async function add(prompt: string, extra: string[] = []): Promise<TaskJson> {
   const [task] = await tskJson<TaskJson[]>(['add', '--agent', 'script', '-p', prompt, ...extra]);

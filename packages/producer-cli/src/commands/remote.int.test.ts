@@ -9,6 +9,7 @@ import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/r
 import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { git, repoState } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 import { makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /*
@@ -17,17 +18,6 @@ import { makeSimpleRepo } from '../test-utils/simple-repo.js';
  * team's git server. Real Redis, real worker, real Docker, real git.
  */
 
-interface TaskJson {
-  id: string;
-  status: string;
-  branch: string | null;
-  commit: string | null;
-  error: string | null;
-  remote: string | null;
-  resultRef: string | null;
-  worker: string | null;
-  note: string | null;
-}
 
 let redis: TestRedis;
 let producer: TskHome;
@@ -38,13 +28,7 @@ let remote: string;
 let worker: WatchedProcess | undefined;
 let producerKey: SigningKey;
 
-const tsk = (args: string[]) => runTsk(args, { env: producer.env, cwd: repo });
-
-async function tskJson<T>(args: string[]): Promise<T> {
-  const result = await tsk([...args, '--json']);
-  expect(result.exitCode, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { tsk, tskJson } = tskCli(() => ({ env: producer.env, cwd: repo }));
 
 async function add(prompt: string, extra: string[] = []): Promise<TaskJson> {
   const [task] = await tskJson<TaskJson[]>(['add', '--agent', 'script', '-p', prompt, ...extra]);

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // Test-only helper shared with the engine's tests: a real redis-server on loopback, no Docker.
 import { startLocalRedis, type LocalRedis } from '../../../engine/src/test-utils/local-redis.js';
 import { startWorkerBin, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
-import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { makeTskHome, type TskHome } from '../test-utils/run-tsk.js';
+import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 import { makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /**
@@ -28,12 +29,6 @@ interface WorkerJson {
   lastHeartbeatAgoMs: number | null;
 }
 
-interface TaskJson {
-  id: string;
-  status: string;
-  requires: string[];
-  note: string | null;
-}
 
 let redis: LocalRedis;
 let connection: Awaited<ReturnType<typeof connectRedis>>;
@@ -60,13 +55,7 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-const tsk = (args: string[]) => runTsk(args, { env: home.env, cwd: repo });
-
-async function tskJson<T>(args: string[]): Promise<T> {
-  const result = await tsk([...args, '--json']);
-  expect(result.exitCode, result.stderr).toBe(0);
-  return JSON.parse(result.stdout) as T;
-}
+const { tsk, tskJson } = tskCli(() => ({ env: home.env, cwd: repo }));
 
 describe('tsk workers and --requires (real binaries, real Redis)', () => {
   it('lists a live worker with its host, capacity, labels and heartbeat', async () => {
