@@ -56,7 +56,10 @@ export class LostWorkerReaper {
     await queue.sweepWaiting();
   }
 
-  /** Sandboxes on this Docker host left by dead queue workers, and the networks and workspaces of their tasks. */
+  /**
+   * Sandboxes on this Docker host left by dead queue workers, and the workspaces of their tasks here. Their
+   * task networks and proxies belong to a lock domain, not a worker: `sweepNetworks` frees them.
+   */
   private async reapContainers(dead: Set<string>): Promise<void> {
     const { docker } = this.options;
     const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, LABEL_WORKER] } });
@@ -68,13 +71,6 @@ export class LostWorkerReaper {
       this.options.onEvent({ kind: 'reaped', what: 'container', name, worker });
       const task = info.Labels[LABEL_TASK];
       if (task !== undefined) await this.removeWorkspace(task, worker);
-    }
-    const networks = await docker.listNetworks({ filters: { label: [LABEL_WORKER] } });
-    for (const network of networks) {
-      const worker = network.Labels?.[LABEL_WORKER] ?? '';
-      if (!dead.has(worker)) continue;
-      await ignoreGone(docker.getNetwork(network.Id).remove());
-      this.options.onEvent({ kind: 'reaped', what: 'network', name: network.Name, worker });
     }
   }
 

@@ -10,7 +10,7 @@ export type WorkerEvent =
   | { kind: 'handed-back'; task: string; reason: string }
   | { kind: 'cancelling'; task: string; reason: string }
   | { kind: 'lost'; task: string; worker: string; requeued: boolean }
-  | { kind: 'reaped'; what: 'container' | 'network' | 'workspace'; name: string; worker: string }
+  | { kind: 'reaped'; what: 'container' | 'workspace'; name: string; worker: string }
   | { kind: 'cleaned'; count: number }
   | { kind: 'stopping'; running: number; graceMs: number }
   | { kind: 'stopped'; worker: string }
