@@ -2,9 +2,9 @@ import { realpath } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isTaskId } from '../common/ids.js';
 import { taskLogFile } from '../common/task-paths.js';
-import { RemoteMirror, resultRef } from '../git/index.js';
 import type { WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError, TskError } from '../errors/index.js';
+import { RemoteMirror, resultRef } from '../git/index.js';
 import { teeSink } from '../logging/index.js';
 import { describeLabels, missingLabels, type TaskResult, type TaskSpec } from '../model/index.js';
 import { workerLostReason, type JobOutcome, type JobVerdict, type QueueJob, type TaskOutcome, type WorkerQueue } from '../queue/index.js';
@@ -152,10 +152,9 @@ export class TaskProcessor {
     const { trust } = this.options;
     const age = Date.now() - Date.parse(spec.createdAt);
     if (age > MAX_JOB_AGE_MS) throw new TaskRefusedError(spec.id, `it was queued more than ${MAX_JOB_AGE_MS / 86_400_000} days ago`, { hint: `run \`tsk retry ${spec.id}\`` });
-    // A local source is a path on the producer's machine: only workers on that machine can use it. A
-    // remote one is fetched into this worker's mirror.
-    const remote = spec.source.kind === 'remote';
-    const repoRealPath = remote ? spec.repoPath : await realpath(spec.repoPath).catch(() => undefined);
+    // A remote source is fetched into this worker's mirror; a local one was found here a moment ago (see
+    // leaveToOthers) unless it has just gone.
+    const repoRealPath = spec.source.kind === 'remote' ? spec.repoPath : await realpath(spec.repoPath).catch(() => undefined);
     if (repoRealPath === undefined) {
       throw new TaskRefusedError(spec.id, `repository ${spec.repoPath} is not on this worker's machine (${hostname()})`, {
         hint: 'tasks queued from another machine need a shared git remote',
