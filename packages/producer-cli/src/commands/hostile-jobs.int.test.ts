@@ -99,7 +99,8 @@ async function expectRefused(id: string, reason: string | RegExp): Promise<TaskV
   expect(view.error).toMatch(typeof reason === 'string' ? new RegExp(reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : reason);
   const log = (await queue.readLog(id)).map((entry) => entry.line);
   expect(log.some((line) => /Preparing workspace|Starting .* agent/.test(line))).toBe(false);
-  expect(worker.output()).toContain(`${id} refused`);
+  // The worker records the refusal, then reports it: its line may follow the record by a moment.
+  await worker.waitFor(`${id} refused`, 10_000);
   return view;
 }
 
@@ -240,7 +241,7 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
     expect(service.hits).toBe(1);
   });
 
-  it('refuses a task that reads one repository and writes another, or a remote, even signed by the owner (finding 5)', async () => {
+  it('refuses a task that reads one repository and writes another, or a remote that runs a command, even signed by the owner (finding 5)', async () => {
     const victimRefs = refsOf(victimRepo);
     const main = git(repo, 'rev-parse', 'main');
     const spec = await specFor(owner, 'cat secret.txt > stolen.txt', 'cross-repo');
@@ -248,10 +249,18 @@ describe('a queue written by an attacker (real Redis, real worker, real Docker)'
     const branch = await specFor(owner, 'echo x > x.txt', 'branch');
     await expectRefused(await queueSigned({ ...branch, branch: 'main' }), 'branch must be tsk/<type>/<name>/<id>');
     const remote = await specFor(owner, 'true', 'remote');
+    const url = `ext::sh -c touch% ${markerPath('remote-helper')}`;
     await expectRefused(
-      await queueSigned({ ...remote, source: { kind: 'remote', url: `file://${victimRepo}`, ref: remote.source.ref, commit: remote.source.commit } }),
-      'shared git remotes are not supported yet',
+      await queueSigned({ ...remote, source: { kind: 'remote', url, ref: remote.source.ref, commit: remote.source.commit } }),
+      'source.url names a remote-helper transport',
     );
+    // A teammate may not send this worker to a remote it was not set up for (its own credentials fetch and push there).
+    const elsewhere = await specFor(teammate, 'true', 'elsewhere');
+    await expectRefused(
+      await queueSigned({ ...elsewhere, source: { kind: 'remote', url: `file://${victimRepo}`, ref: elsewhere.source.ref, commit: elsewhere.source.commit } }, teammate),
+      `the shared remote file://${victimRepo} (remotes)`,
+    );
+    expect(readdirSync(markers)).toEqual([]);
     expect(refsOf(victimRepo)).toBe(victimRefs);
     expect(git(repo, 'rev-parse', 'main')).toBe(main);
   });
