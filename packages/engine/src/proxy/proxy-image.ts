@@ -31,7 +31,12 @@ export interface ProxyImagePlan extends ImagePlan {
  */
 export async function planProxyImage(squidDir: string, baseImage: string = DEFAULT_PROXY_BASE_IMAGE): Promise<ProxyImagePlan> {
   const template = await readSquidFile(squidDir, 'Dockerfile');
-  const contextFiles = await Promise.all(CONTEXT_FILES.map(async (name) => ({ name, content: await readSquidFile(squidDir, name) })));
+  // Read at once, but report the first missing file in the folder's order, not whichever read failed first.
+  const read = await Promise.allSettled(CONTEXT_FILES.map(async (name) => ({ name, content: await readSquidFile(squidDir, name) })));
+  const contextFiles = read.map((result) => {
+    if (result.status === 'rejected') throw result.reason;
+    return result.value;
+  });
   const dockerfile = template.replaceAll('{{BASE_IMAGE}}', baseImage);
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ format: 'tsk-proxy-image-v1', dockerfile, files: contextFiles }));
