@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -288,6 +288,7 @@ describe('ProxyManager (real Docker)', () => {
     expect(theirSweep.removedProxies).toContain(proxyContainerName(theirFingerprint));
     expect(await exists('network', theirs.network.networkMode)).toBe(false);
     expect(await exists('network', egressNetworkName(theirFingerprint))).toBe(false);
+    rmSync(otherLockDir, { recursive: true, force: true });
   });
 
   it('should start a retried task afresh when its earlier attempt died and left its network behind', async () => {

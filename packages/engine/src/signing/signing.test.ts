@@ -1,7 +1,7 @@
-import { chmod, mkdtemp, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskPayloadError, TaskRefusedError, TrustError } from '../errors/index.js';
 import { taskSpecFixture } from '../test-utils/task-spec-fixture.js';
 import { KeyRing, parseTrustedKeys } from './key-ring.js';
@@ -17,6 +17,10 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tsk-signing-'));
   alice = await createSigningKey(join(dir, 'alice'), { name: 'alice@laptop' });
   bob = await createSigningKey(join(dir, 'bob'), { name: 'bob' });
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
 /** A spec as alice's `tsk add` makes it. */

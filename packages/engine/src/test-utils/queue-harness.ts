@@ -50,6 +50,7 @@ export class QueueHarness {
     readonly redis: TestRedis,
     /** The key of the user who queues and owns the workers (as `tsk add` and `tsk server start` make it). */
     readonly key: SigningKey,
+    private readonly keyDir: string,
   ) {
     this.home = realpathSync(mkdtempSync(join(tmpdir(), 'tsk-queue-home-')));
     this.env = {
@@ -74,8 +75,8 @@ export class QueueHarness {
 
   static async start(): Promise<QueueHarness> {
     const redis = await startTestRedis();
-    const key = await createSigningKey(mkdtempSync(join(tmpdir(), 'tsk-queue-key-')), { name: 'owner' });
-    return new QueueHarness(redis, key);
+    const keyDir = mkdtempSync(join(tmpdir(), 'tsk-queue-key-'));
+    return new QueueHarness(redis, await createSigningKey(keyDir, { name: 'owner' }), keyDir);
   }
 
   /** A queue in `namespace` on a connection of its own. */
@@ -182,5 +183,6 @@ export class QueueHarness {
     await this.closeAll();
     await this.redis.stop();
     rmSync(this.home, { recursive: true, force: true });
+    rmSync(this.keyDir, { recursive: true, force: true });
   }
 }

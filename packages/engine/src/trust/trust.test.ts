@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TaskRefusedError } from '../errors/index.js';
 import type { TaskSpec } from '../model/index.js';
 import type { TrustedSigner } from '../signing/index.js';
@@ -92,6 +92,10 @@ describe('grantTask', () => {
     await writeFile(join(home, '.claude.json'), JSON.stringify({ oauthAccount: { emailAddress: 'me@x' }, userID: 'u1', projects: { '/secret': { history: ['prompt'] } }, mcpServers: { evil: {} } }));
     await mkdir(join(home, 'team'));
     await writeFile(join(home, 'team', 'anthropic'), 'sk-ant-team\n');
+  });
+
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
   });
 
   const claudeSpec = taskSpecFixture({ agent: 'claude', config: taskConfigFixture({ agent: 'claude' }) });

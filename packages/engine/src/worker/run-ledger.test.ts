@@ -1,12 +1,23 @@
-import { mkdtemp, readdir, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_JOB_AGE_MS, RunLedger } from './run-ledger.js';
+
+const dirs: string[] = [];
+async function ledgerDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'tsk-ledger-'));
+  dirs.push(dir);
+  return dir;
+}
+
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
 
 describe('RunLedger', () => {
   it('should let a task id start once on this machine, and say what it knew when asked again', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tsk-ledger-'));
+    const dir = await ledgerDir();
     const ledger = new RunLedger(dir);
     const firsts = await Promise.all([ledger.begin('Abc_1234'), new RunLedger(dir).begin('Abc_1234')]);
     expect(firsts.sort()).toEqual(['new', 'started']);
@@ -16,7 +27,7 @@ describe('RunLedger', () => {
   });
 
   it('should forget only entries older than the longest a job may wait', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tsk-ledger-'));
+    const dir = await ledgerDir();
     const ledger = new RunLedger(dir);
     await ledger.begin('Old_1234');
     await ledger.begin('New_1234');
