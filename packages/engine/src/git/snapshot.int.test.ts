@@ -51,6 +51,23 @@ describe('createSnapshot', () => {
     expect(git(repo, 'show', `${snapshot.commit}:staged.txt`)).toBe('v2 staged');
   });
 
+  it('should take a file changed in the same second as the user\'s last git add (racily clean) as changed', async () => {
+    const repo = await makeRepo({ 'racy.txt': 'v0 zer\n' });
+    // Add and rewrite (same size) within one second: git's stat data (second resolution) cannot tell them
+    // apart, only its racy-clean check against the index file's own time can.
+    for (;;) {
+      const second = Math.floor(Date.now() / 1000);
+      await writeFiles(repo, { 'racy.txt': 'v1 one\n' });
+      git(repo, 'add', 'racy.txt');
+      await writeFiles(repo, { 'racy.txt': 'v2 two\n' });
+      if (Math.floor(Date.now() / 1000) === second) break;
+    }
+    // The snapshot's copy of the index is made in a later second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const snapshot = await createSnapshot({ repoPath: repo, taskId: ID, branch: undefined });
+    expect(git(repo, 'show', `${snapshot.commit}:racy.txt`)).toBe('v2 two');
+  });
+
   it('should reuse HEAD when the working tree is clean', async () => {
     const repo = await makeRepo({ 'a.txt': 'a\n', '.gitignore': 'tmp/\n', 'tmp/x': 'ignored\n' });
     const snapshot = await createSnapshot({ repoPath: join(repo), taskId: ID, branch: undefined });

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nodegit from 'nodegit';
@@ -21,7 +21,13 @@ const TEMP_INDEX_CONFIG = ['-c', 'core.splitIndex=false'];
 async function seedIndex(info: RepositoryInfo, indexFile: string): Promise<boolean> {
   const names = await readdir(info.gitDir);
   if (!names.includes('index') || names.some((name) => name.startsWith('sharedindex.'))) return false;
-  await copyFile(join(info.gitDir, 'index'), indexFile);
+  const original = join(info.gitDir, 'index');
+  const { atime, mtime } = await stat(original);
+  await copyFile(original, indexFile);
+  // The copy keeps the original's time: git trusts an entry's stat data only when the file is older than
+  // the index, so a file changed within the same second as the user's last `git add` ("racily clean")
+  // is rehashed as it would be with the user's own index, not taken as unchanged.
+  await utimes(indexFile, atime, mtime);
   return true;
 }
 
