@@ -118,6 +118,15 @@ async function runGitWith(args: readonly string[], env: NodeJS.ProcessEnv, optio
   return result.stdout;
 }
 
+/**
+ * The one way tsk fetches objects into a repository: every new object checked (`fetch.fsckObjects`: a
+ * malformed tree or a hostile `.gitmodules` is refused before it lands), no tags, no FETCH_HEAD, no
+ * background maintenance, and `source` after `--end-of-options`.
+ */
+export function checkedFetchArgs(source: string, refspecs: readonly string[]): string[] {
+  return ['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', source, ...refspecs];
+}
+
 /** Like {@link runGit}, but a non-zero exit returns `undefined` (for questions such as "is this set?"). */
 export async function tryGit(args: readonly string[], options: RunGitOptions): Promise<string | undefined> {
   try {

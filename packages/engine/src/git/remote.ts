@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { isTaskId } from '../common/ids.js';
 import { GitCommandError, InputError } from '../errors/index.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
-import { runGit, tryGit } from './git-cli.js';
+import { checkedFetchArgs, runGit, tryGit } from './git-cli.js';
 import { branchNameProblem, isCommitHash, isResultRef, isSnapshotRef, remoteUrlProblem, resultRef } from './git-values.js';
 import { snapshotRef } from './snapshot.js';
 
@@ -84,7 +84,7 @@ export async function fetchResult(options: FetchResultOptions): Promise<boolean>
   // Fetch into a ref of tsk's own: a fetch without a destination may leave the objects unreferenced.
   const fetched = `refs/tsk/fetched/${taskId}`;
   await runGit(
-    ['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', url, `+${resultRef(taskId)}:${fetched}`],
+    checkedFetchArgs(url, [`+${resultRef(taskId)}:${fetched}`]),
     git,
   ).catch((error: unknown) => {
     throw new GitCommandError(`could not fetch the result of task ${taskId} from ${url}: ${gitReason(error)}`, undefined, { cause: error });
@@ -117,7 +117,7 @@ export async function pinRemoteSnapshot(options: { repoPath: string | undefined;
   const fetched = `refs/tsk/fetched/${taskId}`;
   try {
     if (scratch !== undefined) await runGit(['init', '--quiet', '--bare'], git);
-    await runGit(['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', url, `+${from}:${fetched}`], git);
+    await runGit(checkedFetchArgs(url, [`+${from}:${fetched}`]), git);
     if ((await tryGit(['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], git)) === undefined) {
       throw new GitCommandError(`commit ${commit.slice(0, 12)} is not on ${url} (under ${from})`);
     }
@@ -177,7 +177,7 @@ export class RemoteMirror {
     await this.init();
     log.write('tsk', `Fetching ${refs.join(', ')} from ${this.url}…`);
     await runGit(
-      ['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', this.url, ...refs.map((ref) => `+${ref}:${ref}`)],
+      checkedFetchArgs(this.url, refs.map((ref) => `+${ref}:${ref}`)),
       { cwd: this.dir, trustRepository: true },
     ).catch((error: unknown) => {
       throw new GitCommandError(`could not fetch ${refs.join(', ')} from ${this.url}: ${gitReason(error)}`, undefined, {
@@ -190,7 +190,7 @@ export class RemoteMirror {
   /** Whether the mirror has `ref` at exactly `commit` (false when there is no mirror yet). */
   async holds(ref: string, commit: string): Promise<boolean> {
     if (!isCommitHash(commit) || !(isResultRef(ref) || isSnapshotRef(ref))) return false;
-    if (!(await stat(join(this.dir, '.git')).then(() => true, () => false))) return false;
+    if (!(await this.exists())) return false;
     const tip = await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], { cwd: this.dir, trustRepository: true });
     return tip?.trim() === commit;
   }
@@ -229,12 +229,20 @@ export class RemoteMirror {
     return ready;
   }
 
+  /** Whether the mirror has been made (by this process or another). */
+  private exists(): Promise<boolean> {
+    return stat(join(this.dir, '.git')).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /**
    * Made in a folder of its own and renamed into place: workers sharing a data dir (compose replicas) may
    * create the same mirror at the same moment, and only one rename wins.
    */
   private async create(): Promise<void> {
-    if (await stat(join(this.dir, '.git')).then(() => true, () => false)) return;
+    if (await this.exists()) return;
     await mkdir(dirname(this.dir), { recursive: true, mode: 0o700 });
     const staging = await mkdtemp(`${this.dir}.new-`);
     try {
@@ -244,7 +252,7 @@ export class RemoteMirror {
       await runGit(['config', 'core.logAllRefUpdates', 'false'], { cwd: staging });
       await rename(staging, this.dir).catch(async (error: unknown) => {
         // Another process made it first: use theirs.
-        if (!(await stat(join(this.dir, '.git')).then(() => true, () => false))) throw error;
+        if (!(await this.exists())) throw error;
       });
     } finally {
       await rm(staging, { recursive: true, force: true });

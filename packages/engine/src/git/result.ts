@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
-import { runGit, tryGit } from './git-cli.js';
+import { checkedFetchArgs, runGit, tryGit } from './git-cli.js';
 import { hostIdentity } from './identity.js';
 import { LFS_FILTER, lfsObjectsDir, shareObjects } from './lfs.js';
 import { originDirs } from './origin.js';
@@ -128,7 +128,7 @@ async function publishBranch(options: CollectResultOptions, git: string[], origi
   await runGit([...git, 'update-ref', 'refs/heads/result', commit], { cwd: options.scratchDir, trustRepository: true });
   // No maintenance: a background gc in the user's repository is not tsk's to start.
   await runGit(
-    ['-c', 'fetch.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-auto-maintenance', '--end-of-options', options.scratchDir, 'refs/heads/result'],
+    checkedFetchArgs(options.scratchDir, ['refs/heads/result']),
     origin,
   );
   await runGit(['update-ref', '-m', `tsk: result of task ${options.taskName}`, ref, commit, ''], origin);
