@@ -249,11 +249,7 @@ export class TaskRunner {
   ): Promise<string | undefined> {
     const mirror = run.origin.mirror;
     if (mirror === undefined) return undefined;
-    const updates: RefUpdate[] = [];
-    if (commit !== undefined) {
-      updates.push({ commit, ref: resultRef(spec.id) });
-      if (spec.config.pushBranches) updates.push({ commit, ref: `refs/heads/${spec.branch}` });
-    }
+    const updates = commit === undefined ? [] : resultUpdates(spec, commit);
     if (spec.parentTaskId !== undefined) updates.push({ commit: run.baseCommit, ref: snapshotRef(spec.id), force: true });
     if (updates.length === 0) return undefined;
     const refused = await mayPublish?.();
@@ -288,8 +284,7 @@ export class TaskRunner {
     if (!(await mirror.holds(resultRef(publishes.task), publishes.commit))) {
       return `worker ${this.options.workerName} does not keep the result of task ${publishes.task} (${publishes.commit.slice(0, 12)})`;
     }
-    const updates: RefUpdate[] = [{ commit: publishes.commit, ref: resultRef(spec.id) }];
-    if (spec.config.pushBranches) updates.push({ commit: publishes.commit, ref: `refs/heads/${spec.branch}` });
+    const updates = resultUpdates(spec, publishes.commit);
     const refused = await mayPublish?.();
     if (refused !== undefined) return refused;
     log.write('tsk', `Pushing the result task ${publishes.task} kept (${publishes.commit.slice(0, 12)})`);
@@ -317,6 +312,13 @@ export class TaskRunner {
     this.engineCpus ??= await engineCpuCount(this.options.docker);
     return taskLimits(spec.config, this.engineCpus);
   }
+}
+
+/** Where a task's result goes on its remote: `refs/tsk/results/<id>`, and its branch too with `push_branches`. */
+function resultUpdates(spec: TaskSpec, commit: string): RefUpdate[] {
+  const updates: RefUpdate[] = [{ commit, ref: resultRef(spec.id) }];
+  if (spec.config.pushBranches) updates.push({ commit, ref: `refs/heads/${spec.branch}` });
+  return updates;
 }
 
 function throwIfCancelled(taskId: string, signal: AbortSignal | undefined): void {
