@@ -12,6 +12,7 @@ import { startGitServer, type GitServer } from '../test-utils/git-server.js';
 import { git, repoState } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
 import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
+import type { WorkerJson } from '../queue/worker-table.js';
 import { containersOf, makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /*
@@ -41,13 +42,6 @@ const suffix = randomBytes(4).toString('hex');
 const TEST_LABEL = `tsk.test=fleet-${suffix}`;
 
 
-interface WorkerJson {
-  name: string;
-  host: string | null;
-  state: string;
-  capacity: number | null;
-  labels: string[];
-}
 
 /** A worker's machine: a network, a data dir and a configuration folder of its own. */
 interface Machine {

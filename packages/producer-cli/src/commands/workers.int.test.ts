@@ -8,6 +8,7 @@ import { startLocalRedis, type LocalRedis } from '../../../engine/src/test-utils
 import { startWorkerBin, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { makeTskHome, type TskHome } from '../test-utils/run-tsk.js';
 import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
+import type { WorkerJson } from '../queue/worker-table.js';
 import { makeSimpleRepo } from '../test-utils/simple-repo.js';
 
 /**
@@ -15,19 +16,6 @@ import { makeSimpleRepo } from '../test-utils/simple-repo.js';
  * on the same Redis. No task here reaches a sandbox: the one queued requires a label no worker has.
  */
 
-interface WorkerJson {
-  name: string;
-  host: string | null;
-  pid: number | null;
-  state: string;
-  capacity: number | null;
-  runningCount: number;
-  running: string[];
-  labels: string[];
-  version: string | null;
-  lastHeartbeat: string | null;
-  lastHeartbeatAgoMs: number | null;
-}
 
 
 let redis: LocalRedis;
