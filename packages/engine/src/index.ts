@@ -27,6 +27,7 @@ export {
   oneLine,
   escapeControlInJson,
   lineCutMarker,
+  parseDuration,
   type TskDirs,
 } from './common/index.js';
 export { log, silentSink, teeSink, boundedSink, logCutLine, LOG_LIMITS, type LogSink, type LogSource, type LogLimits } from './logging/index.js';
@@ -46,6 +47,7 @@ export {
   type TaskSigner,
   type TaskSource,
   type TaskStatus,
+  type AgentUsage,
   type TaskResult,
 } from './model/index.js';
 export {

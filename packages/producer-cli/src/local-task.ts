@@ -3,7 +3,7 @@ import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, miss
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
-import { parseAgent, parseRequires } from './task-flags.js';
+import { budgetOf, parseAgent, parseRequires } from './task-flags.js';
 import { userTrust } from './user-trust.js';
 
 /** The task flags (`taskFlags` and `singleAgentFlag`) of a command that runs its task itself. */
@@ -19,6 +19,10 @@ export interface LocalTaskFlags extends PromptFlags {
   edit: boolean;
   /** `--requires` (tsk run): labels this machine's `[worker] labels` must have. */
   requires?: string[];
+  /** `--max-cost`, `--timeout`, `--max-turns` (tsk run). */
+  'max-cost'?: string;
+  timeout?: string;
+  'max-turns'?: number;
 }
 
 /**
@@ -48,6 +52,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     project: flags.project,
     branch: flags.branch,
     networkIsolation: flags['network-isolation'] ? undefined : false,
+    budget: budgetOf(flags),
     requires,
     edit: flags.edit ? editInEditor : undefined,
     log,

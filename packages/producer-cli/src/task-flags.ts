@@ -21,6 +21,18 @@ export const taskFlags = {
   }),
 };
 
+/** Budgets (run, add): the agent is stopped when one is reached, and its work kept as the branch. */
+export const budgetFlags = {
+  'max-cost': Flags.string({ description: 'Stop the agent once the task has cost this many US dollars (Claude), e.g. 2.50.' }),
+  timeout: Flags.string({ description: 'Stop the agent after this wall time: 45s, 90m, 2h.' }),
+  'max-turns': Flags.integer({ description: 'Most agent turns (Claude).', min: 1 }),
+};
+
+/** The budget flags as `createTaskSpec` takes them. */
+export function budgetOf(flags: { 'max-cost'?: string; timeout?: string; 'max-turns'?: number }): { maxCost?: string; timeout?: string; maxTurns?: number } {
+  return { maxCost: flags['max-cost'], timeout: flags.timeout, maxTurns: flags['max-turns'] };
+}
+
 /** `-a/--agent` for commands that run one task. */
 export const singleAgentFlag = {
   agent: Flags.string({ char: 'a', description: 'Agent: claude, codex, no-op or script (default: configured, else claude).' }),

@@ -9,3 +9,4 @@ export { taskDir, taskLogFile } from './task-paths.js';
 export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from './line-splitter.js';
 export { stripControl, oneLine, escapeControlInJson } from './terminal-text.js';
 export { tskVersion } from './tsk-version.js';
+export { parseDuration } from './duration.js';

@@ -1,3 +1,4 @@
+import { parseDuration } from '../common/duration.js';
 import { InputError } from '../errors/index.js';
 import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
 import type { ConfigLayer } from './config-layer.js';
@@ -11,6 +12,12 @@ export interface CliConfigOverrides {
   stack?: string;
   /** `false` for `--no-network-isolation`; leave undefined when the flag is not given. */
   networkIsolation?: boolean;
+  /** `--max-cost` in US dollars, as typed. */
+  maxCost?: string;
+  /** `--timeout`, e.g. `90m`. */
+  timeout?: string;
+  /** `--max-turns`. */
+  maxTurns?: number;
 }
 
 /** Checks a stack name given by a caller (flag or auto-detection); `what` names it in the message. */
@@ -34,5 +41,19 @@ export function cliLayer(cli: CliConfigOverrides): ConfigLayer {
   }
   if (cli.stack !== undefined) layer.stack = checkStackName(cli.stack, '--stack');
   if (cli.networkIsolation !== undefined) layer.networkIsolation = cli.networkIsolation;
+  if (cli.maxCost !== undefined) {
+    const dollars = Number(cli.maxCost.replace(/^\$/, ''));
+    if (!Number.isFinite(dollars) || dollars <= 0) throw new InputError(`--max-cost: expected an amount in US dollars greater than 0, got "${cli.maxCost}"`);
+    layer.maxCostUsd = dollars;
+  }
+  if (cli.timeout !== undefined) {
+    const ms = parseDuration(cli.timeout);
+    if (ms === undefined || ms <= 0) throw new InputError(`--timeout: expected a duration such as 45s, 90m or 2h, got "${cli.timeout}"`);
+    layer.timeoutSeconds = Math.ceil(ms / 1000);
+  }
+  if (cli.maxTurns !== undefined) {
+    if (!Number.isInteger(cli.maxTurns) || cli.maxTurns < 1) throw new InputError(`--max-turns: expected a whole number of 1 or more, got "${cli.maxTurns}"`);
+    layer.maxTurns = cli.maxTurns;
+  }
   return layer;
 }

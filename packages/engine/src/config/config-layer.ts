@@ -35,6 +35,9 @@ export interface ConfigLayer {
   remote?: string;
   caCertificates?: CaCertificate[];
   networkIsolation?: boolean;
+  maxCostUsd?: number;
+  timeoutSeconds?: number;
+  maxTurns?: number;
 }
 
 /** The scalars every resolved configuration has: the lowest level, taken from the schema defaults. */

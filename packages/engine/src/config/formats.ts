@@ -1,3 +1,4 @@
+import { parseDuration } from '../common/duration.js';
 import { remoteUrlProblem } from '../git/git-values.js';
 import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
 import { labelListProblem } from '../model/worker-labels.js';
@@ -73,6 +74,14 @@ export const positiveInteger: Format = (value) => {
     throw FormatViolation.expected('a whole number of 1 or more', value);
   }
 };
+
+/** A duration with its unit: `45s`, `90m`, `2h`, `1d` (see `parseDuration`); `allowZero` takes `0s`. */
+export function duration(options: { allowZero?: boolean } = {}): Format {
+  return (value) => {
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined || (ms <= 0 && !options.allowZero)) throw FormatViolation.expected(`a duration such as "45s", "90m" or "2h"`, value);
+  };
+}
 
 export const containerEngine: Format = (value) => {
   if (value !== 'docker') throw FormatViolation.expected('"docker"', value);

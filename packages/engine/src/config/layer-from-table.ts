@@ -1,3 +1,4 @@
+import { parseDuration } from '../common/duration.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors/index.js';
@@ -67,6 +68,11 @@ function setIfDefined<K extends keyof ConfigLayer>(layer: ConfigLayer, field: K,
  * paths resolved against the file, every referenced file (squid_conf_path, ca_certificates) checked
  * to exist so that a broken level fails now, not halfway through a build, and CA files read.
  */
+/** A validated duration (format `duration`) in whole seconds. */
+export function durationSeconds(text: string): number {
+  return Math.ceil((parseDuration(text) ?? 0) / 1000);
+}
+
 export async function layerFromTable(table: ValidatedTable, home: string): Promise<ConfigLayer> {
   const values: Partial<SharedTable> = table.values;
   const at = (key: string): string => `${table.prefix}${key}`;
@@ -82,6 +88,9 @@ export async function layerFromTable(table: ValidatedTable, home: string): Promi
   setIfDefined(layer, 'gitTown', values.git_town);
   setIfDefined(layer, 'pushBranches', values.push_branches);
   setIfDefined(layer, 'remote', values.remote);
+  setIfDefined(layer, 'maxCostUsd', values.max_cost_usd);
+  setIfDefined(layer, 'timeoutSeconds', values.timeout == null ? undefined : durationSeconds(values.timeout));
+  setIfDefined(layer, 'maxTurns', values.max_turns);
   setIfDefined(layer, 'hostPorts', values.host_ports);
   setIfDefined(layer, 'devices', values.devices);
   setIfDefined(layer, 'env', values.env?.map(({ name, value }) => ({ name, value })));

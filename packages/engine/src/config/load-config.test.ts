@@ -87,7 +87,7 @@ describe('loadConfig', () => {
       containerEngine: 'docker',
       redisUrl: undefined,
       remoteUrl: undefined,
-      server: { workers: 1, autoCleanAgeDays: 7 },
+      server: { workers: 1, autoCleanAgeDays: 7, startIntervalMs: 2000 },
       worker: workerPolicyFixture(),
       baseImage: 'debian:trixie-slim',
       userFile,
@@ -299,7 +299,7 @@ describe('loadConfig', () => {
       expect(config.machine).toMatchObject({
         redisUrl: 'redis://queue:6379',
         remoteUrl: 'git@example.com:team/shared.git',
-        server: { workers: 4, autoCleanAgeDays: 2.5 },
+        server: { workers: 4, autoCleanAgeDays: 2.5, startIntervalMs: 2000 },
         worker: { allowBindMounts: true, allowDevices: false, allowPrivileged: false, allowNoNetworkIsolation: false, requeueLost: true },
       });
       expect(config.project).toBe('');

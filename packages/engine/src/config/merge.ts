@@ -87,6 +87,9 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     remote: firstSet(all, 'remote'),
     caCertificates: combine(all, 'caCertificates', (certificate) => certificate.path),
     networkIsolation: firstSet(all, 'networkIsolation') ?? builtIn.networkIsolation,
+    maxCostUsd: firstSet(all, 'maxCostUsd'),
+    timeoutSeconds: firstSet(all, 'timeoutSeconds'),
+    maxTurns: firstSet(all, 'maxTurns'),
     layerOrigins: {
       ...(setupLayer ? { setup: originOf(setupLayer, 'setup') } : {}),
       stackConfig: stackConfig.origins,

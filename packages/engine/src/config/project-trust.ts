@@ -43,6 +43,10 @@ const HOST_REACH: { [K in keyof SharedTable]: HostReach<K> } = {
   squid_conf: (text) => (text === null ? [] : ['squid_conf']),
   squid_conf_path: (path) => (path === null ? [] : [`squid_conf_path ${describeValue(path)}`]),
   ca_certificates: everyEntry('ca_certificates'),
+  // Budgets spend the credential of whoever runs the task: a repository must not raise them.
+  max_cost_usd: (value) => (value === null ? [] : [`max_cost_usd ${value}`]),
+  timeout: (value) => (value === null ? [] : [`timeout ${describeValue(value)}`]),
+  max_turns: (value) => (value === null ? [] : [`max_turns ${value}`]),
 };
 
 function reachOf<K extends keyof SharedTable>(key: K, value: SharedTable[K]): string[] {

@@ -59,6 +59,12 @@ export interface TaskConfig {
   baseImage: string;
   /** @defaultValue true */
   networkIsolation: boolean;
+  /** Budget: the agent is stopped once the task's cost passes this (US dollars; Claude reports cost). */
+  maxCostUsd?: number;
+  /** Budget: the agent is stopped after this wall time. */
+  timeoutSeconds?: number;
+  /** Budget: most agent turns, where the agent takes a limit (Claude's `--max-turns`). */
+  maxTurns?: number;
 }
 
 /**
@@ -89,6 +95,10 @@ export interface WorkerPolicy {
   baseImages: string[];
   maxMemoryGb: number;
   maxCpu: number;
+  /** Budget ceiling of every task this machine runs, whoever signed it (`[worker] max_cost_usd`). */
+  maxCostUsd: number | undefined;
+  /** Wall-time ceiling of every task this machine runs (`[worker] max_timeout`), in seconds. */
+  maxTimeoutSeconds: number | undefined;
   /** Repositories (absolute paths; a folder covers what is below it) that may be read. */
   repositories: string[];
   /** Variables of the worker's environment that may be handed out (`env_from_worker`). */
@@ -109,7 +119,7 @@ export interface MachineConfig {
   containerEngine: 'docker';
   redisUrl: string | undefined;
   remoteUrl: string | undefined;
-  server: { workers: number; autoCleanAgeDays: number };
+  server: { workers: number; autoCleanAgeDays: number; startIntervalMs: number };
   worker: WorkerPolicy;
   /** The base image this machine's configuration names (`base_image`): other signers may always use it. */
   baseImage: string;

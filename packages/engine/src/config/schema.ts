@@ -38,6 +38,9 @@ export interface SharedTable {
   remote: string | null;
   push_branches: boolean;
   ca_certificates: string[];
+  max_cost_usd: number | null;
+  timeout: string | null;
+  max_turns: number | null;
 }
 
 /**
@@ -68,6 +71,9 @@ export const sharedSchema: convict.Schema<SharedTable> = {
   remote: { doc: 'Shared git remote this project\'s snapshots and results travel through.', format: format.remoteUrl, default: null, nullable: true },
   push_branches: { doc: 'With a shared remote, also push results as tsk/… branches.', format: format.boolean, default: false },
   ca_certificates: { doc: 'Extra CA files trusted in builds and sandboxes.', format: format.pathList, default: [] },
+  max_cost_usd: { doc: 'Stop a Claude task once its cost passes this many US dollars; its work is kept.', format: format.positiveNumber, default: null, nullable: true },
+  timeout: { doc: 'Stop the agent after this wall time ("90m", "2h"); its work is kept.', format: format.duration(), default: null, nullable: true },
+  max_turns: { doc: 'Most agent turns (Claude).', format: format.positiveInteger, default: null, nullable: true },
 };
 
 /** Convict schema of one `stack_config.<stack>` or `agent_config.<agent>` table. */
@@ -81,7 +87,7 @@ export interface UserTable {
   base_image: string;
   redis: { url: string | null };
   remote: { url: string | null };
-  server: { workers: number; auto_clean_age_days: number };
+  server: { workers: number; auto_clean_age_days: number; start_interval: string };
   worker: {
     trusted_keys: { name: string; key: string }[];
     trusted_keys_file: string | null;
@@ -95,6 +101,8 @@ export interface UserTable {
     base_images: string[];
     max_memory_gb: number;
     max_cpu: number;
+    max_cost_usd: number | null;
+    max_timeout: string | null;
     repositories: string[];
     share_env: string[];
     remotes: string[];
@@ -133,6 +141,7 @@ export const userSchema: convict.Schema<UserTable> = {
   server: {
     workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },
     auto_clean_age_days: { doc: 'Age in days after which finished tasks are cleaned.', format: format.nonNegativeNumber, default: 7 },
+    start_interval: { doc: 'Least time between two task starts of one worker ("2s"), so agents do not hit their API at once.', format: format.duration({ allowZero: true }), default: '2s' },
   },
   // Whose jobs this worker runs, and what jobs signed by anyone but its owner may ask of this machine
   // (the owner's own jobs may ask what `tsk run` may).
@@ -149,6 +158,8 @@ export const userSchema: convict.Schema<UserTable> = {
     base_images: { doc: 'Base images other signers’ jobs may use besides base_image.', format: format.textList, default: [] },
     max_memory_gb: { doc: 'Most memory (GiB) other signers’ jobs may ask for.', format: format.positiveNumber, default: 12 },
     max_cpu: { doc: 'Most CPUs other signers’ jobs may ask for.', format: format.positiveNumber, default: 8 },
+    max_cost_usd: { doc: 'Budget ceiling (US dollars) of every task this machine runs: a job asking for more, or for none, gets this.', format: format.positiveNumber, default: null, nullable: true },
+    max_timeout: { doc: 'Wall-time ceiling ("2h") of every task this machine runs: a job asking for more, or for none, gets this.', format: format.duration(), default: null, nullable: true },
     repositories: { doc: 'Repositories (paths; folders include what is below) other signers’ jobs may read.', format: format.pathList, default: [] },
     remotes: { doc: 'Shared git remotes other signers’ tasks may use besides this worker’s own remote.', format: format.remoteUrlList, default: [] },
     share_env: { doc: 'Variables of this worker’s environment other signers’ jobs may get (env_from_worker).', format: format.envNameList, default: [] },

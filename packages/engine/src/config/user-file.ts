@@ -1,7 +1,8 @@
 import type { MachineConfig, WorkerPolicy } from './resolved-config.js';
 import { isAbsolute, normalize } from 'node:path';
 import { ConfigError } from '../errors/index.js';
-import { expandHome } from './layer-from-table.js';
+import { parseDuration } from '../common/duration.js';
+import { durationSeconds, expandHome } from './layer-from-table.js';
 import { describeValue, isTable } from './describe-value.js';
 import { SHARED_KEYS, userSchema } from './schema.js';
 import { validateSharedTable, type ValidatedTable } from './shared-table.js';
@@ -61,6 +62,8 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
     baseImages: worker.base_images,
     maxMemoryGb: worker.max_memory_gb,
     maxCpu: worker.max_cpu,
+    maxCostUsd: worker.max_cost_usd ?? undefined,
+    maxTimeoutSeconds: worker.max_timeout === null ? undefined : durationSeconds(worker.max_timeout),
     repositories: worker.repositories.map((repository, index) => path(repository, `repositories[${index}]`)),
     shareEnv: worker.share_env,
     remotes: worker.remotes,
@@ -73,7 +76,11 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
     baseImage: config.get('base_image'),
     redisUrl: config.get('redis.url') ?? undefined,
     remoteUrl: config.get('remote.url') ?? undefined,
-    server: { workers: config.get('server.workers'), autoCleanAgeDays: config.get('server.auto_clean_age_days') },
+    server: {
+      workers: config.get('server.workers'),
+      autoCleanAgeDays: config.get('server.auto_clean_age_days'),
+      startIntervalMs: parseDuration(config.get('server.start_interval')) ?? 0,
+    },
     worker: policy,
   };
   const tables = [defaults, ...projects.values()].filter((table): table is ValidatedTable => table !== undefined);

@@ -24,4 +24,8 @@ export const TASK_LIMITS = {
   caCertificateBytes: 1024 * 1024,
   memoryGb: 1024,
   cpu: 1024,
+  maxCostUsd: 100_000,
+  /** 30 days. */
+  timeoutSeconds: 30 * 86_400,
+  maxTurns: 100_000,
 } as const;

@@ -18,6 +18,21 @@ export interface TaskResult {
   error: string | undefined;
   /** Human-readable outcome: "No changes", the agent summary… */
   summary: string | undefined;
+  /** What the agent spent, as far as it reports it. */
+  usage?: AgentUsage;
+  /**
+   * Set when the agent hit its API's rate or usage limit: the task is not a failure but goes back to the
+   * queue until then (ISO time).
+   */
+  retryAt?: string;
   startedAt: string;
   finishedAt: string;
+}
+
+/** Cost and tokens of one agent run. Claude reports its cost; Codex only tokens. */
+export interface AgentUsage {
+  /** US dollars: the agent's reported total, or tsk's estimate from token counts and published prices while it runs. */
+  costUsd?: number;
+  inputTokens?: number;
+  outputTokens?: number;
 }

@@ -32,6 +32,7 @@ const SPEC_FIELDS = [
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
   'volumes', 'devices', 'squidConf', 'gitTown', 'pushBranches', 'caCertificates', 'baseImage', 'networkIsolation',
+  'maxCostUsd', 'timeoutSeconds', 'maxTurns',
 ];
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -81,8 +82,10 @@ class Checker {
     else if (bytes(value) > maxBytes) this.fail(`${at}${key} must be at most ${maxBytes} bytes`);
   }
 
-  number(object: Json, key: string, at: string, max: number): void {
+  number(object: Json, key: string, at: string, max: number, options: { optional?: boolean; integer?: boolean } = {}): void {
     const value = object[key];
+    if (value === undefined && options.optional) return;
+    if (options.integer && !Number.isInteger(value)) this.fail(`${at}${key} must be a whole number`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) this.fail(`${at}${key} must be a number above 0 and at most ${max}`);
   }
 
@@ -156,6 +159,9 @@ function checkConfig(check: Checker, config: unknown, agent: unknown): void {
   if (config.stack !== undefined && !isStackName(config.stack)) check.fail(`${at}stack must be a stack name`);
   check.number(config, 'memoryGb', at, TASK_LIMITS.memoryGb);
   check.number(config, 'cpu', at, TASK_LIMITS.cpu);
+  check.number(config, 'maxCostUsd', at, TASK_LIMITS.maxCostUsd, { optional: true });
+  check.number(config, 'timeoutSeconds', at, TASK_LIMITS.timeoutSeconds, { optional: true, integer: true });
+  check.number(config, 'maxTurns', at, TASK_LIMITS.maxTurns, { optional: true, integer: true });
   check.boolean(config, 'networkIsolation', at);
   check.boolean(config, 'gitTown', at);
   check.boolean(config, 'pushBranches', at);

@@ -7,6 +7,7 @@ import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSigner, t
 import { renderInstructions } from '../templates/index.js';
 import { agentIds } from '../runner/agent-ids.js';
 import { planTaskImage } from '../runner/steps/ensure-task-image.js';
+import type { CliConfigOverrides } from '../config/index.js';
 import { resolveTaskContext } from './resolve-task-context.js';
 
 export interface CreateTaskSpecOptions {
@@ -24,6 +25,8 @@ export interface CreateTaskSpecOptions {
   branch?: string;
   /** `false` for --no-network-isolation. */
   networkIsolation?: boolean;
+  /** `--max-cost`, `--timeout`, `--max-turns` as typed: the highest configuration level. */
+  budget?: Pick<CliConfigOverrides, 'maxCost' | 'timeout' | 'maxTurns'>;
   parentTaskId?: string;
   /** Worker labels the task needs (`--requires`); checked here so a typo fails now, not at a worker. */
   requires?: readonly string[];
@@ -55,7 +58,7 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
   const { repo, config, stack } = await resolveTaskContext({
     repoPath: options.repoPath,
     project: options.project,
-    cli: { agent: options.agent, stack: options.stack, networkIsolation: options.networkIsolation },
+    cli: { agent: options.agent, stack: options.stack, networkIsolation: options.networkIsolation, ...options.budget },
     env: options.env,
   });
   if (options.onConfigWarnings) options.onConfigWarnings(config.warnings);

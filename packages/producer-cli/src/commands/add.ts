@@ -10,7 +10,7 @@ import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
-import { parseRequires, requiresFlag, taskFlags } from '../task-flags.js';
+import { budgetFlags, budgetOf, parseRequires, requiresFlag, taskFlags } from '../task-flags.js';
 import { terminalSink } from '../terminal-sink.js';
 import { userTrust } from '../user-trust.js';
 
@@ -36,6 +36,7 @@ export default class Add extends BaseCommand {
     ...taskFlags,
     ...multiAgentFlag,
     ...requiresFlag,
+    ...budgetFlags,
     parent: Flags.string({ description: 'Chain after this task: start from its result once it is COMPLETE.' }),
     wait: Flags.boolean({ char: 'w', description: 'Wait for the task(s) to end, like tsk wait.', default: false }),
   };
@@ -65,6 +66,7 @@ export default class Add extends BaseCommand {
         project: flags.project,
         branch: flags.branch,
         networkIsolation: flags['network-isolation'] ? undefined : false,
+        budget: budgetOf(flags),
         parentTaskId: flags.parent,
         requires,
         // One edit for all agents: they get the same instructions.

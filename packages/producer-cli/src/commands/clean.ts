@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
-import { cleanTasks, InputError, loadLocalTrust } from '@tsk/engine';
+import { cleanTasks, InputError, loadLocalTrust, parseDuration } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
-import { parseDuration } from '../queue/format-duration.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 
 export default class Clean extends BaseCommand {
@@ -15,7 +14,7 @@ export default class Clean extends BaseCommand {
 
   async run(): Promise<{ deleted: string[] }> {
     const { flags } = await this.parse(Clean);
-    const age = flags['older-than'] === undefined ? undefined : parseDuration(flags['older-than']);
+    const age = flags['older-than'] === undefined ? undefined : parseDuration(flags['older-than'], 'd');
     if (flags['older-than'] !== undefined && age === undefined) {
       throw new InputError(`--older-than "${flags['older-than']}" is not a duration`, { hint: 'use e.g. 30m, 12h, 7d or 2w' });
     }

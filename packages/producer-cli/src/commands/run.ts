@@ -4,7 +4,7 @@ import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
 import { assertEditorTerminal } from '../editor.js';
 import { createLocalTask } from '../local-task.js';
-import { requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
+import { budgetFlags, requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
 import type { TaskViewJson } from '../queue/task-view-json.js';
 import { colorStatus, terminalSink } from '../terminal-sink.js';
@@ -19,7 +19,7 @@ export default class Run extends BaseCommand {
     `<%= config.bin %> run --agent script -n hello -p 'echo hello > hello.txt'`,
   ];
   static override enableJsonFlag = true;
-  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag };
+  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag, ...budgetFlags };
 
   async run(): Promise<TaskViewJson> {
     const { flags } = await this.parse(Run);
