@@ -17,6 +17,19 @@ export function resultBranchName(type: string, name: string, id: string): string
   return `tsk/${sanitizeRefPart(type)}/${sanitizeRefPart(name)}/${id}`;
 }
 
+const RESULT_BRANCH = /^tsk\/([a-z0-9._-]+)\/([a-z0-9._-]+)\/([A-Za-z0-9_]{8})$/;
+
+/**
+ * Whether `branch` is the result branch `tsk/<type>/<name>/<taskId>` some task with that id could have:
+ * its type and name parts already sanitised (see {@link resultBranchName}). What a follow-up may move.
+ */
+export function isResultBranchOf(branch: string, taskId: string): boolean {
+  const match = RESULT_BRANCH.exec(branch);
+  if (match === null) return false;
+  const [, type = '', name = '', id] = match;
+  return id === taskId && sanitizeRefPart(type) === type && sanitizeRefPart(name) === name;
+}
+
 /** Project name from a directory name: the same rules, so it is safe in paths, tags and TOML keys. */
 export function sanitizeProjectName(value: string): string {
   return sanitizeRefPart(value);

@@ -8,6 +8,13 @@ export type TaskSource =
   /** A shared git remote: not designed yet, so {@link validateTaskSpec} refuses it. */
   | { kind: 'remote'; url: string; ref: string; commit: string };
 
+/** The earlier task a follow-up continues: its id, its result branch (a `tsk/` branch) and result commit. */
+export interface FollowUp {
+  taskId: string;
+  branch: string;
+  commit: string;
+}
+
 /** Who queued a task: the name and public key of the key that signed it. */
 export interface TaskSigner {
   name: string;
@@ -61,6 +68,12 @@ export interface TaskSpec {
    * it back. Only with a remote source.
    */
   publishes?: { task: string; commit: string };
+  /**
+   * A follow-up (`--follow-up <id>`): the task starts from that earlier task's result commit (its source
+   * commit is that commit), and its result fast-forwards the earlier task's branch when the branch still
+   * points there (a compare-and-swap, never a force), else gets its own branch. Only with a local source.
+   */
+  followUp?: FollowUp;
   config: TaskConfig;
   createdAt: string;
   signer: TaskSigner;

@@ -142,3 +142,30 @@ describe('validateTaskSpec', () => {
     expect(() => validateTaskSpec({ ...spec, config: undefined }, 'Abc_1234')).toThrow('Job Abc_1234 is not a valid task: config must be an object');
   });
 });
+
+describe('validateTaskSpec: followUp', () => {
+  const commit = 'b'.repeat(40);
+  const followUp = { taskId: 'Prev_123', branch: 'tsk/feat/x/Prev_123', commit };
+  const followSpec = { ...spec, source: { ...spec.source, commit }, followUp };
+
+  it('accepts a follow-up of another task’s result branch that starts at its result commit', () => {
+    expect(problemsOf(followSpec)).toEqual([]);
+  });
+
+  it('refuses a follow-up that would move a branch other than that task’s tsk/ result branch', () => {
+    const branchProblem = 'followUp.branch must be the result branch tsk/<type>/<name>/<id> of followUp.taskId';
+    for (const branch of ['main', 'refs/heads/main', 'tsk/feat/x/Other_12', 'tsk/Feat/x/Prev_123', 'tsk/feat/x/y/Prev_123', 'tsk/feat/--x/Prev_123', '-tsk/feat/x/Prev_123']) {
+      expect(problemsOf({ ...followSpec, followUp: { ...followUp, branch } })).toEqual([branchProblem]);
+    }
+  });
+
+  it('refuses a malformed follow-up: commit, id, extra fields, another start, chains, remotes', () => {
+    expect(problemsOf({ ...followSpec, followUp: { ...followUp, commit: 'HEAD' } })).toEqual(['followUp.commit must be a full commit hash']);
+    expect(problemsOf({ ...followSpec, followUp: { ...followUp, commit: 'c'.repeat(40) } })).toEqual(['followUp.commit must be the commit the task starts from (source.commit)']);
+    expect(problemsOf({ ...followSpec, followUp: { ...followUp, taskId: spec.id, branch: spec.branch } })).toEqual(['followUp must be { taskId, branch, commit } with another task’s id']);
+    expect(problemsOf({ ...followSpec, followUp: { ...followUp, force: true } })).toEqual(['followUp must be { taskId, branch, commit } with another task’s id']);
+    expect(problemsOf({ ...followSpec, parentTaskId: 'Par_1234' })).toEqual(['followUp cannot be chained (parentTaskId)']);
+    const remote = { ...followSpec, source: { kind: 'remote', url: 'https://example.com/r.git', ref: spec.source.ref, commit } };
+    expect(problemsOf(remote)).toEqual(['followUp needs a local source (follow-ups through a shared remote are not supported)']);
+  });
+});

@@ -1,7 +1,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { isBranchName, isCommitHash, remoteUrlProblem } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
-import { resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
+import { isResultBranchOf, resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
 import { ENV_NAME, STACK_NAME } from '../config/formats.js';
 import { TaskPayloadError } from '../errors/index.js';
 import { isKeyName, parsePublicKey } from '../signing/signing-key.js';
@@ -27,7 +27,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 /** Fields a spec and its config have; anything else is refused (see {@link validateTaskSpec}). */
 const SPEC_FIELDS = [
   'version', 'id', 'name', 'type', 'agent', 'stack', 'project', 'instructions', 'repoPath', 'source', 'branch',
-  'parentBranch', 'parentTaskId', 'requires', 'publishes', 'config', 'createdAt', 'signer',
+  'parentBranch', 'parentTaskId', 'requires', 'publishes', 'followUp', 'config', 'createdAt', 'signer',
 ];
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
@@ -203,6 +203,27 @@ function checkSource(check: Checker, payload: Json): void {
 }
 
 /**
+ * A follow-up moves another task's branch: that branch must be a tsk result branch of that very task
+ * (never `main` or any branch of the user's), the commit a full hash the task starts from, and nothing else
+ * may decide where it starts (a parent's result, a kept result, a remote's refs).
+ */
+function checkFollowUp(check: Checker, payload: Json): void {
+  const followUp = payload.followUp;
+  if (!isObject(followUp) || Object.keys(followUp).length !== 3 || typeof followUp.taskId !== 'string' || !isTaskId(followUp.taskId) || followUp.taskId === payload.id) {
+    check.fail('followUp must be { taskId, branch, commit } with another task’s id');
+    return;
+  }
+  if (typeof followUp.branch !== 'string' || !isBranchName(followUp.branch) || !isResultBranchOf(followUp.branch, followUp.taskId)) {
+    check.fail('followUp.branch must be the result branch tsk/<type>/<name>/<id> of followUp.taskId');
+  }
+  if (!isCommitHash(followUp.commit)) check.fail('followUp.commit must be a full commit hash');
+  else if (isObject(payload.source) && payload.source.commit !== followUp.commit) check.fail('followUp.commit must be the commit the task starts from (source.commit)');
+  if (isObject(payload.source) && payload.source.kind !== 'local') check.fail('followUp needs a local source (follow-ups through a shared remote are not supported)');
+  if (payload.parentTaskId !== undefined) check.fail('followUp cannot be chained (parentTaskId)');
+  if (payload.publishes !== undefined) check.fail('followUp cannot publish a kept result (publishes)');
+}
+
+/**
  * Check a task spec completely before anything acts on it: it comes from a job anyone with write access
  * to Redis may have written (a signature proves who made it, not that it is well-formed), and every value
  * in it may reach a path, a git command, a Docker option or a shell. Exact patterns for ids, refs, branch
@@ -250,6 +271,7 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
     if (isObject(payload.source) && payload.source.kind !== 'remote') check.fail('publishes needs a remote source');
     if (payload.parentTaskId !== undefined) check.fail('publishes cannot be chained (parentTaskId)');
   }
+  if (payload.followUp !== undefined) checkFollowUp(check, payload);
   if (typeof payload.createdAt !== 'string' || !ISO_TIME.test(payload.createdAt) || Number.isNaN(Date.parse(payload.createdAt))) {
     check.fail('createdAt must be an ISO time');
   }
