@@ -3,7 +3,7 @@ export { resolveRepository, type RepositoryInfo } from './repository.js';
 export { createSnapshot, deleteSnapshotRef, snapshotRef, type CreateSnapshotOptions, type Snapshot } from './snapshot.js';
 export { prepareWorkspace, type PrepareWorkspaceOptions, type Workspace } from './workspace.js';
 export { pushSnapshot, pinRemoteSnapshot, deleteRemoteTaskRefs, fetchResult, RemoteMirror, type FetchResultOptions, type RefUpdate } from './remote.js';
-export { collectResult, type CollectResultOptions, type CollectedResult } from './result.js';
+export { collectResult, type CollectResultOptions, type CollectedResult, type FastForward } from './result.js';
 export { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
 export {
   isCommitHash,

@@ -218,3 +218,55 @@ describe('collectResult', () => {
     expect(branchExists(repo, BRANCH)).toBe(false);
   });
 });
+
+describe('collectResult: a follow-up fast-forwards its earlier task’s branch', () => {
+  beforeEach(isolateGitConfig);
+  const EARLIER = 'tsk/feat/first/Earl_001';
+
+  /** The earlier task's branch at the follow-up's start, and an agent commit in the workspace. */
+  async function followUp() {
+    const context = await setup();
+    git(context.repo, 'branch', EARLIER, context.options.baseCommit);
+    await writeFile(join(context.dir, 'a.txt'), 'follow-up\n');
+    git(context.dir, 'commit', '--quiet', '-am', 'follow-up work');
+    const fastForward = { taskId: 'Earl_001', branch: EARLIER, from: context.options.baseCommit };
+    return { ...context, fastForward };
+  }
+
+  it('should move the earlier branch forward and create no branch of its own', async () => {
+    const { repo, options, fastForward } = await followUp();
+    const result = await collectResult({ ...options, fastForward });
+    expect(result).toEqual({ changed: true, commit: git(repo, 'rev-parse', EARLIER), branch: EARLIER });
+    expect(git(repo, 'log', '--format=%s', EARLIER).split('\n')).toEqual(['follow-up work', 'initial']);
+    expect(branchExists(repo, BRANCH)).toBe(false);
+  });
+
+  it('should leave a branch that moved alone and put the result on its own branch, saying why', async () => {
+    const { repo, options, fastForward } = await followUp();
+    git(repo, 'switch', '--quiet', EARLIER);
+    await writeFile(join(repo, 'b.txt'), 'the user reviewed\n');
+    git(repo, 'add', 'b.txt');
+    git(repo, 'commit', '--quiet', '-m', 'review fix');
+    const moved = git(repo, 'rev-parse', EARLIER);
+    const result = await collectResult({ ...options, fastForward });
+    expect(result.branch).toBe(BRANCH);
+    expect(result.note).toBe(`${EARLIER} moved since task Earl_001 ended: result on its own branch ${BRANCH}`);
+    expect(git(repo, 'rev-parse', EARLIER)).toBe(moved);
+    expect(git(repo, 'rev-parse', BRANCH)).toBe(result.commit);
+  });
+
+  it('should not fast-forward to a history the agent rewrote, nor move a branch that is not tsk’s', async () => {
+    const rewritten = await followUp();
+    git(rewritten.dir, 'checkout', '--quiet', '--orphan', 'other');
+    git(rewritten.dir, 'commit', '--quiet', '-m', 'unrelated history');
+    const result = await collectResult({ ...rewritten.options, fastForward: rewritten.fastForward });
+    expect(result.note).toMatch(/^the result does not build on task Earl_001's result [0-9a-f]{12} \(history was rewritten\): result on its own branch/);
+    expect(git(rewritten.repo, 'rev-parse', EARLIER)).toBe(rewritten.options.baseCommit);
+
+    const main = await followUp();
+    const mainBefore = git(main.repo, 'rev-parse', 'main');
+    const refused = await collectResult({ ...main.options, fastForward: { ...main.fastForward, branch: 'main', from: mainBefore } });
+    expect(refused.note).toBe(`main is not a tsk result branch: result on its own branch ${BRANCH}`);
+    expect(git(main.repo, 'rev-parse', 'main')).toBe(mainBefore);
+  });
+});

@@ -5,6 +5,7 @@ import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
 import { checkedFetchArgs, runGit, tryGit } from './git-cli.js';
+import { isBranchName, isCommitHash } from './git-values.js';
 import { hostIdentity } from './identity.js';
 import { LFS_FILTER, lfsObjectsDir, shareObjects } from './lfs.js';
 import { originDirs } from './origin.js';
@@ -36,16 +37,34 @@ export interface CollectResultOptions {
   parentBranch?: string | undefined;
   /** Set `git-town-branch.<branch>.parent` in the origin. @defaultValue false */
   gitTown?: boolean;
+  /**
+   * A follow-up's earlier task: move its branch (`refs/heads/<branch>`, a `tsk/` result branch) from
+   * `from` to the result instead of creating `branch`, when it still points at `from` and the result
+   * descends from it (see {@link fastForwardBranch}); otherwise the result gets `branch` as usual, and
+   * {@link CollectedResult.note} says why. Not with `ref`.
+   */
+  fastForward?: FastForward;
   /** Receives user-facing progress lines. @defaultValue silentSink */
   log?: LogSink;
+}
+
+/** The branch a follow-up's result moves forward: its earlier task's result branch and result commit. */
+export interface FastForward {
+  taskId: string;
+  branch: string;
+  from: string;
 }
 
 /** What a task left behind. */
 export interface CollectedResult {
   /** False when the agent changed nothing (no branch was created). */
   changed: boolean;
-  /** The tip of the new branch, when `changed`. */
+  /** The tip of the result branch, when `changed`. */
   commit: string | undefined;
+  /** The branch that holds the result, when `changed` (a fast-forwarded follow-up's is its earlier task's). */
+  branch?: string | undefined;
+  /** Why a follow-up's result did not fast-forward its earlier task's branch. */
+  note?: string | undefined;
 }
 
 /**
@@ -117,7 +136,7 @@ async function resultCommit(options: CollectResultOptions, git: string[], head: 
  * atomically and refuses if it exists, so the user's HEAD, index, work tree and other branches are never
  * touched.
  */
-async function publishBranch(options: CollectResultOptions, git: string[], originDir: string, commit: string): Promise<void> {
+async function publishBranch(options: CollectResultOptions, originDir: string, commit: string): Promise<void> {
   const origin = { cwd: originDir, trustRepository: true };
   const ref = options.ref ?? `refs/heads/${options.branch}`;
   if ((await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', ref], origin)) !== undefined) {
@@ -125,20 +144,45 @@ async function publishBranch(options: CollectResultOptions, git: string[], origi
       hint: 'delete or rename that branch, then retry the task',
     });
   }
+  await runGit(['update-ref', '-m', `tsk: result of task ${options.taskName}`, ref, commit, ''], origin);
+}
+
+/** Copy the result's objects into the origin, each checked on the way in; no ref of the origin moves. */
+async function fetchIntoOrigin(options: CollectResultOptions, git: string[], originDir: string, commit: string): Promise<void> {
   await runGit([...git, 'update-ref', 'refs/heads/result', commit], { cwd: options.scratchDir, trustRepository: true });
   // No maintenance: a background gc in the user's repository is not tsk's to start.
-  await runGit(
-    checkedFetchArgs(options.scratchDir, ['refs/heads/result']),
-    origin,
-  );
-  await runGit(['update-ref', '-m', `tsk: result of task ${options.taskName}`, ref, commit, ''], origin);
+  await runGit(checkedFetchArgs(options.scratchDir, ['refs/heads/result']), { cwd: originDir, trustRepository: true });
+}
+
+/**
+ * Move a follow-up's earlier branch from `from` to `commit` in the origin: only a `tsk/` branch, only
+ * forward (the agent may have rewritten history: a result that does not descend from `from` is no
+ * fast-forward), and as a compare-and-swap (`update-ref <ref> <new> <old>`), so a branch the user moved
+ * meanwhile is never overwritten. Returns why it did not move, or undefined when it did.
+ */
+async function fastForwardBranch(originDir: string, fastForward: FastForward, commit: string, taskName: string): Promise<string | undefined> {
+  const origin = { cwd: originDir, trustRepository: true };
+  const { branch, from, taskId } = fastForward;
+  // The spec's validator checked it already; this module moves no branch of the user's whatever it is given.
+  if (!branch.startsWith('tsk/') || !isBranchName(branch) || !isCommitHash(from)) return `${branch} is not a tsk result branch`;
+  const ref = `refs/heads/${branch}`;
+  const current = (await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], origin))?.trim();
+  if (current === undefined) return `${branch} no longer exists`;
+  if (current !== from) return `${branch} moved since task ${taskId} ended`;
+  if ((await tryGit(['merge-base', '--is-ancestor', '--end-of-options', from, commit], origin)) === undefined) {
+    return `the result does not build on task ${taskId}'s result ${from.slice(0, 12)} (history was rewritten)`;
+  }
+  const moved = await tryGit(['update-ref', '-m', `tsk: follow-up ${taskName} of task ${taskId}`, ref, commit, from], origin);
+  return moved === undefined ? `${branch} moved since task ${taskId} ended` : undefined;
 }
 
 /**
  * Turn what the agent left in the workspace into a branch of the origin repository: refuse a workspace
  * whose `.git` points outside itself (see {@link inspectWorkspaceGitDir}), commit leftovers, then, unless
  * the result is still `baseCommit`, copy new LFS objects (verified) and create `refs/heads/<branch>` in the
- * origin, and record the git-town parent. Throws {@link InputError} when the branch already exists there.
+ * origin, and record the git-town parent. A follow-up's result fast-forwards its earlier task's branch
+ * instead, when it may ({@link CollectResultOptions.fastForward}). Throws {@link InputError} when the
+ * branch already exists there.
  */
 export async function collectResult(options: CollectResultOptions): Promise<CollectedResult> {
   const log = options.log ?? silentSink;
@@ -161,11 +205,22 @@ export async function collectResult(options: CollectResultOptions): Promise<Coll
     lfsAdded += await shareObjects(store, lfsObjectsDir(origin.commonDir), { verify: true });
   }
   if (lfsAdded > 0) log.write('tsk', `Copied ${lfsAdded} LFS object(s) to the origin`);
-  await publishBranch(options, git, origin.workdir, commit);
-  if (options.ref !== undefined) return { changed: true, commit };
+  await fetchIntoOrigin(options, git, origin.workdir, commit);
+  let note: string | undefined;
+  if (options.fastForward !== undefined && options.ref === undefined) {
+    const refused = await fastForwardBranch(origin.workdir, options.fastForward, commit, options.taskName);
+    if (refused === undefined) {
+      log.write('tsk', `Branch ${options.fastForward.branch} fast-forwarded in ${origin.workdir} (${options.fastForward.from.slice(0, 12)}..${commit.slice(0, 12)})`);
+      return { changed: true, commit, branch: options.fastForward.branch };
+    }
+    note = `${refused}: result on its own branch ${options.branch}`;
+    log.write('warn', note);
+  }
+  await publishBranch(options, origin.workdir, commit);
+  if (options.ref !== undefined) return { changed: true, commit, branch: options.branch };
   if (options.gitTown && options.parentBranch) {
     await runGit(['config', '--', `git-town-branch.${options.branch}.parent`, options.parentBranch], { cwd: origin.workdir, trustRepository: true });
   }
   log.write('tsk', `Branch ${options.branch} created in ${origin.workdir} (${commit.slice(0, 12)})`);
-  return { changed: true, commit };
+  return { changed: true, commit, branch: options.branch, note };
 }

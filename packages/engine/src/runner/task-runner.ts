@@ -225,13 +225,16 @@ export class TaskRunner {
       repoPath: source.repoPath,
       parentBranch: spec.parentBranch,
       gitTown: spec.config.gitTown,
+      fastForward: spec.followUp && { taskId: spec.followUp.taskId, branch: spec.followUp.branch, from: spec.followUp.commit },
       log,
     });
     if (!result.changed) {
       log.write('tsk', 'No changes: no branch created');
       return { summary: run.summary ?? 'No changes' };
     }
-    return { branch: spec.branch, commit: result.commit, summary: run.summary };
+    // A follow-up that could not move its earlier task's branch says why in its summary too.
+    const summary = result.note === undefined ? run.summary : [result.note, run.summary].filter(Boolean).join('; ');
+    return { branch: result.branch ?? spec.branch, commit: result.commit, summary };
   }
 
   /**
