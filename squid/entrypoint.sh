@@ -5,13 +5,15 @@
 #   serve   (as proxy) start one socat forwarder per host port, then run Squid in the foreground
 #   health  exit 0 when Squid and every forwarder are listening (the image's HEALTHCHECK)
 #
-# Inputs (environment): TSK_SQUID_CONF_B64 (base64 squid.conf; default /etc/squid/tsk-default.conf),
+# Inputs (environment): TSK_SQUID_CONF_B64 (base64 squid.conf; default /etc/squid/tsk-default.conf; either
+# gets /etc/squid/tsk-denials.conf included after it),
 # TSK_PROXY_PORT (default 3128), TSK_HOST_PORTS (space-separated ports forwarded to host.docker.internal).
 set -eu
 
 PORT="${TSK_PROXY_PORT:-3128}"
 HOST_PORTS="${TSK_HOST_PORTS:-}"
 CONF=/run/tsk/squid.conf
+DENIALS=/run/squid/tsk-denials
 
 log() { printf 'tsk-proxy: %s\n' "$*" >&2; }
 
@@ -52,6 +54,8 @@ case "${1:-start}" in
     else
       cp /etc/squid/tsk-default.conf "$CONF"
     fi
+    # tsk's denial log and 403 page, whichever configuration runs (see tsk-denials.conf).
+    printf '\n# tsk\ninclude /etc/squid/tsk-denials.conf\n' >> "$CONF"
     chmod 0644 "$CONF"
     if err=$(install_firewall 2>&1); then
       log "firewall on (accepting tcp/$PORT${HOST_PORTS:+ and $HOST_PORTS})"
@@ -70,6 +74,11 @@ case "${1:-start}" in
       log "invalid squid configuration: $(printf '%s\n' "$out" | grep -E 'FATAL|ERROR' | head -n 1 | sed 's/^.*| //')"
       exit 1
     fi
+    # Squid, as `proxy`, cannot open the container's stdout (root's), so it logs denied requests to this
+    # FIFO (tsk-denials.conf) and cat passes them on to stdout. Held open read-write, it never ends.
+    rm -f "$DENIALS"
+    mkfifo -m 0600 "$DENIALS"
+    cat <> "$DENIALS" &
     for port in $HOST_PORTS; do
       log "forwarding port $port to host.docker.internal:$port"
       socat "TCP-LISTEN:$port,fork,reuseaddr,backlog=128" "TCP:host.docker.internal:$port" &

@@ -1,4 +1,5 @@
 import type { SandboxNetworkLease, SandboxNetworkProvider } from './network-provider.js';
+import { noDenials } from './proxy-denials.js';
 
 /**
  * Networks without a proxy, for tests: an isolated task's sandbox gets no network at all (`none`); a
@@ -8,6 +9,10 @@ import type { SandboxNetworkLease, SandboxNetworkProvider } from './network-prov
 export class DirectNetworkProvider implements SandboxNetworkProvider {
   async acquire(task: { config: { networkIsolation: boolean } }): Promise<SandboxNetworkLease> {
     const networkMode = task.config.networkIsolation ? 'none' : 'bridge';
-    return { network: { networkMode, env: [], build: { networkMode: 'bridge', args: {} } }, release: async () => undefined };
+    return {
+      network: { networkMode, env: [], build: { networkMode: 'bridge', args: {} } },
+      denials: async () => noDenials(),
+      release: async () => undefined,
+    };
   }
 }

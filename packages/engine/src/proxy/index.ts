@@ -2,6 +2,7 @@ export type { SandboxNetworkLease, SandboxNetworkProvider, NetworkTask } from '.
 export { DirectNetworkProvider } from './direct-network-provider.js';
 export { ProxyManager, type ProxyManagerOptions } from './proxy-manager.js';
 export { ProxyLease } from './proxy-lease.js';
+export { noDenials, type ProxyDenials } from './proxy-denials.js';
 export type { StopIdleProxiesResult, StopIdleProxiesOptions } from './idle-proxies.js';
 export { planProxyImage, DEFAULT_PROXY_BASE_IMAGE, type ProxyImagePlan } from './proxy-image.js';
 export { resolveProxyConfig, proxyFingerprint, type ProxyConfig } from './squid-config.js';

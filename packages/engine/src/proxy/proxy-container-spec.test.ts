@@ -28,6 +28,10 @@ describe('buildProxyContainerSpec', () => {
     expect(host.PidsLimit).toBeGreaterThan(0);
   });
 
+  it('should keep a log Docker can read back (the denials come from it), rotated', () => {
+    expect(host.LogConfig).toEqual({ Type: 'json-file', Config: { 'max-size': '8m', 'max-file': '2' } });
+  });
+
   it('should keep everything Squid writes on noexec tmpfs mounts', () => {
     expect(Object.keys(host.Tmpfs ?? {}).sort()).toEqual(['/run', '/tmp', '/var/log/squid', '/var/spool/squid']);
     for (const options of Object.values(host.Tmpfs ?? {})) expect(options).toMatch(/(^|,)noexec(,|$)/);

@@ -30,7 +30,7 @@ export interface ProxyContainerSpecOptions {
 /**
  * Docker create options for a proxy container (pure). Hardened: read-only root filesystem, every
  * capability dropped but {@link PROXY_CAPABILITIES}, no-new-privileges, tmpfs for everything Squid
- * writes, memory and pids limits.
+ * writes, memory and pids limits, a rotated log.
  */
 export function buildProxyContainerSpec(options: ProxyContainerSpecOptions): Dockerode.ContainerCreateOptions {
   const { fingerprint, config } = options;
@@ -59,6 +59,9 @@ export function buildProxyContainerSpec(options: ProxyContainerSpecOptions): Doc
         '/var/spool/squid': tmpfs(`size=16m,uid=${PROXY_UID},gid=${PROXY_UID},mode=0750`),
       },
       ExtraHosts: [`host.docker.internal:${options.hostAddress}`],
+      // The denials its tasks' logs show are read from this log (see ProxyDenialFeed): a driver Docker can
+      // read back whatever the engine's default, rotated so that an agent asking in a loop cannot fill the disk.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '8m', 'max-file': '2' } },
       // socat runs unprivileged but may have to listen on a forwarded port below 1024.
       Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
       Memory: 512 * 1024 ** 2,

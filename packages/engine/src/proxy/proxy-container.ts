@@ -123,7 +123,7 @@ async function startFailure(docker: Dockerode, name: string, what: string): Prom
 }
 
 /** Docker's log stream for a container without a TTY: frames of an 8-byte header and a payload. */
-function demuxLogs(buffer: Buffer): string {
+export function demuxLogs(buffer: Buffer): string {
   let text = '';
   let offset = 0;
   while (offset + 8 <= buffer.length) {

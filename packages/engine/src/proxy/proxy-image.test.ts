@@ -61,12 +61,12 @@ describe('planProxyImage', () => {
     copy = undefined;
   });
 
-  it('should fill in the base image and copy the entrypoint and squid.conf into the context', async () => {
+  it("should fill in the base image and copy the entrypoint, squid.conf and tsk's denial log and 403 page into the context", async () => {
     const plan = await planProxyImage(squidDir, 'debian:trixie-slim');
     expect(plan.tag).toMatch(/^tsk\/proxy:[0-9a-f]{12}$/);
     expect(plan.dockerfile).toMatch(/^FROM debian:trixie-slim$/m);
     expect(plan.dockerfile).not.toContain('{{BASE_IMAGE}}');
-    expect(plan.contextFiles.map((file) => file.name).sort()).toEqual(['entrypoint.sh', 'squid.conf']);
+    expect(plan.contextFiles.map((file) => file.name).sort()).toEqual(['ERR_TSK_DENIED', 'entrypoint.sh', 'squid.conf', 'tsk-denials.conf']);
     expect(plan.baseImage).toBe('debian:trixie-slim');
   });
 
@@ -77,7 +77,7 @@ describe('planProxyImage', () => {
     expect((await planProxyImage(copy)).tag).toBe(original);
     expect((await planProxyImage(copy, DEFAULT_BASE_IMAGE)).tag).toBe(original);
     expect((await planProxyImage(copy, 'debian:bookworm-slim')).tag).not.toBe(original);
-    for (const file of ['Dockerfile', 'entrypoint.sh', 'squid.conf']) {
+    for (const file of ['Dockerfile', 'entrypoint.sh', 'squid.conf', 'tsk-denials.conf', 'ERR_TSK_DENIED']) {
       const before = (await planProxyImage(copy)).tag;
       await appendFile(join(copy, file), '\n# changed\n');
       expect((await planProxyImage(copy)).tag).not.toBe(before);

@@ -15,7 +15,7 @@ import type { LogSink } from '../logging/index.js';
 export const DEFAULT_PROXY_BASE_IMAGE = DEFAULT_BASE_IMAGE;
 
 /** Files of the `squid/` folder that go into the proxy image (the Dockerfile is rendered, the rest copied). */
-const CONTEXT_FILES = ['entrypoint.sh', 'squid.conf'] as const;
+const CONTEXT_FILES = ['entrypoint.sh', 'squid.conf', 'tsk-denials.conf', 'ERR_TSK_DENIED'] as const;
 
 /** The proxy image to build from a `squid/` folder, and the default squid.conf found in it. */
 export interface ProxyImagePlan extends ImagePlan {

@@ -11,7 +11,7 @@ import { createDocker } from '../docker/docker-client.js';
 import { DEFAULT_BASE_IMAGE, ensureBaseImage } from '../docker/base-image.js';
 import { ImageBuilder } from '../docker/image-builder.js';
 import { ProxyError } from '../errors/index.js';
-import { silentSink } from '../logging/index.js';
+import { silentSink, type LogSink, type LogSource } from '../logging/index.js';
 import { ProxyManager } from './proxy-manager.js';
 import { LABEL_MANAGED } from '../docker/container-spec.js';
 import { LABEL_LOCKS, LABEL_PROXY, LABEL_ROLE, egressNetworkName, proxyContainerName, taskNetworkName } from './proxy-names.js';
@@ -91,6 +91,25 @@ async function probe(network: string, script: string): Promise<string> {
 /** bash's /dev/tcp: `HTTP <status line>` when something answers at host:port, `FAIL` otherwise. */
 function httpProbe(host: string, port: number): string {
   return `timeout 8 bash -c 'exec 3<>/dev/tcp/${host}/${port} && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && head -n 1 <&3' 2>/dev/null | sed 's/^/HTTP /' | grep . || echo FAIL`;
+}
+
+/** A raw proxy request from bash (`/dev/tcp`): what the proxy answers, cut short after a few seconds. */
+function proxyRequest(requestLine: string): string {
+  return `(exec 3<>/dev/tcp/tsk-proxy/3128 && printf '${requestLine}\\r\\n\\r\\n' >&3 && timeout 5 cat <&3); echo`;
+}
+
+/** A task log that keeps the `proxy denied` lines it is given. */
+function denialLog(): LogSink & { denied: string[] } {
+  const denied: string[] = [];
+  return { denied, write: (source: LogSource, line: string) => void (line.startsWith('proxy denied') && denied.push(`${source} ${line}`)) };
+}
+
+/** Wait until `done()` holds (the proxy's log reaches tsk a moment after the request was answered). */
+async function eventually(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 100) {
+    if (waited > 15_000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function startHostService(): Promise<{ server: Server; port: number }> {
@@ -306,10 +325,54 @@ describe('ProxyManager (real Docker)', () => {
     expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
   });
 
+  it("should say each request the proxy denies in the log of the task that sent it, as it happens, with the hint in the 403 page, and count them", async () => {
+    const config = taskConfig();
+    const ids = [taskId(), taskId()];
+    const logs = [denialLog(), denialLog()];
+    const leases = await Promise.all(ids.map((id, index) => manager().acquire({ id, config, log: logs[index] })));
+    fingerprintOf(leases[0]!);
+    expect(leases[1]!.proxyName).toBe(leases[0]!.proxyName);
+
+    // Both tasks ask at once, through the one proxy they share.
+    const [page] = await Promise.all([
+      probe(taskNetworkName(ids[0]!), [proxyRequest('GET http://blocked.example/x HTTP/1.0'), proxyRequest('CONNECT denied.example.org:443 HTTP/1.1')].join('\n')),
+      probe(taskNetworkName(ids[1]!), proxyRequest('CONNECT other-denied.example.net:443 HTTP/1.1')),
+    ]);
+    expect(page).toMatch(/^HTTP\/1\.1 403 Forbidden/);
+    expect(page).toContain("tsk's proxy denied this request to blocked.example: the host is not in the sandbox's allowlist.");
+    expect(page).toContain('acl allowed_domains dstdomain -n blocked.example');
+
+    // In the logs while the tasks still run: the stream, not the final reading, brought them.
+    await eventually(() => logs[0]!.denied.length >= 2 && logs[1]!.denied.length >= 1, 'the denials in the task logs');
+    expect(logs[0]!.denied).toEqual(['warn proxy denied GET http://blocked.example/x', 'warn proxy denied CONNECT denied.example.org:443']);
+    expect(logs[1]!.denied).toEqual(['warn proxy denied CONNECT other-denied.example.net:443']);
+    expect(await leases[0]!.denials()).toEqual({ count: 2, hosts: ['blocked.example', 'denied.example.org'] });
+    expect(await leases[1]!.denials()).toEqual({ count: 1, hosts: ['other-denied.example.net'] });
+    // The final reading found nothing the stream had not said already.
+    expect(logs[0]!.denied).toHaveLength(2);
+    expect(logs[1]!.denied).toHaveLength(1);
+    await leases[0]!.release();
+
+    // A task started after one ended gets a network of its own (often the ended one's subnet again):
+    // the proxy's earlier lines from that subnet are not its denials.
+    const later = denialLog();
+    const laterId = taskId();
+    const laterLease = await manager().acquire({ id: laterId, config, log: later });
+    await probe(taskNetworkName(laterId), proxyRequest('GET http://later.example/ HTTP/1.0'));
+    await eventually(() => later.denied.length >= 1, 'the later task denial');
+    expect(await laterLease.denials()).toEqual({ count: 1, hosts: ['later.example'] });
+    expect(later.denied).toEqual(['warn proxy denied GET http://later.example/']);
+    expect(await leases[1]!.denials()).toEqual({ count: 1, hosts: ['other-denied.example.net'] });
+    await Promise.all([laterLease.release(), leases[1]!.release()]);
+    // Released: what was counted stays, and nothing more arrives.
+    expect(await laterLease.denials()).toEqual({ count: 1, hosts: ['later.example'] });
+  });
+
   it('should give a task with isolation off the default bridge and no proxy', async () => {
     const lease = await manager().acquire({ id: taskId(), config: taskConfig({ networkIsolation: false }) });
     expect(lease.network).toEqual({ networkMode: 'bridge', env: [], build: { networkMode: 'bridge', args: {} } });
     expect(lease.proxyName).toBeUndefined();
+    expect(await lease.denials()).toEqual({ count: 0, hosts: [] });
     await lease.release();
   });
 });

@@ -11,6 +11,7 @@ import { HostPortForwarders } from './host-port-forwarders.js';
 import { DockerNetworkClient, networkGateway, networkSubnet } from './network-client.js';
 import type { NetworkTask, SandboxNetworkProvider } from './network-provider.js';
 import { ensureProxyContainer } from './proxy-container.js';
+import { ProxyDenialFeed, type DenialWatch } from './proxy-denial-feed.js';
 import { buildProxyContainerSpec } from './proxy-container-spec.js';
 import { proxyBuildArgs, proxyEnv } from './proxy-env.js';
 import { DEFAULT_PROXY_BASE_IMAGE, ensureProxyImage, planProxyImage, type ProxyImagePlan } from './proxy-image.js';
@@ -94,6 +95,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private plan: Promise<ProxyImagePlan> | undefined;
   private facts: Promise<EngineFacts> | undefined;
   private readonly forwarders: HostPortForwarders;
+  private readonly denialFeed: ProxyDenialFeed;
 
   constructor(private readonly options: ProxyManagerOptions) {
     this.engine = { docker: options.docker, networks: new DockerNetworkClient(options.docker) };
@@ -104,6 +106,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
     this.domain = lockDomain(options.lockDir);
     this.forwarders = new HostPortForwarders({ lockDir: options.lockDir });
+    this.denialFeed = new ProxyDenialFeed(options.docker);
   }
 
   /** The proxy image plan (read from the squid folder once per manager). */
@@ -145,6 +148,7 @@ export class ProxyManager implements SandboxNetworkProvider {
 
     let proxyAddress: string | undefined;
     let egress: Dockerode.NetworkInspectInfo | undefined;
+    let taskNetwork: Dockerode.NetworkInspectInfo | undefined;
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       try {
         egress = await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
@@ -156,6 +160,7 @@ export class ProxyManager implements SandboxNetworkProvider {
           });
         }
         assertTaskNetworkIsolated(info);
+        taskNetwork = info;
         await this.engine.networks.connect(network, proxyContainerName(fingerprint), [PROXY_ALIAS]);
         proxyAddress = await this.memberAddress(network, proxyContainerName(fingerprint));
       } catch (error) {
@@ -190,13 +195,31 @@ export class ProxyManager implements SandboxNetworkProvider {
       await detach().catch(() => undefined);
       throw error;
     }
-    return new ProxyLease(sandboxNetwork, proxyContainerName(fingerprint), async () => {
-      try {
-        await stopForwarding();
-      } finally {
-        await detach();
-      }
-    });
+    const denials = this.watchDenials(proxyContainerName(fingerprint), taskNetwork, log);
+    return new ProxyLease(
+      sandboxNetwork,
+      proxyContainerName(fingerprint),
+      async () => {
+        try {
+          await stopForwarding();
+        } finally {
+          await detach();
+        }
+      },
+      denials,
+    );
+  }
+
+  /**
+   * Say in the task's log each request the proxy denies it, and count them: the proxy tells its tasks
+   * apart by the client's address, which lies in the subnet of the task's own network.
+   */
+  private watchDenials(proxyName: string, network: Dockerode.NetworkInspectInfo | undefined, log: LogSink): DenialWatch | undefined {
+    const subnet = network && networkSubnet(network);
+    if (network === undefined || subnet === undefined) return undefined;
+    // The engine's clock, like Squid's: a request from this subnet before the network existed was another task's.
+    const created = Date.parse(network.Created ?? '');
+    return this.denialFeed.watch(proxyName, { subnet, since: Number.isNaN(created) ? Date.now() : created, log });
   }
 
   /**

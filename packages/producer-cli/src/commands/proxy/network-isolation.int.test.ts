@@ -224,7 +224,7 @@ describe('network isolation (tsk run, real Docker)', () => {
 
       expect(found.allowed_http).toBe('200');
       expect(found.denied_http).toBe('403');
-      expect(found.denied_http_by).toBe('ERR_ACCESS_DENIED 0');
+      expect(found.denied_http_by).toBe('ERR_TSK_DENIED 0');
       expect(found.denied_connect).toBe('403');
       expect(found.direct_by_name).toBe('6'); // curl: could not resolve host
       expect(found.direct_to_egress).toMatch(/^(7|28)$/); // no route to the proxy's outside network
