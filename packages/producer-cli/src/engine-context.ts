@@ -7,6 +7,7 @@ import {
   ProxyManager,
   TaskRunner,
   tskDirs,
+  type AgentApiEndpoints,
   type Dockerode,
   type LogSink,
 } from '@tsk/engine';
@@ -38,8 +39,9 @@ export function createProxyManager(context: EngineContext, log: LogSink = termin
 }
 
 /** A runner for tasks executed by this CLI process (`tsk run`, `tsk shell`). */
-export function createInlineRunner(context: EngineContext): TaskRunner {
+export function createInlineRunner(context: EngineContext, agentApiEndpoints: AgentApiEndpoints): TaskRunner {
   return new TaskRunner({
+    agentApiEndpoints,
     docker: context.docker,
     images: context.images,
     network: createProxyManager(context),

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
+import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
@@ -30,7 +30,7 @@ export interface LocalTaskFlags extends PromptFlags {
  * snapshotted last), signed with the user's key, and granted what the user's own machine gives its owner:
  * their own login, their own environment.
  */
-export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant }> {
+export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant; agentApi: AgentApiEndpoints }> {
   const { machine, warnings } = await loadConfig();
   printConfigWarnings(warnings);
   // The task runs here: this machine must be a worker that would take it.
@@ -62,5 +62,5 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
   trust.announce();
   log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
   const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
-  return { spec, grant };
+  return { spec, grant, agentApi: machine.agentApi };
 }

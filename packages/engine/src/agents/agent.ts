@@ -1,5 +1,6 @@
 import type { EnvVar } from '../config/resolved-config.js';
 import type { AgentName } from '../model/agent-name.js';
+import type { AgentUsage } from '../model/task-result.js';
 
 /** Where the instructions file is mounted (read-only) in every sandbox. */
 export const INSTRUCTIONS_PATH = '/tsk/instructions.md';
@@ -10,19 +11,22 @@ export interface HomeFile {
   content: string;
 }
 
+/** A credential the sandbox may hold: it opens nothing but tsk's gateway, which puts the real one on. */
+export const PLACEHOLDER_CREDENTIAL = 'tsk-placeholder-the-real-key-stays-outside-the-sandbox';
+
 /**
- * How an agent authenticates. A task never gets the user's agent folders (they hold every past session,
- * and hooks or MCP servers planted there would run on the host next time): it gets its own copy of only
- * the login files, or an API key, and nothing it writes there goes back.
+ * How an agent reaches its API: only through tsk's gateway ({@link AgentApiGateway}), which holds the
+ * real key or login outside the sandbox. The sandbox gets the gateway's address and a placeholder.
  */
-export interface AgentCredentials {
-  /**
-   * The login files, by path under the user's home; `keep` trims a file to what authenticates (a
-   * settings file holding more than the login).
-   */
-  loginFiles: readonly { path: string; keep?: (content: string) => string }[];
-  /** What the sandbox gets for an API key. */
-  apiKey(key: string): { env: EnvVar[]; files: HomeFile[] };
+export interface AgentApiAccess {
+  /** The environment and home files that point the agent at `baseUrl` (the gateway's bridge) with a placeholder. */
+  sandbox(baseUrl: string): { env: EnvVar[]; files: HomeFile[] };
+}
+
+/** What a task asks of the agent's command. */
+export interface AgentCommandOptions {
+  /** Most turns, where the agent takes a limit. */
+  maxTurns?: number;
 }
 
 /** What the agent reported about its own run, when it reports anything. */
@@ -31,6 +35,8 @@ export interface AgentOutcome {
   success: boolean | undefined;
   /** One-line summary (Claude: result, cost, duration, turns; Codex: tokens). */
   summary: string | undefined;
+  /** Cost and tokens so far: a running estimate while the agent works, its own report once it ended. */
+  usage?: AgentUsage;
 }
 
 /** Turns an agent's raw output lines into readable log lines, and remembers the outcome. */
@@ -44,9 +50,11 @@ export interface AgentLogParser {
 export interface Agent {
   readonly name: AgentName;
   /** The command run in the repository inside the sandbox. */
-  command(): string[];
-  /** How it authenticates; undefined for agents that need no credential. */
-  readonly credentials?: AgentCredentials;
+  command(options?: AgentCommandOptions): string[];
+  /** Whether `maxTurns` reaches the agent (the runner says so when it does not). */
+  readonly takesMaxTurns: boolean;
+  /** How it reaches its API; undefined for agents that need none. */
+  readonly api?: AgentApiAccess;
   env(): EnvVar[];
   createLogParser(): AgentLogParser;
 }

@@ -4,6 +4,7 @@ import { INSTRUCTIONS_PATH, plainLogParser, type Agent } from './agent.js';
 export const noOpAgent: Agent = {
   name: 'no-op',
   command: () => ['cat', INSTRUCTIONS_PATH],
+  takesMaxTurns: false,
   env: () => [],
   createLogParser: plainLogParser,
 };

@@ -7,6 +7,7 @@ import { INSTRUCTIONS_PATH, plainLogParser, type Agent } from './agent.js';
 export const scriptAgent: Agent = {
   name: 'script',
   command: () => ['bash', '-e', INSTRUCTIONS_PATH],
+  takesMaxTurns: false,
   env: () => [],
   createLogParser: plainLogParser,
 };

@@ -102,6 +102,18 @@ export const remoteUrl: Format = (value) => {
   if (problem !== undefined) throw new FormatViolation(`expected a git remote URL (ssh, https, git, file or an absolute path); this one ${problem}`);
 };
 
+/** An http(s) URL without credentials in it. */
+export const httpUrl: Format = (value) => {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) throw FormatViolation.expected('an http(s) URL', value);
+  if (url.username !== '' || url.password !== '') throw new FormatViolation('expected an http(s) URL without a user or password in it');
+};
+
 /**
  * A list whose items each pass `each`. With `uniqueKey`, two entries of one list that configure the same
  * thing (env name, container path) are an error: which one was meant is not knowable.

@@ -1,3 +1,4 @@
+import type { AgentApiEndpoints } from '../agent-api/endpoints.js';
 import type { AgentName } from '../model/agent-name.js';
 import type { ConfigWarning } from './tsk-keys.js';
 
@@ -120,6 +121,8 @@ export interface MachineConfig {
   redisUrl: string | undefined;
   remoteUrl: string | undefined;
   server: { workers: number; autoCleanAgeDays: number; startIntervalMs: number };
+  /** Where the agent API gateway sends agents' requests (`[agent_api]`). */
+  agentApi: AgentApiEndpoints;
   worker: WorkerPolicy;
   /** The base image this machine's configuration names (`base_image`): other signers may always use it. */
   baseImage: string;

@@ -1,5 +1,6 @@
 import type convict from 'convict';
 import type { AgentName } from '../model/agent-name.js';
+import { DEFAULT_AGENT_API_ENDPOINTS } from '../agent-api/endpoints.js';
 import * as format from './formats.js';
 
 /** A `stack_config.<stack>` or `agent_config.<agent>` table as written in TOML. */
@@ -87,6 +88,7 @@ export interface UserTable {
   base_image: string;
   redis: { url: string | null };
   remote: { url: string | null };
+  agent_api: { anthropic: string; anthropic_oauth: string; openai: string; chatgpt: string; openai_oauth: string };
   server: { workers: number; auto_clean_age_days: number; start_interval: string };
   worker: {
     trusted_keys: { name: string; key: string }[];
@@ -137,6 +139,15 @@ export const userSchema: convict.Schema<UserTable> = {
   },
   remote: {
     url: { doc: 'Shared git remote for snapshots and results.', format: format.remoteUrl, default: null, nullable: true, env: 'TSK_REMOTE_URL' },
+  },
+  // Where the agent API gateway sends agents' requests with the real credential: only this machine's own
+  // settings decide it, never a job or a repository.
+  agent_api: {
+    anthropic: { doc: 'Anthropic API for claude tasks.', format: format.httpUrl, default: DEFAULT_AGENT_API_ENDPOINTS.anthropic, env: 'TSK_AGENT_API_ANTHROPIC' },
+    anthropic_oauth: { doc: 'Where Claude logins are refreshed.', format: format.httpUrl, default: DEFAULT_AGENT_API_ENDPOINTS.anthropicOAuth, env: 'TSK_AGENT_API_ANTHROPIC_OAUTH' },
+    openai: { doc: 'OpenAI API (with /v1) for codex tasks with an API key.', format: format.httpUrl, default: DEFAULT_AGENT_API_ENDPOINTS.openai, env: 'TSK_AGENT_API_OPENAI' },
+    chatgpt: { doc: 'ChatGPT Codex backend for codex tasks with a ChatGPT login.', format: format.httpUrl, default: DEFAULT_AGENT_API_ENDPOINTS.chatgpt, env: 'TSK_AGENT_API_CHATGPT' },
+    openai_oauth: { doc: 'Where ChatGPT logins are refreshed.', format: format.httpUrl, default: DEFAULT_AGENT_API_ENDPOINTS.openaiOAuth, env: 'TSK_AGENT_API_OPENAI_OAUTH' },
   },
   server: {
     workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },

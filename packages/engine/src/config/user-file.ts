@@ -81,6 +81,13 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
       autoCleanAgeDays: config.get('server.auto_clean_age_days'),
       startIntervalMs: parseDuration(config.get('server.start_interval')) ?? 0,
     },
+    agentApi: {
+      anthropic: config.get('agent_api.anthropic'),
+      anthropicOAuth: config.get('agent_api.anthropic_oauth'),
+      openai: config.get('agent_api.openai'),
+      chatgpt: config.get('agent_api.chatgpt'),
+      openaiOAuth: config.get('agent_api.openai_oauth'),
+    },
     worker: policy,
   };
   const tables = [defaults, ...projects.values()].filter((table): table is ValidatedTable => table !== undefined);

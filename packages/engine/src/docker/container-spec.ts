@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { EnvVar, VolumeMount } from '../config/resolved-config.js';
+import { BRIDGE_SCRIPT_PATH, GATEWAY_SOCKET_PATH } from '../agent-api/bridge.js';
 import { INSTRUCTIONS_PATH } from '../agents/agent.js';
 
 /** Labels that let any worker find what a task or a worker left behind. */
@@ -62,6 +63,11 @@ export interface SandboxSpecOptions {
    * {@link SANDBOX_RESOLV_CONF}).
    */
   resolvConfFile?: string;
+  /**
+   * The agent API gateway's unix socket and the bridge script that serves it inside the sandbox, mounted
+   * at {@link GATEWAY_SOCKET_PATH} and (read-only) {@link BRIDGE_SCRIPT_PATH}.
+   */
+  agentApi?: { socket: string; bridgeScript: string };
   /** Attach a TTY and stdin (interactive `tsk shell`). @defaultValue false */
   interactive?: boolean;
   /** @defaultValue 4096 */
@@ -121,6 +127,7 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
       Mounts: [
         bind(options.workspaceDir, workdir, false),
         bind(options.instructionsFile, INSTRUCTIONS_PATH, true),
+        ...(options.agentApi ? [bind(options.agentApi.socket, GATEWAY_SOCKET_PATH, false), bind(options.agentApi.bridgeScript, BRIDGE_SCRIPT_PATH, true)] : []),
         ...Object.entries(options.homeMounts).map(([path, source]) => bind(source, `${SANDBOX_HOME}/${path}`, false)),
         ...(options.network.resolver && options.resolvConfFile ? [bind(options.resolvConfFile, '/etc/resolv.conf', true)] : []),
         ...options.volumes.map(volumeMount),

@@ -1,7 +1,8 @@
 import type Dockerode from 'dockerode';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { getAgent } from '../agents/index.js';
+import { AgentApiGateway, BRIDGE_URL, DEFAULT_AGENT_API_ENDPOINTS, writeBridgeScript, type AgentApiEndpoints, type AgentCredential } from '../agent-api/index.js';
+import { getAgent, type HomeFile } from '../agents/index.js';
 import { cutLine } from '../common/line-splitter.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
@@ -26,6 +27,8 @@ export interface TaskRunnerOptions {
   workerName: string;
   /** @defaultValue the uid/gid of this process, or 1000:1000 when it is root */
   agentIds?: AgentIds;
+  /** Where the agent API gateway sends agents' requests (`[agent_api]`). @defaultValue the real services */
+  agentApiEndpoints?: AgentApiEndpoints;
 }
 
 export interface RunTaskOptions {
@@ -47,6 +50,10 @@ export interface RunTaskOptions {
   mayPublish?: () => Promise<string | undefined>;
 }
 
+/** The gateway's socket and the bridge script, in the task's directory. */
+const GATEWAY_SOCKET = 'agent-api.sock';
+const BRIDGE_SCRIPT = 'agent-api-bridge.cjs';
+
 /** The run's options `execute` uses, defaults applied. */
 type ExecuteOptions = Pick<RunTaskOptions, 'log' | 'signal' | 'terminal'> & { grant: TaskGrant };
 
@@ -60,6 +67,8 @@ interface TaskOrigin {
 interface Execution extends AgentRunResult {
   baseCommit: string;
   origin: TaskOrigin;
+  /** The agent failed on its API's rate or usage limit, which resets then (epoch ms). */
+  rateLimitedUntil?: number;
 }
 
 /**
@@ -107,13 +116,21 @@ export class TaskRunner {
     const dir = taskDir(this.options.dataDir, spec.id);
     try {
       const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal }, (commit) => (baseCommit = commit));
-      if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled' });
-      if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary });
-      if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary });
+      const usage = result.usage === undefined ? {} : { usage: result.usage };
+      if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled', ...usage });
+      if (result.rateLimitedUntil !== undefined) {
+        const retryAt = new Date(result.rateLimitedUntil).toISOString();
+        return finish('FAILED', { error: `rate limited until ${retryAt}`, summary: result.summary, retryAt, ...usage });
+      }
+      if (result.stopped === undefined) {
+        if (result.exitCode !== 0) return finish('FAILED', { error: `Agent exited with code ${result.exitCode}`, summary: result.summary, ...usage });
+        if (result.agentSuccess === false) return finish('FAILED', { error: result.summary ?? 'Agent reported failure', summary: result.summary, ...usage });
+      }
+      // A budget stop keeps the work: collected and published like a finished task's, then FAILED with why.
       const collected = await this.collect(spec, dir, result, log);
-      if (result.origin.mirror === undefined) return finish('COMPLETE', collected);
-      const failure = await this.publish(spec, result, collected.commit, options.mayPublish, log);
-      return finish(failure === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error: failure });
+      const failure = result.origin.mirror === undefined ? undefined : await this.publish(spec, result, collected.commit, options.mayPublish, log);
+      const error = result.stopped ?? failure;
+      return finish(error === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error, ...usage });
     } catch (error) {
       if (error instanceof TaskCancelledError || signal?.aborted) return finish('CANCELLED', { error: 'Cancelled' });
       debug.runner('[%s] failed: %O', spec.id, error);
@@ -145,13 +162,20 @@ export class TaskRunner {
     onBase(workspace.baseCommit);
     throwIfCancelled(spec.id, signal);
 
+    // Before any image is built: an agent that cannot authenticate would only fail later.
+    if (agent.api && grant.credential === undefined) {
+      throw new TskError('AGENT', `No ${agent.name} credential was granted to task ${spec.id}`, { hint: `run \`${agent.name} login\`` });
+    }
     // The network first: the image is built on it, so a build reaches only what the sandbox may.
     const lease = await this.options.network.acquire({ id: spec.id, config: spec.config, log, signal });
+    let gateway: AgentApiGateway | undefined;
     try {
       const limits = await this.limits(spec);
       // After the clone: the project layer may COPY files of the task's snapshot.
       const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir, network: lease.network.build, limits });
-      const homeMounts = await this.writeHome(dir, grant);
+      const api = agent.api?.sandbox(BRIDGE_URL);
+      if (grant.credential !== undefined && api !== undefined) gateway = await this.openGateway(dir, grant.credential, log);
+      const homeMounts = await this.writeHome(dir, api?.files ?? []);
       const resolvConfFile = join(dir, 'resolv.conf');
       await writeFile(resolvConfFile, SANDBOX_RESOLV_CONF, { mode: 0o644 });
       if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
@@ -163,7 +187,7 @@ export class TaskRunner {
         image,
         workspaceDir,
         instructionsFile,
-        env: [...spec.config.env, ...grant.env, ...agent.env()],
+        env: [...spec.config.env, ...grant.env, ...agent.env(), ...(api?.env ?? [])],
         homeMounts,
         resolvConfFile,
         network: lease.network,
@@ -172,23 +196,48 @@ export class TaskRunner {
         log,
         signal,
         terminal,
+        agentApi: gateway && { socket: join(dir, GATEWAY_SOCKET), bridgeScript: join(dir, BRIDGE_SCRIPT) },
+        budget: grant.budget,
       });
-      return { ...result, baseCommit: workspace.baseCommit, origin };
+      const rateLimitedUntil = rateLimit(result, gateway);
+      return { ...result, baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
     } finally {
+      await gateway?.close();
       await lease.release();
     }
   }
 
   /**
-   * Write the granted home files under `<dir>/home` and return what to mount where: each top-level entry
+   * The task's agent API gateway, on a socket in its directory (mounted into the sandbox), with the bridge
+   * script the sandbox runs it through.
+   */
+  private async openGateway(dir: string, credential: AgentCredential, log: LogSink): Promise<AgentApiGateway> {
+    const socketPath = join(dir, GATEWAY_SOCKET);
+    // A unix socket's path is at most 107 bytes.
+    if (Buffer.byteLength(socketPath) > 100) {
+      throw new TskError('AGENT', `The task directory ${dir} is too deep for the agent API socket`, { hint: 'use a shorter TSK_DATA_HOME' });
+    }
+    await writeBridgeScript(join(dir, BRIDGE_SCRIPT));
+    const gateway = await AgentApiGateway.open({
+      socketPath,
+      credential,
+      endpoints: this.options.agentApiEndpoints ?? DEFAULT_AGENT_API_ENDPOINTS,
+      onNote: (line) => log.write('tsk', line),
+    });
+    log.write('tsk', `Agent API through tsk's gateway (${credential.kind === 'login' ? 'login' : 'API key'} from ${credential.source}; the sandbox holds a placeholder)`);
+    return gateway;
+  }
+
+  /**
+   * Write the agent's home files (placeholders: no secret) under `<dir>/home` and return what to mount where: each top-level entry
    * of that folder at the same place in the sandbox user's home. These are the task's own copies, removed
    * with the task; nothing the agent writes there reaches the host's files.
    */
-  private async writeHome(dir: string, grant: TaskGrant): Promise<Record<string, string>> {
+  private async writeHome(dir: string, files: readonly HomeFile[]): Promise<Record<string, string>> {
     const home = join(dir, 'home');
     await mkdir(home, { mode: 0o700 });
     const mounts: Record<string, string> = {};
-    for (const file of grant.homeFiles) {
+    for (const file of files) {
       const path = join(home, file.path);
       await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       await writeFile(path, file.content, { mode: 0o600 });
@@ -322,6 +371,18 @@ function resultUpdates(spec: TaskSpec, commit: string): RefUpdate[] {
   const updates: RefUpdate[] = [{ commit, ref: resultRef(spec.id) }];
   if (spec.config.pushBranches) updates.push({ commit, ref: `refs/heads/${spec.branch}` });
   return updates;
+}
+
+/**
+ * When the agent failed because its API said it was over a rate or usage limit: the limit's reset. What the
+ * gateway saw decides (the API's own answer), not what the agent printed; a limit the agent waited out and
+ * went on from is no reason.
+ */
+function rateLimit(result: AgentRunResult, gateway: AgentApiGateway | undefined): number | undefined {
+  const failed = result.exitCode !== 0 || result.agentSuccess === false;
+  if (!failed || result.cancelled || result.stopped !== undefined || gateway === undefined) return undefined;
+  const { lastStatus, rateLimitedUntil } = gateway.activity;
+  return lastStatus === 429 ? rateLimitedUntil : undefined;
 }
 
 function throwIfCancelled(taskId: string, signal: AbortSignal | undefined): void {

@@ -65,6 +65,8 @@ export function workerPolicyFixture(overrides: Partial<WorkerPolicy> = {}): Work
     baseImages: [],
     maxMemoryGb: 12,
     maxCpu: 8,
+    maxCostUsd: undefined,
+    maxTimeoutSeconds: undefined,
     repositories: [],
     shareEnv: [],
     remotes: [],

@@ -1,67 +1,86 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { getAgent, type HomeFile } from '../agents/index.js';
-import type { EnvVar, WorkerPolicy } from '../config/index.js';
+import { keyFileCredential, ownerCredential, type AgentCredential } from '../agent-api/index.js';
+import type { EnvVar, TaskConfig, WorkerPolicy } from '../config/index.js';
 import { TaskRefusedError } from '../errors/index.js';
 import type { TaskSpec } from '../model/index.js';
 import type { TrustedSigner } from '../signing/index.js';
 
+/** The limits a task runs under: its own, lowered to the machine's ceilings. */
+export interface TaskBudget {
+  maxCostUsd?: number;
+  timeoutSeconds?: number;
+  maxTurns?: number;
+}
+
 /**
  * What the machine running a task gives it beyond its spec, decided by who signed it: the values of its
- * `env_from_worker` variables (secrets never travel through the queue) and the agent's credentials, as
- * files for the sandbox user's home. The owner's tasks get a copy of the owner's own login; other
- * signers' tasks get the team key the policy names, never the owner's login.
+ * `env_from_worker` variables (secrets never travel through the queue), the agent's credential (held by
+ * the runner's gateway: the sandbox gets a placeholder) and its budget. The owner's tasks get the owner's
+ * own key or login; other signers' tasks get the team key the policy names, never the owner's login.
  */
 export interface TaskGrant {
   env: EnvVar[];
-  homeFiles: HomeFile[];
+  /** Undefined for agents that need none (no-op, script). */
+  credential?: AgentCredential;
+  budget: TaskBudget;
 }
 
 /** Nothing beyond the spec. */
-export const NO_GRANT: TaskGrant = { env: [], homeFiles: [] };
+export const NO_GRANT: TaskGrant = { env: [], budget: {} };
 
 export interface GrantContext {
   policy: WorkerPolicy;
-  /** The environment `env_from_worker` reads (the worker's own). */
+  /** The environment `env_from_worker` and the owner's API keys are read from (the worker's own). */
   environment: NodeJS.ProcessEnv;
   /** The home holding the owner's agent logins (`~/.claude`, `~/.codex`). */
   ownerHome: string;
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const LOGIN_COMMAND = { claude: 'claude login', codex: 'codex login' } as const;
+const KEY_VARIABLE = { claude: 'ANTHROPIC_API_KEY', codex: 'OPENAI_API_KEY' } as const;
 
-async function credentialFiles(spec: TaskSpec, signer: TrustedSigner, context: GrantContext): Promise<{ env: EnvVar[]; files: HomeFile[] }> {
-  const credentials = getAgent(spec.agent).credentials;
-  if (credentials === undefined) return { env: [], files: [] };
+async function agentCredential(spec: TaskSpec, signer: TrustedSigner, context: GrantContext): Promise<AgentCredential | undefined> {
+  const agent = spec.agent;
+  if (agent !== 'claude' && agent !== 'codex') return undefined;
   if (signer.owner) {
-    const files: HomeFile[] = [];
-    for (const file of credentials.loginFiles) {
-      const content = await readIfPresent(join(context.ownerHome, file.path));
-      if (content !== undefined) files.push({ path: file.path, content: file.keep ? file.keep(content) : content });
-    }
-    if (files.length > 0) return { env: [], files };
+    const own = await ownerCredential(agent, context.ownerHome, context.environment);
+    if (own !== undefined) return own;
   }
-  const keyFile = spec.agent === 'claude' || spec.agent === 'codex' ? context.policy.teamCredentials[spec.agent] : undefined;
-  if (keyFile === undefined) {
-    if (signer.owner) return { env: [], files: [] };
-    throw new TaskRefusedError(spec.id, `this worker has no ${spec.agent} credential for tasks of ${signer.name}`, {
-      hint: `its owner can name a team API key file in [worker] team_credentials.${spec.agent}`,
+  const keyFile = context.policy.teamCredentials[agent];
+  if (keyFile !== undefined) {
+    const team = await keyFileCredential(agent, keyFile);
+    if (team === undefined) throw new TaskRefusedError(spec.id, `the team credential file ${keyFile} ([worker] team_credentials.${agent}) is missing or empty`);
+    return team;
+  }
+  if (signer.owner) {
+    throw new TaskRefusedError(spec.id, `No ${agent} credential on this machine: ${agent} tasks need a login or an API key`, {
+      hint: `run \`${LOGIN_COMMAND[agent]}\`, or set ${KEY_VARIABLE[agent]} where the task runs`,
     });
   }
-  const key = (await readIfPresent(keyFile))?.trim();
-  if (!key) throw new TaskRefusedError(spec.id, `the team credential file ${keyFile} ([worker] team_credentials.${spec.agent}) is missing or empty`);
-  return credentials.apiKey(key);
+  throw new TaskRefusedError(spec.id, `this worker has no ${agent} credential for tasks of ${signer.name}`, {
+    hint: `its owner can name a team API key file in [worker] team_credentials.${agent}`,
+  });
+}
+
+/** The lower of a task's limit and the machine's ceiling; the ceiling alone when the task sets none. */
+function lowest(limit: number | undefined, ceiling: number | undefined): number | undefined {
+  if (limit === undefined) return ceiling;
+  return ceiling === undefined ? limit : Math.min(limit, ceiling);
+}
+
+/** A task's budget under this machine's ceilings (`[worker] max_cost_usd`, `max_timeout`), whoever signed it. */
+export function taskBudget(config: Pick<TaskConfig, 'maxCostUsd' | 'timeoutSeconds' | 'maxTurns'>, policy: Pick<WorkerPolicy, 'maxCostUsd' | 'maxTimeoutSeconds'>): TaskBudget {
+  const budget: TaskBudget = {};
+  const maxCostUsd = lowest(config.maxCostUsd, policy.maxCostUsd);
+  const timeoutSeconds = lowest(config.timeoutSeconds, policy.maxTimeoutSeconds);
+  if (maxCostUsd !== undefined) budget.maxCostUsd = maxCostUsd;
+  if (timeoutSeconds !== undefined) budget.timeoutSeconds = timeoutSeconds;
+  if (config.maxTurns !== undefined) budget.maxTurns = config.maxTurns;
+  return budget;
 }
 
 /**
  * The grant of one task. @throws TaskRefusedError when a variable it needs is not set where it runs, or
- * a signer other than the owner needs a credential the policy does not name.
+ * the agent has no credential here (before any image is built).
  */
 export async function grantTask(spec: TaskSpec, signer: TrustedSigner, context: GrantContext): Promise<TaskGrant> {
   const env: EnvVar[] = [];
@@ -74,6 +93,6 @@ export async function grantTask(spec: TaskSpec, signer: TrustedSigner, context: 
     }
     env.push({ name, value });
   }
-  const credentials = await credentialFiles(spec, signer, context);
-  return { env: [...env, ...credentials.env], homeFiles: credentials.files };
+  const credential = await agentCredential(spec, signer, context);
+  return { env, ...(credential === undefined ? {} : { credential }), budget: taskBudget(spec.config, context.policy) };
 }

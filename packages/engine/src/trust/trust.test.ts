@@ -7,7 +7,7 @@ import type { TaskSpec } from '../model/index.js';
 import type { TrustedSigner } from '../signing/index.js';
 import { taskConfigFixture, taskSpecFixture, workerPolicyFixture } from '../test-utils/task-spec-fixture.js';
 import { policyRefusals } from './job-policy.js';
-import { grantTask } from './task-grant.js';
+import { grantTask, taskBudget } from './task-grant.js';
 
 const owner: TrustedSigner = { name: 'me', publicKey: `ed25519:${'A'.repeat(43)}=`, owner: true };
 const teammate: TrustedSigner = { name: 'bob', publicKey: `ed25519:${'B'.repeat(43)}=`, owner: false };
@@ -100,23 +100,44 @@ describe('grantTask', () => {
 
   const claudeSpec = taskSpecFixture({ agent: 'claude', config: taskConfigFixture({ agent: 'claude' }) });
 
-  it('should give the owner’s task a copy of the owner’s login and nothing else of the agent’s folders', async () => {
-    const grant = await grantTask(claudeSpec, owner, { policy: workerPolicyFixture(), environment: {}, ownerHome: home });
-    expect(grant.env).toEqual([]);
-    expect(grant.homeFiles).toEqual([
-      { path: '.claude/.credentials.json', content: '{"claudeAiOauth":{"accessToken":"sk-ant-oat-owner"}}' },
-      { path: '.claude.json', content: `${JSON.stringify({ oauthAccount: { emailAddress: 'me@x' }, userID: 'u1' })}\n` },
-    ]);
+  it('should give the owner’s task the owner’s own credential (an API key in the environment first, then the login)', async () => {
+    const fromLogin = await grantTask(claudeSpec, owner, { policy: workerPolicyFixture(), environment: {}, ownerHome: home });
+    expect(fromLogin.env).toEqual([]);
+    expect(fromLogin.credential).toMatchObject({ kind: 'login', service: 'anthropic', login: { accessToken: 'sk-ant-oat-owner' } });
+    const fromEnv = await grantTask(claudeSpec, owner, { policy: workerPolicyFixture(), environment: { ANTHROPIC_API_KEY: 'sk-ant-env' }, ownerHome: home });
+    expect(fromEnv.credential).toMatchObject({ kind: 'api-key', key: 'sk-ant-env', source: 'ANTHROPIC_API_KEY' });
+    // The credential is for the runner's gateway: nothing of it is in what reaches the sandbox's environment.
+    expect(JSON.stringify(fromEnv.env)).not.toContain('sk-ant');
   });
 
   it('should give another signer’s task the team key the policy names, never the owner’s login', async () => {
     const policy = workerPolicyFixture({ teamCredentials: { claude: join(home, 'team', 'anthropic') } });
-    const grant = await grantTask(claudeSpec, teammate, { policy, environment: {}, ownerHome: home });
-    expect(grant.env).toEqual([{ name: 'ANTHROPIC_API_KEY', value: 'sk-ant-team' }]);
+    const grant = await grantTask(claudeSpec, teammate, { policy, environment: { ANTHROPIC_API_KEY: 'sk-ant-owner-env' }, ownerHome: home });
+    expect(grant.credential).toMatchObject({ kind: 'api-key', key: 'sk-ant-team' });
     expect(JSON.stringify(grant)).not.toContain('sk-ant-oat-owner');
+    expect(JSON.stringify(grant)).not.toContain('sk-ant-owner-env');
     await expect(grantTask(claudeSpec, teammate, { policy: workerPolicyFixture(), environment: {}, ownerHome: home })).rejects.toThrow(
       'this worker has no claude credential for tasks of bob',
     );
+  });
+
+  it('should refuse an owner’s task whose agent has no credential on this machine, saying how to log in', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'tsk-grant-empty-'));
+    try {
+      const codexSpec = taskSpecFixture({ agent: 'codex', config: taskConfigFixture({ agent: 'codex' }) });
+      const refused = grantTask(codexSpec, owner, { policy: workerPolicyFixture(), environment: {}, ownerHome: empty });
+      await expect(refused).rejects.toBeInstanceOf(TaskRefusedError);
+      await expect(refused).rejects.toMatchObject({ userMessage: 'No codex credential on this machine: codex tasks need a login or an API key (run `codex login`, or set OPENAI_API_KEY where the task runs)' });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+
+  it('should lower a task’s budget to the machine’s ceilings, and give the ceiling to a task that set none', () => {
+    const ceilings = { maxCostUsd: 5, maxTimeoutSeconds: 3600 };
+    expect(taskBudget({ maxCostUsd: 20, timeoutSeconds: 60, maxTurns: 9 }, ceilings)).toEqual({ maxCostUsd: 5, timeoutSeconds: 60, maxTurns: 9 });
+    expect(taskBudget({}, ceilings)).toEqual({ maxCostUsd: 5, timeoutSeconds: 3600 });
+    expect(taskBudget({ maxCostUsd: 2 }, { maxCostUsd: undefined, maxTimeoutSeconds: undefined })).toEqual({ maxCostUsd: 2 });
   });
 
   it('should fill env_from_worker from the environment of the machine that runs the task', async () => {

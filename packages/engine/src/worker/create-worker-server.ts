@@ -62,6 +62,7 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
       network,
       dataDir: config.machine.dataDir,
       workerName: name,
+      agentApiEndpoints: config.machine.agentApi,
     });
     const worker = new TaskWorker({
       queue: opened.queue.forWorker(),
@@ -82,6 +83,7 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
       dataDir: config.machine.dataDir,
       notify: options.notify === false ? undefined : desktopNotifier(env),
       timing: options.timing,
+      startIntervalMs: config.machine.server.startIntervalMs,
       onEvent: options.onEvent,
       sweepNetworks: () => network.stopIdle(),
     });

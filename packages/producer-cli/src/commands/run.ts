@@ -27,10 +27,10 @@ export default class Run extends BaseCommand {
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
-    const { spec, grant } = await createLocalTask(flags, log);
+    const { spec, grant, agentApi } = await createLocalTask(flags, log);
     const context = await createEngineContext();
     const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
-    const result = await createInlineRunner(context)
+    const result = await createInlineRunner(context, agentApi)
       .run(spec, { log, signal: cancel.signal, grant })
       .finally(async () => {
         cancel.dispose();

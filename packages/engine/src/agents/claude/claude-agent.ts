@@ -1,40 +1,35 @@
-import { INSTRUCTIONS_PATH, type Agent } from '../agent.js';
+import { INSTRUCTIONS_PATH, PLACEHOLDER_CREDENTIAL, type Agent } from '../agent.js';
 import { ClaudeLogParser } from './claude-log-parser.js';
-
-/**
- * The keys of `~/.claude.json` Claude Code needs to start signed in without onboarding. The rest of that
- * file (every project's history, MCP servers, settings) stays on the host.
- */
-const CLAUDE_JSON_LOGIN_KEYS = ['oauthAccount', 'userID', 'primaryApiKey', 'customApiKeyResponses', 'hasCompletedOnboarding'];
-
-function keepLoginKeys(content: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content);
-  } catch {
-    return '{}\n';
-  }
-  if (typeof parsed !== 'object' || parsed === null) return '{}\n';
-  const kept = Object.fromEntries(Object.entries(parsed).filter(([key]) => CLAUDE_JSON_LOGIN_KEYS.includes(key)));
-  return `${JSON.stringify(kept)}\n`;
-}
 
 /** Claude Code in non-interactive stream-json mode. */
 export const claudeAgent: Agent = {
   name: 'claude',
-  command: () => [
-    'sh',
-    '-c',
-    `exec claude -p --verbose --output-format stream-json --dangerously-skip-permissions < ${INSTRUCTIONS_PATH}`,
-  ],
-  credentials: {
-    // The subscription login (OAuth tokens) on Linux, and the account fields of the settings file.
-    loginFiles: [{ path: '.claude/.credentials.json' }, { path: '.claude.json', keep: keepLoginKeys }],
-    apiKey: (key) => ({
-      env: [{ name: 'ANTHROPIC_API_KEY', value: key }],
-      files: [{ path: '.claude.json', content: `${JSON.stringify({ hasCompletedOnboarding: true })}\n` }],
+  command: (options = {}) => {
+    const maxTurns = options.maxTurns === undefined ? '' : ` --max-turns ${Math.floor(options.maxTurns)}`;
+    return ['sh', '-c', `exec claude -p --verbose --output-format stream-json --dangerously-skip-permissions${maxTurns} < ${INSTRUCTIONS_PATH}`];
+  },
+  takesMaxTurns: true,
+  api: {
+    // An API key by name (the gateway puts on the real key or login token). Onboarding done, and the
+    // placeholder approved as a custom key (Claude asks about keys it has not seen, by their last 20
+    // characters), so it starts without a question.
+    sandbox: (baseUrl) => ({
+      env: [
+        { name: 'ANTHROPIC_BASE_URL', value: baseUrl },
+        { name: 'ANTHROPIC_API_KEY', value: PLACEHOLDER_CREDENTIAL },
+      ],
+      files: [
+        {
+          path: '.claude.json',
+          content: `${JSON.stringify({ hasCompletedOnboarding: true, customApiKeyResponses: { approved: [PLACEHOLDER_CREDENTIAL.slice(-20)], rejected: [] } })}\n`,
+        },
+      ],
     }),
   },
-  env: () => [{ name: 'DISABLE_AUTOUPDATER', value: '1' }],
+  // Nothing but the API: no update checks, telemetry or error reports (the proxy would deny them anyway).
+  env: () => [
+    { name: 'DISABLE_AUTOUPDATER', value: '1' },
+    { name: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC', value: '1' },
+  ],
   createLogParser: () => new ClaudeLogParser(),
 };

@@ -3,6 +3,9 @@ import { INSTRUCTIONS_PATH, type Agent } from '../../agents/index.js';
 import type { EnvVar } from '../../config/index.js';
 import { buildSandboxSpec, SandboxContainer, type SandboxNetwork, type TerminalSession } from '../../docker/index.js';
 import type { LogSink } from '../../logging/index.js';
+import { bridgedCommand } from '../../agent-api/index.js';
+import type { AgentUsage } from '../../model/index.js';
+import type { TaskBudget } from '../../trust/index.js';
 import type { TaskSpec } from '../../model/index.js';
 
 export interface RunAgentOptions {
@@ -26,6 +29,10 @@ export interface RunAgentOptions {
   signal?: AbortSignal;
   /** Run an interactive shell on this terminal instead of the agent (`tsk shell`). */
   terminal?: TerminalSession;
+  /** The agent API gateway's socket and bridge, when the agent has an API: the command runs behind the bridge. */
+  agentApi?: { socket: string; bridgeScript: string };
+  /** Stop the agent (its work is kept) when one of these is reached. */
+  budget?: TaskBudget;
 }
 
 export interface AgentRunResult {
@@ -34,6 +41,10 @@ export interface AgentRunResult {
   /** Agent-reported success (undefined when the agent reports nothing). */
   agentSuccess: boolean | undefined;
   summary: string | undefined;
+  /** Cost and tokens, as the agent reported them (or tsk estimated them). */
+  usage?: AgentUsage;
+  /** Why tsk stopped the agent before it ended (a budget): its work is still collected. */
+  stopped?: string;
 }
 
 /**
@@ -49,8 +60,10 @@ export const SHELL_COMMAND: readonly string[] = ['bash', '-c', `cat ${INSTRUCTIO
  * it ends.
  */
 export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult> {
-  const { spec, agent, log, terminal } = options;
+  const { spec, agent, log, terminal, budget = {} } = options;
   const parser = agent.createLogParser();
+  const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns });
+  if (!terminal && budget.maxTurns !== undefined && !agent.takesMaxTurns) log.write('warn', `max_turns ${budget.maxTurns}: ${agent.name} takes no turn limit; ignored`);
   await using container = await SandboxContainer.create(
     options.docker,
     buildSandboxSpec({
@@ -60,7 +73,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       project: spec.project,
       workspaceDir: options.workspaceDir,
       instructionsFile: options.instructionsFile,
-      command: terminal ? [...SHELL_COMMAND] : agent.command(),
+      command: options.agentApi ? bridgedCommand(agentCommand) : agentCommand,
+      agentApi: options.agentApi,
       env: options.env,
       homeMounts: options.homeMounts,
       resolvConfFile: options.resolvConfFile,
@@ -81,12 +95,56 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
     log.write('tsk', `Shell exited with code ${exit.exitCode}`);
     return { exitCode: 0, cancelled: false, agentSuccess: undefined, summary: undefined };
   }
-  log.write('tsk', `Starting ${agent.name} agent in container ${container.name}`);
-  const exit = await container.run({
-    onStdout: (line) => parser.parse(line).forEach((rendered) => log.write('agent', rendered)),
-    onStderr: (line) => log.write('agent', line),
-    signal: options.signal,
-  });
-  const outcome = parser.outcome();
-  return { ...exit, agentSuccess: outcome.success, summary: outcome.summary };
+  log.write('tsk', `Starting ${agent.name} agent in container ${container.name}${describeBudget(budget)}`);
+  // One signal stops the container: the user's cancel, or a budget running out (then the work is kept).
+  const stop = new AbortController();
+  let stopped: string | undefined;
+  const stopFor = (reason: string) => {
+    if (stopped !== undefined || stop.signal.aborted) return;
+    stopped = reason;
+    log.write('warn', `Stopping the agent: ${reason}`);
+    stop.abort();
+  };
+  const onCancel = () => stop.abort();
+  if (options.signal?.aborted) stop.abort();
+  options.signal?.addEventListener('abort', onCancel, { once: true });
+  const timer = budget.timeoutSeconds === undefined ? undefined : setTimeout(() => stopFor(`timed out after ${formatSeconds(budget.timeoutSeconds ?? 0)}`), budget.timeoutSeconds * 1000);
+  const checkCost = () => {
+    const cost = parser.outcome().usage?.costUsd;
+    if (budget.maxCostUsd !== undefined && cost !== undefined && cost > budget.maxCostUsd) stopFor(`budget exceeded: $${cost.toFixed(2)} of $${budget.maxCostUsd.toFixed(2)}`);
+  };
+  try {
+    const exit = await container.run({
+      onStdout: (line) => {
+        parser.parse(line).forEach((rendered) => log.write('agent', rendered));
+        checkCost();
+      },
+      onStderr: (line) => log.write('agent', line),
+      signal: stop.signal,
+    });
+    const outcome = parser.outcome();
+    const ran = { agentSuccess: outcome.success, summary: outcome.summary, ...(outcome.usage ? { usage: outcome.usage } : {}) };
+    if (stopped !== undefined && !options.signal?.aborted) return { ...ran, exitCode: exit.exitCode, cancelled: false, stopped };
+    return { ...ran, ...exit };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onCancel);
+  }
+}
+
+/** `90m`, `2h`, `45s`, `1h30m`: a budget's time as the user would write it. */
+export function formatSeconds(seconds: number): string {
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  return [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', rest || seconds === 0 ? `${rest}s` : ''].join('');
+}
+
+function describeBudget(budget: TaskBudget): string {
+  const parts = [
+    budget.maxCostUsd === undefined ? '' : `$${budget.maxCostUsd.toFixed(2)}`,
+    budget.timeoutSeconds === undefined ? '' : formatSeconds(budget.timeoutSeconds),
+    budget.maxTurns === undefined ? '' : `${budget.maxTurns} turns`,
+  ].filter(Boolean);
+  return parts.length === 0 ? '' : ` (budget: ${parts.join(', ')})`;
 }
