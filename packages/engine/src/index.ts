@@ -18,6 +18,7 @@ export {
   isTaskId,
   sanitizeRefPart,
   resultBranchName,
+  isResultBranch,
   assetsRoot,
   tskDirs,
   ensureDockerLockDir,
@@ -105,6 +106,16 @@ export {
 export { TaskRunner, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
 export { createTaskSpec, resolveTaskContext, planRepositoryImage, buildRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
+export {
+  earlierFromQueue,
+  earlierFromRunRecord,
+  RunRecords,
+  startedRunRecord,
+  endedRunRecord,
+  runRecordView,
+  type EarlierTask,
+  type RunRecord,
+} from './tasks/index.js';
 export { QueueError, TaskPayloadError } from './errors/index.js';
 export {
   TaskQueue,
@@ -171,13 +182,4 @@ export {
   type SignedTask,
   type TrustedSigner,
 } from './signing/index.js';
-export {
-  AgentApiGateway,
-  DEFAULT_AGENT_API_ENDPOINTS,
-  ownerCredential,
-  rateLimitReset,
-  type AgentApiEndpoints,
-  type AgentCredential,
-  type GatewayActivity,
-} from './agent-api/index.js';
-export { grantTask, taskBudget, loadLocalTrust, policyRefusals, NO_GRANT, type TaskBudget, type TaskGrant, type LocalTrust } from './trust/index.js';
+export { grantTask, loadLocalTrust, policyRefusals, NO_GRANT, type TaskGrant, type LocalTrust } from './trust/index.js';

@@ -1,5 +1,5 @@
 export { newTaskId, isTaskId } from './ids.js';
-export { sanitizeRefPart, resultBranchName, isResultBranchOf, sanitizeProjectName } from './sanitize.js';
+export { sanitizeRefPart, resultBranchName, isResultBranch, sanitizeProjectName } from './sanitize.js';
 export { runProcess, type RunProcessOptions, type RunProcessResult } from './run-process.js';
 export { assetsRoot } from './assets.js';
 export { tskDirs, type TskDirs } from './paths.js';

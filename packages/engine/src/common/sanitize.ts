@@ -17,17 +17,18 @@ export function resultBranchName(type: string, name: string, id: string): string
   return `tsk/${sanitizeRefPart(type)}/${sanitizeRefPart(name)}/${id}`;
 }
 
-const RESULT_BRANCH = /^tsk\/([a-z0-9._-]+)\/([a-z0-9._-]+)\/([A-Za-z0-9_]{8})$/;
+const RESULT_BRANCH = /^tsk\/([a-z0-9._-]+)\/([a-z0-9._-]+)\/[A-Za-z0-9_]{8}$/;
 
 /**
- * Whether `branch` is the result branch `tsk/<type>/<name>/<taskId>` some task with that id could have:
- * its type and name parts already sanitised (see {@link resultBranchName}). What a follow-up may move.
+ * Whether `branch` is a result branch `tsk/<type>/<name>/<id>` as {@link resultBranchName} makes them:
+ * type and name already sanitised, a task id last. The only branches a follow-up may move (a follow-up of
+ * a follow-up moves the first task's branch, so the id need not be the earlier task's).
  */
-export function isResultBranchOf(branch: string, taskId: string): boolean {
+export function isResultBranch(branch: string): boolean {
   const match = RESULT_BRANCH.exec(branch);
   if (match === null) return false;
-  const [, type = '', name = '', id] = match;
-  return id === taskId && sanitizeRefPart(type) === type && sanitizeRefPart(name) === name;
+  const [, type = '', name = ''] = match;
+  return sanitizeRefPart(type) === type && sanitizeRefPart(name) === name;
 }
 
 /** Project name from a directory name: the same rules, so it is safe in paths, tags and TOML keys. */

@@ -1,6 +1,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isResultBranch } from '../common/sanitize.js';
 import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
@@ -164,7 +165,7 @@ async function fastForwardBranch(originDir: string, fastForward: FastForward, co
   const origin = { cwd: originDir, trustRepository: true };
   const { branch, from, taskId } = fastForward;
   // The spec's validator checked it already; this module moves no branch of the user's whatever it is given.
-  if (!branch.startsWith('tsk/') || !isBranchName(branch) || !isCommitHash(from)) return `${branch} is not a tsk result branch`;
+  if (!isResultBranch(branch) || !isBranchName(branch) || !isCommitHash(from)) return `${branch} is not a tsk result branch`;
   const ref = `refs/heads/${branch}`;
   const current = (await tryGit(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], origin))?.trim();
   if (current === undefined) return `${branch} no longer exists`;

@@ -18,6 +18,11 @@ export interface CreateSnapshotOptions {
    * remote-tracking one such as `origin/main`.
    */
   branch?: string | undefined;
+  /**
+   * Snapshot this commit of the repository, building on `branch` (a follow-up starts from its earlier
+   * task's result commit, whatever that task's branch points at now). Not with {@link branch}.
+   */
+  startAt?: { commit: string; branch: string } | undefined;
   /** Receives user-facing progress lines. @defaultValue silentSink */
   log?: LogSink;
 }
@@ -66,6 +71,16 @@ async function branchCommit(repo: nodegit.Repository, info: RepositoryInfo, bran
   throw new InputError(`branch ${branch} not found in ${info.mainWorkdir}`);
 }
 
+/** `commit` when the repository has it as a commit. */
+async function existingCommit(repo: nodegit.Repository, info: RepositoryInfo, commit: string): Promise<string> {
+  try {
+    if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error('not a full hash');
+    return (await repo.getCommit(nodegit.Oid.fromString(commit))).id().tostrS();
+  } catch {
+    throw new InputError(`commit ${commit.slice(0, 40)} is not in ${info.mainWorkdir}`, { hint: 'with a shared remote, `tsk fetch <id>` brings a result home' });
+  }
+}
+
 /**
  * Record the task's starting commit under `refs/tsk/snapshots/<taskId>` in the main repository.
  *
@@ -84,7 +99,11 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
 
   let commit: string;
   let parentBranch: string | undefined;
-  if (options.branch !== undefined) {
+  if (options.startAt !== undefined) {
+    commit = await existingCommit(main, info, options.startAt.commit);
+    parentBranch = options.startAt.branch;
+    sink.write('tsk', `Starting from ${options.startAt.branch}'s result ${commit.slice(0, 12)}`);
+  } else if (options.branch !== undefined) {
     commit = await branchCommit(main, info, options.branch);
     parentBranch = options.branch;
     sink.write('tsk', `Using branch ${options.branch} (${commit.slice(0, 12)})`);

@@ -152,9 +152,10 @@ describe('validateTaskSpec: followUp', () => {
     expect(problemsOf(followSpec)).toEqual([]);
   });
 
-  it('refuses a follow-up that would move a branch other than that task’s tsk/ result branch', () => {
-    const branchProblem = 'followUp.branch must be the result branch tsk/<type>/<name>/<id> of followUp.taskId';
-    for (const branch of ['main', 'refs/heads/main', 'tsk/feat/x/Other_12', 'tsk/Feat/x/Prev_123', 'tsk/feat/x/y/Prev_123', 'tsk/feat/--x/Prev_123', '-tsk/feat/x/Prev_123']) {
+  it('refuses a follow-up that would move a branch that is not a tsk/ result branch (a follow-up of a follow-up moves the first one’s)', () => {
+    const branchProblem = 'followUp.branch must be a tsk result branch tsk/<type>/<name>/<id>';
+    expect(problemsOf({ ...followSpec, followUp: { ...followUp, branch: 'tsk/feat/x/First_12' } })).toEqual([]);
+    for (const branch of ['main', 'refs/heads/main', 'tsk/feat/x/Prev_12', 'tsk/Feat/x/Prev_123', 'tsk/feat/x/y/Prev_123', 'tsk/feat/--x/Prev_123', '-tsk/feat/x/Prev_123']) {
       expect(problemsOf({ ...followSpec, followUp: { ...followUp, branch } })).toEqual([branchProblem]);
     }
   });

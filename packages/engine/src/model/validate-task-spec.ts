@@ -1,7 +1,7 @@
 import { isAbsolute, posix } from 'node:path';
 import { isBranchName, isCommitHash, remoteUrlProblem } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
-import { isResultBranchOf, resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
+import { isResultBranch, resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
 import { ENV_NAME, STACK_NAME } from '../config/formats.js';
 import { TaskPayloadError } from '../errors/index.js';
 import { isKeyName, parsePublicKey } from '../signing/signing-key.js';
@@ -213,8 +213,8 @@ function checkFollowUp(check: Checker, payload: Json): void {
     check.fail('followUp must be { taskId, branch, commit } with another task’s id');
     return;
   }
-  if (typeof followUp.branch !== 'string' || !isBranchName(followUp.branch) || !isResultBranchOf(followUp.branch, followUp.taskId)) {
-    check.fail('followUp.branch must be the result branch tsk/<type>/<name>/<id> of followUp.taskId');
+  if (typeof followUp.branch !== 'string' || !isBranchName(followUp.branch) || !isResultBranch(followUp.branch)) {
+    check.fail('followUp.branch must be a tsk result branch tsk/<type>/<name>/<id>');
   }
   if (!isCommitHash(followUp.commit)) check.fail('followUp.commit must be a full commit hash');
   else if (isObject(payload.source) && payload.source.commit !== followUp.commit) check.fail('followUp.commit must be the commit the task starts from (source.commit)');

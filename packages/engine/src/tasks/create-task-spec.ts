@@ -3,11 +3,12 @@ import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskPayloadError } from '../errors/index.js';
 import { createSnapshot, deleteSnapshotRef, pushSnapshot, snapshotRef } from '../git/index.js';
 import type { LogSink } from '../logging/index.js';
-import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSigner, type TaskSpec } from '../model/index.js';
+import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type FollowUp, type TaskSigner, type TaskSpec } from '../model/index.js';
 import { renderInstructions } from '../templates/index.js';
 import { agentIds } from '../runner/agent-ids.js';
 import { planTaskImage } from '../runner/steps/ensure-task-image.js';
 import type { CliConfigOverrides } from '../config/index.js';
+import { prepareFollowUp, type EarlierTask } from './follow-up.js';
 import { resolveTaskContext } from './resolve-task-context.js';
 
 export interface CreateTaskSpecOptions {
@@ -28,6 +29,12 @@ export interface CreateTaskSpecOptions {
   /** `--max-cost`, `--timeout`, `--max-turns` as typed: the highest configuration level. */
   budget?: Pick<CliConfigOverrides, 'maxCost' | 'timeout' | 'maxTurns'>;
   parentTaskId?: string;
+  /**
+   * Follow up this earlier task (`--follow-up`): start from its result commit, tell the agent what it was
+   * asked and did before the new request, and fast-forward its branch with the result when it may. Not
+   * with `branch`, `parentTaskId` or through a shared remote. The agent defaults to the earlier one's.
+   */
+  followUp?: EarlierTask;
   /** Worker labels the task needs (`--requires`); checked here so a typo fails now, not at a worker. */
   requires?: readonly string[];
   /** Lets the user edit the rendered instructions (`--edit`) before the task is created. */
@@ -55,10 +62,14 @@ export interface CreateTaskSpecOptions {
 export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<TaskSpec> {
   const type = options.type ?? 'generic';
   const name = options.name ?? type;
+  const earlier = options.followUp;
+  if (earlier !== undefined && (options.branch !== undefined || options.parentTaskId !== undefined)) {
+    throw new InputError(`--follow-up starts from task ${earlier.id}'s result: it does not go with ${options.branch !== undefined ? '--branch' : '--parent'}`);
+  }
   const { repo, config, stack } = await resolveTaskContext({
     repoPath: options.repoPath,
     project: options.project,
-    cli: { agent: options.agent, stack: options.stack, networkIsolation: options.networkIsolation, ...options.budget },
+    cli: { agent: options.agent ?? earlier?.agent, stack: options.stack, networkIsolation: options.networkIsolation, ...options.budget },
     env: options.env,
   });
   if (options.onConfigWarnings) options.onConfigWarnings(config.warnings);
@@ -75,6 +86,14 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     log: options.log,
     facts: { STACK: stack, PROJECT: config.project },
   });
+  const remote = options.viaRemote ? config.remote : undefined;
+  let followUp: FollowUp | undefined;
+  if (earlier !== undefined) {
+    if (remote !== undefined) {
+      throw new InputError(`Follow-ups through a shared remote (${remote}) are not supported yet`, { hint: `\`tsk run --follow-up ${earlier.id}\` runs it here` });
+    }
+    ({ followUp, instructions } = await prepareFollowUp(earlier, repo.mainWorkdir, instructions));
+  }
   if (options.edit) instructions = await options.edit(instructions);
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');
 
@@ -90,10 +109,11 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     instructions,
     repoPath: repo.mainWorkdir,
     // The snapshot comes last; until then the spec is checked with a placeholder commit.
-    source: { kind: 'local', repoPath: repo.mainWorkdir, ref: snapshotRef(id), commit: '0'.repeat(40) },
+    source: { kind: 'local', repoPath: repo.mainWorkdir, ref: snapshotRef(id), commit: followUp?.commit ?? '0'.repeat(40) },
     branch: resultBranchName(type, name, id),
     parentBranch: options.branch ?? repo.currentBranch,
     parentTaskId: options.parentTaskId,
+    ...(followUp !== undefined ? { followUp } : {}),
     // Left out when empty: a worker that knows no labels still runs the task.
     ...(options.requires !== undefined && options.requires.length > 0 ? { requires: [...options.requires] } : {}),
     config: config.task,
@@ -101,9 +121,9 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     signer: options.signer,
   };
   checkLimits(spec);
-  const snapshot = await createSnapshot({ repoPath: repo.workdir, taskId: id, branch: options.branch, log: options.log });
+  const startAt = followUp && { commit: followUp.commit, branch: followUp.branch };
+  const snapshot = await createSnapshot({ repoPath: repo.workdir, taskId: id, branch: options.branch, startAt, log: options.log });
   const local = { ...spec, repoPath: snapshot.repoPath, parentBranch: snapshot.parentBranch };
-  const remote = options.viaRemote ? config.remote : undefined;
   if (remote === undefined) return { ...local, source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit } };
   try {
     await pushSnapshot(snapshot.repoPath, remote, id, options.log);

@@ -7,3 +7,5 @@ export {
   type PlannedRepositoryImage,
   type BuildRepositoryImageOptions,
 } from './plan-repository-image.js';
+export { earlierFromQueue, earlierFromRunRecord, prepareFollowUp, type EarlierTask } from './follow-up.js';
+export { RunRecords, startedRunRecord, endedRunRecord, runRecordView, RUN_RECORD_MAX_BYTES, type RunRecord } from './run-records.js';

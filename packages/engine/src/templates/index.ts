@@ -3,3 +3,4 @@ export { renderInstructions, GENERIC_TYPE, type RenderInstructionsOptions } from
 export { renderTemplate, type RenderableTemplate, type TaskFacts } from './render-template.js';
 export { parseFrontmatter, type ParsedTemplate } from './frontmatter.js';
 export type { TemplateInfo, TemplateText, TemplateSource, TemplateLocationOptions } from './template-info.js';
+export { composeFollowUpInstructions, FOLLOW_UP_LIMITS, type EarlierTaskFacts } from './follow-up-instructions.js';
