@@ -12,6 +12,7 @@ import { collectResult, prepareWorkspace, RemoteMirror, resultRef, snapshotRef, 
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
 import type { TaskResult, TaskSource, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
+import { denialsSummaryLine, summaryWithDenials } from '../proxy/proxy-denials.js';
 import { NO_GRANT, type TaskGrant } from '../trust/index.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
 import { ensureTaskImage } from './steps/ensure-task-image.js';
@@ -199,8 +200,11 @@ export class TaskRunner {
         agentApi: gateway && { socket: join(dir, GATEWAY_SOCKET), bridgeScript: join(dir, BRIDGE_SCRIPT) },
         budget: grant.budget,
       });
+      // Each denial was said in the log as it happened; the count closes the run and goes into its summary.
+      const denials = await lease.denials();
+      if (denials.count > 0) log.write('warn', denialsSummaryLine(denials));
       const rateLimitedUntil = rateLimit(result, gateway);
-      return { ...result, baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
+      return { ...result, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
     } finally {
       await gateway?.close();
       await lease.release();
