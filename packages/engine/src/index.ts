@@ -182,4 +182,13 @@ export {
   type SignedTask,
   type TrustedSigner,
 } from './signing/index.js';
-export { grantTask, loadLocalTrust, policyRefusals, NO_GRANT, type TaskGrant, type LocalTrust } from './trust/index.js';
+export {
+  AgentApiGateway,
+  DEFAULT_AGENT_API_ENDPOINTS,
+  ownerCredential,
+  rateLimitReset,
+  type AgentApiEndpoints,
+  type AgentCredential,
+  type GatewayActivity,
+} from './agent-api/index.js';
+export { grantTask, taskBudget, loadLocalTrust, policyRefusals, NO_GRANT, type TaskBudget, type TaskGrant, type LocalTrust } from './trust/index.js';
