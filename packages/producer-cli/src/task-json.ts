@@ -28,5 +28,7 @@ export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
     requires: spec.requires ?? [],
     note: undefined,
     remote: undefined,
+    delayedUntil: undefined,
+    delays: 0,
   });
 }

@@ -8,7 +8,7 @@ export { openTaskQueue, type OpenTaskQueue, type OpenTaskQueueOptions } from './
 export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions, type StoredTask } from './task-queue.js';
 export { WorkerQueue, type Claim, type StoredTaskReader, type Subscription } from './worker-queue.js';
 export { type ConsumeOptions, type JobConsumer, type JobOutcome, type JobVerdict, type QueueJob } from './job-consumer.js';
-export { type TaskOutcome, type HandBackResult } from './task-store.js';
+export { type TaskOutcome, type HandBackResult, type DelayResult } from './task-store.js';
 export { STALLED_REASON, workerLostReason, lostWith, type LostTask } from './lost-workers.js';
 export { isWorkerName, LABEL_SEEN_WINDOW_MS, type WorkerReport, type WorkerInfo, type FleetFacts } from './worker-registry.js';
 export { waitingNote } from './waiting-note.js';

@@ -21,7 +21,12 @@ export type JobVerdict =
   /** It will never run: the job fails for good with this reason (never retried). */
   | { kind: 'refused'; reason: string }
   /** Left to other workers: back to the queue unclaimed, without using its one attempt, for `delayMs`. */
-  | { kind: 'hand-back'; delayMs: number };
+  | { kind: 'hand-back'; delayMs: number }
+  /**
+   * Rate limited: back to the queue until `until` (ms since the epoch), without using its attempt; the
+   * worker recorded the task DELAYED first (`WorkerQueue.delay`).
+   */
+  | { kind: 'delay'; until: number };
 
 export interface ConsumeOptions {
   /** The worker's name (BullMQ's worker name too). */
@@ -46,9 +51,10 @@ export interface JobConsumer {
 
 /**
  * The BullMQ worker, the only one tsk makes. `handle` decides each job; here its verdict becomes BullMQ's:
- * a return value, an `UnrecoverableError`, or a hand-back — `job.moveToDelayed(now + delay, token)` then
+ * a return value, an `UnrecoverableError`, or a hand-back or delay — `job.moveToDelayed(time, token)` then
  * `DelayedError`, which BullMQ takes as "moved, not failed": the lock is released, the attempt is not
- * counted (`skipAttempt`), and the stalled checker never sees the job (it is no longer active).
+ * counted (`skipAttempt`), and the stalled checker never sees the job (it is no longer active). The job
+ * waits in BullMQ's delayed set until then, and any worker may take it after.
  */
 export function consumeJobs(core: QueueCore, options: ConsumeOptions, handle: (job: QueueJob) => Promise<JobVerdict>): JobConsumer {
   const worker = new Worker<unknown, JobOutcome>(
@@ -58,7 +64,7 @@ export function consumeJobs(core: QueueCore, options: ConsumeOptions, handle: (j
       if (verdict.kind === 'done') return verdict.outcome;
       if (verdict.kind === 'refused') throw new UnrecoverableError(verdict.reason);
       if (token === undefined) throw new Error(`cannot hand job ${job.id ?? ''} back without its lock token`);
-      await job.moveToDelayed(Date.now() + verdict.delayMs, token);
+      await job.moveToDelayed(verdict.kind === 'delay' ? verdict.until : Date.now() + verdict.delayMs, token);
       throw new DelayedError();
     },
     {

@@ -26,9 +26,9 @@ return redis.call('SMEMBERS', KEYS[2])`;
 
 /**
  * KEYS: task hash, running set. ARGV: id, worker, startedAt.
- * A worker takes a task: 'ok'; 'cancel' when a cancel arrived first; the status when the task is not
- * runnable; 'rerun:<previous worker>' when it was already RUNNING (its job came back after a lost worker);
- * 'missing' when there is no record.
+ * A worker takes a QUEUED task, or a DELAYED one whose job came back: 'ok'; 'cancel' when a cancel arrived
+ * first; the status when the task is not runnable; 'rerun:<previous worker>' when it was already RUNNING
+ * (its job came back after a lost worker); 'missing' when there is no record.
  */
 export const CLAIM = `${TERMINAL}
 local st = redis.call('HGET', KEYS[1], 'status')
@@ -37,22 +37,51 @@ if terminal(st) or st == 'WAITING' then return st end
 if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel' end
 if st == 'RUNNING' then return 'rerun:' .. (redis.call('HGET', KEYS[1], 'worker') or '') end
 redis.call('HSET', KEYS[1], 'status', 'RUNNING', 'worker', ARGV[2], 'startedAt', ARGV[3])
-redis.call('HDEL', KEYS[1], 'note')
+redis.call('HDEL', KEYS[1], 'note', 'delayedUntil')
 redis.call('SADD', KEYS[2], ARGV[1])
 return 'ok'`;
 
 /**
+ * KEYS: task hash, running set. ARGV: id, worker, delayedUntil (ISO), the delays this machine counted, the
+ * most delays allowed.
+ * The worker running a task puts it back in the queue, rate limited: 'ok:<delays>' (DELAYED until then,
+ * no worker, out of the running set); 'limit:<delays>' when it was delayed the most times already (nothing
+ * changed: the worker fails it); 'cancel' when a cancel is pending; 'moved:<status>' when the task is no
+ * longer RUNNING on that worker; 'missing'. The count is the larger of the record's (any machine's
+ * delays) and the worker's own (its ledger: the record may have been rewritten), plus one.
+ */
+export const DELAY = `
+local st = redis.call('HGET', KEYS[1], 'status')
+if not st then return 'missing' end
+if st ~= 'RUNNING' or redis.call('HGET', KEYS[1], 'worker') ~= ARGV[2] then return 'moved:' .. st end
+if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel' end
+local stored = tonumber(redis.call('HGET', KEYS[1], 'delays') or '0') or 0
+if stored < 0 or stored ~= math.floor(stored) then stored = 0 end
+local delays = math.max(stored, tonumber(ARGV[4])) + 1
+if delays > tonumber(ARGV[5]) then return 'limit:' .. tostring(delays - 1) end
+redis.call('HSET', KEYS[1], 'status', 'DELAYED', 'delayedUntil', ARGV[3], 'delays', tostring(delays))
+redis.call('HDEL', KEYS[1], 'worker', 'note')
+redis.call('SREM', KEYS[2], ARGV[1])
+return 'ok:' .. tostring(delays)`;
+
+/**
  * KEYS: task hash. ARGV: note ('' leaves the last one).
  * A worker that will not take a task hands its job back to the queue: 'ok' (the note, what the task waits
- * for, is recorded on a QUEUED task); 'cancel' when a cancel is pending (the worker ends it instead, so a
- * task cancelled while its job was passed around still ends CANCELLED); the status when it already ended
- * or is WAITING; 'missing' when there is no record.
+ * for, is recorded on a QUEUED task; a DELAYED one, whose delay is over since a worker had its job, is
+ * QUEUED again); 'cancel' when a cancel is pending (the worker ends it instead, so a task cancelled while
+ * its job was passed around still ends CANCELLED); the status when it already ended or is WAITING;
+ * 'missing' when there is no record.
  */
 export const HAND_BACK = `${TERMINAL}
 local st = redis.call('HGET', KEYS[1], 'status')
 if not st then return 'missing' end
 if terminal(st) or st == 'WAITING' then return st end
 if redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return 'cancel' end
+if st == 'DELAYED' then
+  redis.call('HSET', KEYS[1], 'status', 'QUEUED')
+  redis.call('HDEL', KEYS[1], 'delayedUntil')
+  st = 'QUEUED'
+end
 if st == 'QUEUED' then
   if ARGV[1] ~= '' then redis.call('HSET', KEYS[1], 'note', ARGV[1]) end
 end
@@ -105,8 +134,8 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 'WAITING'`;
 
 /**
- * KEYS: task hash. Flags a QUEUED or RUNNING task for cancellation and returns its status (the caller
- * then tells the workers); other statuses are returned unchanged, 'missing' when there is no record.
+ * KEYS: task hash. Flags a QUEUED, RUNNING or DELAYED task for cancellation and returns its status (the
+ * caller then tells the workers); other statuses are returned unchanged, 'missing' when there is no record.
  */
 export const REQUEST_CANCEL = `${TERMINAL}
 local st = redis.call('HGET', KEYS[1], 'status')

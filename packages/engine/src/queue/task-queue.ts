@@ -21,7 +21,7 @@ export interface TaskQueueOptions {
 
 /** What `cancel` did. */
 export type CancelOutcome =
-  /** It was QUEUED or WAITING and is now CANCELLED. */
+  /** It was QUEUED, WAITING or DELAYED and is now CANCELLED. */
   | { kind: 'cancelled' }
   /** It is running: its worker has been told and stops the container. */
   | { kind: 'stopping' }
@@ -138,11 +138,12 @@ export class TaskQueue {
     }
     const previous = await this.#core.store.requestCancel(id);
     if (previous === 'missing') return { kind: 'missing' };
-    if (previous === 'QUEUED' && (await this.removeQueuedJob(id))) {
+    // A DELAYED task's job waits in BullMQ's delayed set: removed like a queued one.
+    if ((previous === 'QUEUED' || previous === 'DELAYED') && (await this.removeQueuedJob(id, previous))) {
       await this.#core.chain.finish(id, { status: 'CANCELLED', error: 'Cancelled' });
       return { kind: 'cancelled' };
     }
-    if (previous === 'QUEUED' || previous === 'RUNNING') return { kind: 'stopping' };
+    if (previous === 'QUEUED' || previous === 'RUNNING' || previous === 'DELAYED') return { kind: 'stopping' };
     return this.cancel(id);
   }
 
@@ -239,15 +240,16 @@ export class TaskQueue {
   }
 
   /**
-   * Remove a QUEUED task's job. A worker may hold it for a moment: to claim it (the claim then sees the
-   * cancel), or to hand it back to the queue because it lacks a label or the repository. Try again for up
-   * to 2 s, while the task is still QUEUED, so a task cancelled while its job is passed around still ends
-   * CANCELLED here and never waits for a worker that can take it.
+   * Remove a QUEUED (or DELAYED) task's job. A worker may hold it for a moment: to claim it (the claim then
+   * sees the cancel), to hand it back to the queue because it lacks a label or the repository, or to move it
+   * to the delayed set right after recording the delay. Try again for up to 2 s, while the task is still in
+   * `status`, so a task cancelled while its job is passed around still ends CANCELLED here and never waits
+   * for a worker that can take it.
    */
-  private async removeQueuedJob(id: string): Promise<boolean> {
+  private async removeQueuedJob(id: string, status: 'QUEUED' | 'DELAYED'): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       if (await this.removeJob(id)) return true;
-      if (attempt >= 20 || (await this.#core.store.read(id))?.status !== 'QUEUED') return false;
+      if (attempt >= 20 || (await this.#core.store.read(id))?.status !== status) return false;
       await sleep(100);
     }
   }

@@ -45,13 +45,17 @@ export interface TaskRecord {
   resultSigner: string | undefined;
   /** The shared remote the task travels through (its result goes to `refs/tsk/results/<id>` there), for display. */
   remote: string | undefined;
+  /** When a DELAYED task (rate limited) may run again (ISO); undefined otherwise or when not a valid time. */
+  delayedUntil: string | undefined;
+  /** How many times the task went back to the queue rate limited (0 when it never did). */
+  delays: number;
 }
 
 /** The hash fields that {@link recordFromHash} reads (everything but the spec). */
 export const RECORD_FIELDS = [
   'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
   'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation', 'requires', 'note',
-  'signer', 'baseCommit', 'resultSignature', 'resultSigner', 'remote',
+  'signer', 'baseCommit', 'resultSignature', 'resultSigner', 'remote', 'delayedUntil', 'delays',
 ] as const;
 
 /** The fields written when a task is added. */
@@ -114,7 +118,20 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     resultSignature: get('resultSignature'),
     resultSigner: get('resultSigner'),
     remote: get('remote'),
+    delayedUntil: isoTime(get('delayedUntil')),
+    delays: count(get('delays')),
   };
+}
+
+/** A time as the queue writes it (ISO), or undefined for anything else (records are data). */
+function isoTime(value: string | undefined): string | undefined {
+  if (value === undefined || value.length > 40 || Number.isNaN(Date.parse(value))) return undefined;
+  return new Date(value).toISOString();
+}
+
+/** A small count as the queue writes it; anything else is 0. */
+function count(value: string | undefined): number {
+  return value !== undefined && /^[0-9]{1,6}$/.test(value) ? Number(value) : 0;
 }
 
 /**

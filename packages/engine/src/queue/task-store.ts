@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TaskResult, TaskStatus } from '../model/index.js';
 import type { ResultSignature, SignedTask } from '../signing/index.js';
-import { ATTACH_CHILD, CLAIM, FINISH, HAND_BACK, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
+import { ATTACH_CHILD, CLAIM, DELAY, FINISH, HAND_BACK, RECLAIM, REQUEST_CANCEL, TRANSITION } from './lua-scripts.js';
 import type { QueueKeys } from './queue-keys.js';
 import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from './task-record.js';
 
@@ -26,6 +26,17 @@ export type ClaimResult =
 
 /** What a worker learns when it hands a task's job back to the queue (see `HAND_BACK`). */
 export type HandBackResult = { kind: 'ok' } | { kind: 'cancel' } | { kind: 'missing' } | { kind: 'not-runnable'; status: TaskStatus };
+
+/** What the worker running a task learns when it puts it back in the queue rate limited (see `DELAY`). */
+export type DelayResult =
+  /** DELAYED now; the task's `delays`-th time. */
+  | { kind: 'ok'; delays: number }
+  /** It was delayed `delays` times already, the most allowed: nothing changed. */
+  | { kind: 'limit'; delays: number }
+  | { kind: 'cancel' }
+  | { kind: 'missing' }
+  /** No longer RUNNING on this worker (ended, lost). */
+  | { kind: 'moved'; status: string };
 
 /** Log stream length kept per task (approximate: `XADD MAXLEN ~`). */
 export const LOG_MAXLEN = 10_000;
@@ -120,6 +131,18 @@ export class TaskStore {
     return { kind: 'not-runnable', status: reply as TaskStatus };
   }
 
+  /**
+   * The worker running a task puts it back in the queue until `until` (ISO), unless it was delayed
+   * `maxDelays` times already (counting the larger of the record's count and `counted`, the worker's own).
+   */
+  async delay(id: string, worker: string, until: string, counted: number, maxDelays: number): Promise<DelayResult> {
+    const reply = String(await this.redis.eval(DELAY, 2, this.keys.task(id), this.keys.running, id, worker, until, String(counted), String(maxDelays)));
+    if (reply === 'cancel' || reply === 'missing') return { kind: reply };
+    const [kind, value = ''] = reply.split(/:(.*)/s);
+    if (kind === 'ok' || kind === 'limit') return { kind, delays: Number(value) };
+    return { kind: 'moved', status: value };
+  }
+
   /** Take over a RUNNING task whose worker was lost (re-queue policy). */
   async reclaim(id: string, worker: string, startedAt: string): Promise<boolean> {
     return (await this.redis.eval(RECLAIM, 1, this.keys.task(id), worker, startedAt)) === 1;
@@ -169,10 +192,10 @@ export class TaskStore {
     return String(reply) as TaskStatus | 'missing';
   }
 
-  /** Flag a QUEUED/RUNNING task for cancellation and tell the workers; returns the status it had. */
+  /** Flag a QUEUED/RUNNING/DELAYED task for cancellation and tell the workers; returns the status it had. */
   async requestCancel(id: string): Promise<TaskStatus | 'missing'> {
     const status = String(await this.redis.eval(REQUEST_CANCEL, 1, this.keys.task(id))) as TaskStatus | 'missing';
-    if (status === 'QUEUED' || status === 'RUNNING') await this.redis.publish(this.keys.cancelChannel, id);
+    if (status === 'QUEUED' || status === 'RUNNING' || status === 'DELAYED') await this.redis.publish(this.keys.cancelChannel, id);
     return status;
   }
 

@@ -31,6 +31,8 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     remote: undefined,
     requires: [],
     note: undefined,
+    delayedUntil: undefined,
+    delays: 0,
     ...overrides,
   };
 }

@@ -35,7 +35,10 @@ function failedJobReason(record: TaskRecord, reason: string | undefined): string
  * - a terminal status in the record is final (whoever ended the task wrote it, and first writer wins);
  * - a RUNNING task whose worker's heartbeat is gone is FAILED "worker <name> lost" ({@link lostWith}),
  *   even before a live worker gets round to recording that;
- * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason;
+ * - a job BullMQ failed (stalled, invalid payload) is FAILED with its reason (a DELAYED task's too: its
+ *   worker died between recording the delay and moving the job);
+ * - a DELAYED task has no worker, so it is never lost; it stays DELAYED (until `delayedUntil`) until a
+ *   worker claims it again;
  * - a QUEUED task stays QUEUED until a worker claims it, even while a worker holds its job (that worker
  *   may hand it back: it lacks a label, the repository, or is stopping);
  * - a task still QUEUED says what it waits for ({@link waitingNote}).

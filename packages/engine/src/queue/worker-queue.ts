@@ -5,7 +5,7 @@ import type { LostTask } from './lost-workers.js';
 import type { QueueCore } from './queue-core.js';
 import { taskLogWriter, type TaskLogWriter } from './task-log.js';
 import type { TaskRecord } from './task-record.js';
-import type { HandBackResult, TaskOutcome } from './task-store.js';
+import type { DelayResult, HandBackResult, TaskOutcome } from './task-store.js';
 import type { WorkerReport } from './worker-registry.js';
 
 /** What a worker learns when it claims a task (see {@link WorkerQueue.claim}). */
@@ -50,8 +50,8 @@ export class WorkerQueue implements StoredTaskReader {
   }
 
   /**
-   * Take a task: it runs only when QUEUED with no pending cancel (atomically; the note a hand-back left
-   * is cleared). A task whose job came back after its worker was lost (`requeue_lost`) runs again only
+   * Take a task: it runs only when QUEUED (or DELAYED, its job back after the delay) with no pending
+   * cancel (atomically; the note a hand-back left and the delay's time are cleared). A task whose job came back after its worker was lost (`requeue_lost`) runs again only
    * with `resumeLost` and when that worker is lost by the rule.
    */
   async claim(id: string, worker: string, options: { resumeLost: boolean }): Promise<Claim> {
@@ -68,6 +68,16 @@ export class WorkerQueue implements StoredTaskReader {
   /** Leave a task to other workers: record what it waits for (`note`), unless a cancel is pending or it ended. */
   handBack(id: string, note: string | undefined): Promise<HandBackResult> {
     return this.#core.store.handBack(id, note);
+  }
+
+  /**
+   * Put a task this worker runs back in the queue, rate limited, until `until`: DELAYED, without a worker
+   * (the caller then returns the `delay` verdict, which moves the job to BullMQ's delayed set without using
+   * its attempt). Refused with `limit` once it was delayed `maxDelays` times (the larger of the record's
+   * count and `counted`, this machine's own); `cancel` when a cancel is pending.
+   */
+  delay(id: string, worker: string, until: Date, options: { counted: number; maxDelays: number }): Promise<DelayResult> {
+    return this.#core.store.delay(id, worker, until.toISOString(), options.counted, options.maxDelays);
   }
 
   /**

@@ -133,7 +133,17 @@ export class QueueHarness {
   /** Start an in-process worker on its own `worker` connection, owned by {@link key}. */
   async startWorker(
     namespace: string,
-    options: { concurrency?: number; name?: string; executor?: TaskExecutor; policy?: WorkerPolicy; events?: WorkerEvent[]; trusted?: TrustedSigner[] } = {},
+    options: {
+      concurrency?: number;
+      name?: string;
+      executor?: TaskExecutor;
+      policy?: WorkerPolicy;
+      events?: WorkerEvent[];
+      trusted?: TrustedSigner[];
+      startIntervalMs?: number;
+      /** @defaultValue the harness's one ledger (one machine) */
+      ledger?: RunLedger;
+    } = {},
   ): Promise<TaskWorker> {
     const queue = await this.openQueue(namespace, 'worker');
     const name = options.name ?? `w-${randomBytes(3).toString('hex')}`;
@@ -151,10 +161,11 @@ export class QueueHarness {
         baseImage: DEFAULT_BASE_IMAGE,
         environment: process.env,
         ownerHome: this.home,
-        ledger: new RunLedger(join(this.dataDir, 'ledger')),
+        ledger: options.ledger ?? new RunLedger(join(this.dataDir, 'ledger')),
       },
       dataDir: this.dataDir,
       timing: FAST_TIMING,
+      startIntervalMs: options.startIntervalMs,
       onEvent: (event) => options.events?.push(event),
     });
     await worker.start();

@@ -14,11 +14,16 @@ import { grantTask, policyRefusalMessage, policyRefusals, type TaskGrant } from 
 import { chainedStart } from './chained-start.js';
 import type { DesktopNotifier } from './desktop-notifier.js';
 import { fileLogSink } from './file-log-sink.js';
+import { MAX_RATE_LIMIT_DELAYS, rateLimitedUntil, rateLimitGivingUp } from './rate-limit.js';
 import { MAX_JOB_AGE_MS, type RunLedger } from './run-ledger.js';
 import type { RunningTasks } from './running-tasks.js';
+import { StartGate, waitUnlessAborted } from './start-gate.js';
 import type { WorkerEvent } from './worker-events.js';
 
-/** What runs a task: the {@link TaskRunner} in production. */
+/**
+ * What runs a task: the {@link TaskRunner} in production. A result with `retryAt` (the agent hit its API's
+ * rate limit) puts the task back in the queue instead of ending it.
+ */
 export interface TaskExecutor {
   run(spec: TaskSpec, options: RunTaskOptions): Promise<TaskResult>;
 }
@@ -54,6 +59,8 @@ export interface TaskProcessorOptions {
   isStopping: () => boolean;
   /** How long a job this worker hands back stays out of the queue before any worker may take it again. */
   handBackDelayMs: number;
+  /** `[server] start_interval`: the least time between two task starts of this worker. @defaultValue 0 */
+  startIntervalMs?: number;
 }
 
 /**
@@ -63,16 +70,22 @@ export interface TaskProcessorOptions {
  * 2. Leave it to others when this worker lacks a label it requires or its repository, or is stopping
  *    (handed back to the queue, unclaimed).
  * 3. Check: recent, allowed by this worker's policy for its signer; else refused (FAILED, never retried).
- * 4. Claim it (so a cancelled or already ended task never starts, and a task runs once), and note it in
- *    this machine's ledger.
+ * 4. Wait for its turn to start (`start_interval` after this worker's last start), then claim it (so a
+ *    cancelled or already ended task never starts, and a task runs once), and note it in this machine's
+ *    ledger.
  * 5. Run it: a chained task's start from its parent's signed result, its log to Redis and disk.
- * 6. End it: the outcome recorded (first writer wins), signed by this worker, cascaded to its children.
+ * 6. End it: the outcome recorded (first writer wins), signed by this worker, cascaded to its children —
+ *    or, when its agent was rate limited, put it back in the queue DELAYED until its limit resets (bounded:
+ *    `rate-limit.ts`), to run again from its snapshot; this machine's ledger allows that one run again.
  */
 export class TaskProcessor {
   /** Tasks this worker has handed back (each reported once). */
   private readonly handedBack = new Set<string>();
+  private readonly startGate: StartGate;
 
-  constructor(private readonly options: TaskProcessorOptions) {}
+  constructor(private readonly options: TaskProcessorOptions) {
+    this.startGate = new StartGate(options.startIntervalMs ?? 0);
+  }
 
   async process(job: QueueJob): Promise<JobVerdict> {
     const { id } = job;
@@ -91,6 +104,8 @@ export class TaskProcessor {
     }
     const { spec } = verified;
     if (leave !== undefined) return this.handBack(spec, leave.note);
+    // Told to stop while it waited its turn: not claimed, not in the ledger, so any worker may take it.
+    if (!(await this.waitForStartTurn(id))) return this.handBack(spec, undefined);
     const ledger = await this.options.trust.ledger.begin(id);
 
     const { queue, worker } = this.options;
@@ -101,10 +116,33 @@ export class TaskProcessor {
     if (claim.kind === 'not-runnable') return done({ status: claim.status, branch: null, error: `already ${claim.status}` });
     if (claim.kind === 'cancel') return done(await this.end(spec, { status: 'CANCELLED', error: 'Cancelled' }, Date.now(), undefined));
     if (claim.kind === 'lost') return done(await this.end(spec, { status: 'FAILED', error: workerLostReason(claim.previousWorker) }, Date.now(), claim.previousWorker));
-    if (!claim.rerun && ledger !== 'new') {
+    // A run again after a delay only when this machine's own ledger says it delayed the task (`resumed`).
+    if (!claim.rerun && ledger !== 'new' && ledger !== 'resumed') {
       return done(await this.end(spec, { status: 'FAILED', error: `task ${id} already ran on this machine: a job queued again is refused` }, Date.now(), worker));
     }
-    return done(await this.run(verified, claim.rerun));
+    return this.run(verified, claim.rerun);
+  }
+
+  /**
+   * `start_interval`: wait until this worker's last start is that long ago (each task reserves its turn),
+   * saying so in the task's log. The task is not claimed yet, but cancelling it (or stopping the worker)
+   * ends the wait: it counts as running here. Returns false when the worker was told to stop meanwhile.
+   */
+  private async waitForStartTurn(id: string): Promise<boolean> {
+    const { running, queue } = this.options;
+    const waitMs = this.startGate.reserve();
+    if (waitMs <= 0) return true;
+    const log = queue.logWriter(id);
+    log.write('tsk', `waiting ${formatSeconds(waitMs)} (start_interval) before starting`);
+    await log.flush();
+    const signal = running.start(id);
+    try {
+      await waitUnlessAborted(waitMs, signal);
+    } finally {
+      running.end(id);
+    }
+    // A cancel goes on to the claim, which sees it and ends the task CANCELLED.
+    return !(signal.aborted && this.options.isStopping());
   }
 
   /**
@@ -164,7 +202,7 @@ export class TaskProcessor {
     if (refused.length > 0) throw new TaskRefusedError(spec.id, policyRefusalMessage(signer, refused));
   }
 
-  private async run(verified: VerifiedTask, rerun: boolean): Promise<JobOutcome> {
+  private async run(verified: VerifiedTask, rerun: boolean): Promise<JobVerdict> {
     const { queue, running, onEvent, trust } = this.options;
     const started = Date.now();
     let spec = verified.spec;
@@ -176,6 +214,7 @@ export class TaskProcessor {
     const log = teeSink(redisLog, fileLog);
     log.write('tsk', `${rerun ? 'Re-running' : 'Running'} on worker ${this.options.worker} (queued by ${verified.signer.name})`);
     const signal = running.start(spec.id);
+    let delayed: number | undefined;
     try {
       let grant: TaskGrant;
       try {
@@ -185,17 +224,39 @@ export class TaskProcessor {
         const reason = error instanceof TskError ? error.userMessage : (error as Error).message;
         log.write('warn', reason);
         await redisLog.flush();
-        return await this.end(spec, { status: 'FAILED', error: reason }, started, this.options.worker);
+        return done(await this.end(spec, { status: 'FAILED', error: reason }, started, this.options.worker));
       }
       const result = await this.options.executor.run(spec, { log, signal, grant, mayPublish: () => queue.ownership(spec.id, this.options.worker) });
       const reason = running.reasonOf(spec.id);
-      const { id: _id, startedAt: _startedAt, ...ended } = result;
+      const { id: _id, startedAt: _startedAt, retryAt, ...ended } = result;
+      // Rate limited: not a failure. A cancel, or a result that completed, stands.
+      if (retryAt !== undefined && result.status === 'FAILED' && reason === undefined) {
+        const until = rateLimitedUntil(retryAt);
+        const reply = await queue.delay(spec.id, this.options.worker, until, { counted: await trust.ledger.delays(spec.id), maxDelays: MAX_RATE_LIMIT_DELAYS });
+        if (reply.kind === 'ok') {
+          log.write('tsk', `rate limited: back in the queue until ${until.toISOString()}`);
+          await redisLog.flush();
+          delayed = reply.delays;
+          onEvent({ kind: 'delayed', task: spec.id, until: until.toISOString(), delays: reply.delays });
+          return { kind: 'delay', until: until.getTime() };
+        }
+        if (reply.kind === 'limit') {
+          const error = rateLimitGivingUp(reply.delays);
+          log.write('warn', error);
+          await redisLog.flush();
+          return done(await this.end(spec, { ...ended, status: 'FAILED', error }, started, this.options.worker));
+        }
+        // A pending cancel: it ends CANCELLED, as the run would have; ended or lost: `end` changes nothing.
+        if (reply.kind === 'cancel') return done(await this.end(spec, { ...ended, status: 'CANCELLED', error: 'Cancelled' }, started, this.options.worker));
+      }
       const outcome: TaskOutcome = { ...ended, error: result.status === 'CANCELLED' && reason !== undefined ? reason : result.error };
       await redisLog.flush();
-      return await this.end(spec, outcome, started, this.options.worker);
+      return done(await this.end(spec, outcome, started, this.options.worker));
     } finally {
       running.end(spec.id);
-      await trust.ledger.finish(spec.id);
+      // Before the job leaves this worker: the ledger must allow the run again by the time the job is back.
+      if (delayed !== undefined) await trust.ledger.delayed(spec.id, delayed);
+      else await trust.ledger.finish(spec.id);
       await fileLog.close();
     }
   }
@@ -223,6 +284,11 @@ export class TaskProcessor {
     this.options.onEvent({ kind: 'refused', task: id, reason });
     return { kind: 'refused', reason };
   }
+}
+
+/** `2s`, `1.5s`. */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))}s`;
 }
 
 /** A job whose task ran or ended: it completes with this outcome. */

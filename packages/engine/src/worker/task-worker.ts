@@ -32,6 +32,8 @@ export interface TaskWorkerOptions {
   notify?: DesktopNotifier;
   /** Lock, heartbeat and sweep intervals; the defaults suit production. */
   timing?: Partial<WorkerTiming>;
+  /** `[server] start_interval`: the least time between two task starts (its slots start staggered). @defaultValue 0 */
+  startIntervalMs?: number;
   /** Frees networks and idle proxies after sandboxes of a dead worker were reaped. @defaultValue nothing */
   sweepNetworks?: () => Promise<unknown>;
 }
@@ -62,6 +64,7 @@ export class TaskWorker {
 
   constructor(private readonly options: TaskWorkerOptions) {
     if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new Error('concurrency must be an integer ≥ 1');
+    if (options.startIntervalMs !== undefined && !(options.startIntervalMs >= 0)) throw new Error('startIntervalMs must be 0 or more');
     if (!isWorkerName(options.name)) {
       throw new InputError(`Invalid worker name ${JSON.stringify(options.name.slice(0, 140))}`, { hint: 'use 1 to 128 letters, digits and . _ : @ -, starting with a letter or digit' });
     }
@@ -119,6 +122,7 @@ export class TaskWorker {
       onEvent,
       isStopping: () => this.isStopping,
       handBackDelayMs: this.timing.handBackDelayMs,
+      startIntervalMs: this.options.startIntervalMs,
     });
     this.consumer = queue.consume(
       {

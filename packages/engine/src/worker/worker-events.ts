@@ -8,6 +8,8 @@ export type WorkerEvent =
   | { kind: 'finished'; task: string; status: TaskStatus; branch: string | undefined; error: string | undefined; durationMs: number }
   | { kind: 'refused'; task: string; reason: string }
   | { kind: 'handed-back'; task: string; reason: string }
+  /** Its agent was rate limited: back in the queue until `until` (ISO), its `delays`-th time. */
+  | { kind: 'delayed'; task: string; until: string; delays: number }
   | { kind: 'cancelling'; task: string; reason: string }
   | { kind: 'lost'; task: string; worker: string; requeued: boolean }
   | { kind: 'reaped'; what: 'container' | 'workspace'; name: string; worker: string }
@@ -45,6 +47,8 @@ function describeEvent(event: WorkerEvent): string {
       return `${event.task} refused: ${event.reason}`;
     case 'handed-back':
       return `${event.task} left to another worker (${event.reason})`;
+    case 'delayed':
+      return `${event.task} rate limited: back in the queue until ${event.until} (delay ${event.delays})`;
     case 'cancelling':
       return `${event.task} cancelling (${event.reason})`;
     case 'lost':

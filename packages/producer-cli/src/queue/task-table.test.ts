@@ -28,6 +28,8 @@ function task(overrides: Partial<TaskView>): TaskView {
     remote: undefined,
     requires: [],
     note: undefined,
+    delayedUntil: undefined,
+    delays: 0,
     ...overrides,
   };
 }
@@ -37,6 +39,17 @@ describe('renderTaskTable', () => {
     const [, isolated, open] = renderTaskTable([task({}), task({ id: 'Open_123', noNetworkIsolation: true })], false);
     expect(isolated).not.toContain('[no-net-iso]');
     expect(open).toContain('dark-mode [no-net-iso]');
+  });
+
+  it('shows when a DELAYED task (rate limited) goes back on the queue, and counts it', () => {
+    const now = new Date(2025, 4, 1, 12, 0);
+    const until = new Date(2025, 4, 1, 14, 5).toISOString();
+    const [header, delayed] = renderTaskTable([task({ status: 'DELAYED', delayedUntil: until, delays: 1 })], false, now);
+    expect(delayed).toContain('DELAYED until 14:05');
+    expect(delayed?.indexOf('DELAYED')).toBe(header?.indexOf('Status'));
+    const tomorrow = new Date(2025, 4, 2, 9, 30).toISOString();
+    expect(renderTaskTable([task({ status: 'DELAYED', delayedUntil: tomorrow })], false, now)[1]).toContain('DELAYED until 05-02 09:30');
+    expect(summarizeTasks([task({ status: 'DELAYED' }), task({})])).toBe('2 tasks: 1 queued, 1 delayed');
   });
 
   it('says which results are on the shared remote (tsk fetch makes them branches)', () => {

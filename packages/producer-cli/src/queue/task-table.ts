@@ -12,6 +12,26 @@ function formatCreated(iso: string): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
+/** `14:05` today, `05-02 14:05` another day (local time). */
+function formatTimeOfDay(iso: string, now: Date): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+  return date.toDateString() === now.toDateString() ? time : `${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
+}
+
+/** `until 14:05` for a DELAYED task (rate limited): when it goes back on the queue; else undefined. */
+export function delayedUntilText(task: Pick<TaskView, 'status' | 'delayedUntil'>, now = new Date()): string | undefined {
+  return task.status === 'DELAYED' && task.delayedUntil !== undefined ? `until ${formatTimeOfDay(task.delayedUntil, now)}` : undefined;
+}
+
+/** The status as `list` and `wait` show it: `DELAYED until 14:05`, else the status. */
+export function statusText(task: Pick<TaskView, 'status' | 'delayedUntil'>, now = new Date()): string {
+  const until = delayedUntilText(task, now);
+  return until === undefined ? task.status : `${task.status} ${until}`;
+}
+
 /** A task's cells; every one is read from Redis, so each is made one line of plain text. */
 function row(task: TaskView, now: Date): string[] {
   const cells = [
@@ -19,7 +39,7 @@ function row(task: TaskView, now: Date): string[] {
     // Tasks that bypass the proxy stand out in the list.
     task.noNetworkIsolation ? `${task.name} [no-net-iso]` : task.name,
     task.type,
-    task.status,
+    statusText(task, now),
     formatDuration(taskDurationMs(task, now)),
     task.parent ?? '-',
     task.agent,
@@ -46,8 +66,11 @@ export function renderTaskTable(tasks: readonly TaskView[], tty: boolean, now = 
     cells
       .map((cell, column) => {
         const padded = cell.padEnd(widths[column] ?? 0);
-        // Pad first, colour after: escape codes must not count towards the width.
-        return colour && headers[column] === 'Status' ? padded.replace(cell, colorStatus(cell, true)) : padded;
+        // Pad first, colour after: escape codes must not count towards the width. The colour goes by the
+        // status word (`DELAYED until 14:05`).
+        if (!colour || headers[column] !== 'Status') return padded;
+        const word = cell.split(' ')[0] ?? cell;
+        return padded.replace(word, colorStatus(word, true));
       })
       .join('  ')
       .trimEnd();

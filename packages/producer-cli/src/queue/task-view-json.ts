@@ -24,6 +24,10 @@ export interface TaskViewJson {
   requires: string[];
   /** What a QUEUED task waits for ("no worker with label gpu seen in the last 10 min"), else null. */
   note: string | null;
+  /** When a DELAYED task (its agent was rate limited) goes back on the queue (ISO), else null. */
+  delayedUntil: string | null;
+  /** How many times the task went back to the queue rate limited. */
+  delays: number;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -50,6 +54,8 @@ export function taskViewJson(task: TaskView): TaskViewJson {
     queuedBy: task.signer ?? null,
     requires: task.requires,
     note: task.note ?? null,
+    delayedUntil: task.status === 'DELAYED' ? (task.delayedUntil ?? null) : null,
+    delays: task.delays,
     createdAt: task.createdAt,
     startedAt: task.startedAt ?? null,
     finishedAt: task.finishedAt ?? null,

@@ -1,6 +1,7 @@
 import { oneLine, taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
+import { delayedUntilText } from './task-table.js';
 
 /** Log lines shown under each waited-for task. */
 const TAIL_LINES = 5;
@@ -12,7 +13,7 @@ export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], t
   const lines: string[] = [];
   for (const task of tasks) {
     // Everything but the colours comes from Redis: shown as one line each, without terminal control.
-    const outcome = oneLine(task.branch ? resultPlace(task) : (task.note ?? task.error ?? task.summary ?? 'no changes'));
+    const outcome = oneLine(task.branch ? resultPlace(task) : (task.note ?? (task.status === 'DELAYED' ? `rate limited, back in the queue ${delayedUntilText(task) ?? 'later'}` : undefined) ?? task.error ?? task.summary ?? 'no changes'));
     lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
     for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${oneLine(entry.line)}`);
   }
