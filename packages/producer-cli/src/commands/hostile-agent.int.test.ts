@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PLACEHOLDER_CREDENTIAL } from '../../../engine/src/agents/agent.js';
 import { ensureTestUser, type TestUser } from '../../../engine/src/test-utils/run-as-user.js';
 import { ensureDockerGroup, fileDigests, runTskAs } from '../test-utils/host-files.js';
 import { git, repoState } from '../test-utils/repo-state.js';
@@ -102,13 +103,15 @@ function writeFakeLogins(home: string): void {
 
 /**
  * Agent layers whose `claude` and `codex` are test fixtures: each runs the instructions as a bash script,
- * like the script agent, but the task is a real claude (codex) task: its credentials, mounts and command
- * line (`claude -p … < /tsk/instructions.md`) are the product's.
+ * like the script agent, but the task is a real claude (codex) task: its credentials, mounts, API gateway
+ * bridge (Node.js, as the real layers have) and command line (`claude -p … < /tsk/instructions.md`) are
+ * the product's.
  */
 const FIXTURE_AGENTS_TOML = ['claude', 'codex']
   .map(
     (agent) => `[defaults.agent_config.${agent}]
 setup = '''
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*
 RUN printf '#!/bin/sh\\nexec bash -e /tsk/instructions.md\\n' > /usr/local/bin/${agent} && chmod 755 /usr/local/bin/${agent}
 '''
 `,
@@ -444,6 +447,9 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
       '  echo "codex-auth: $(cat ~/.codex/auth.json 2>/dev/null || echo absent)"',
       '  echo "codex-dir: $(ls -A ~/.codex 2>/dev/null | tr "\\n" " " || true)"',
       '  echo "secret-plan-files: $(grep -rl "secret plan" ~ 2>/dev/null | tr "\\n" " " || true)"',
+      '  echo "secret-token-files: $(grep -rlE \"FAK[E]-\" ~ /tsk /workspace /etc 2>/dev/null | tr "\\n" " " || true)"',
+      '  echo "secret-env: $(env | grep -cE \"FAK[E]-\" || true)"',
+      '  echo "api-base: ${ANTHROPIC_BASE_URL:-} ${OPENAI_BASE_URL:-}"',
       '} > report.txt',
       'cat report.txt',
       // The attack: everything the host would read again next time the user runs the agent.
@@ -470,36 +476,45 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
     // Before the fix, the sandbox got the user's ~/.claude folder and ~/.claude.json (~/.codex for codex)
     // mounted read-write: it read every past session and project history, and what it wrote there (a
     // SessionStart hook, an MCP server, a codex notify command, replaced credentials) was the user's own
-    // configuration the next time they ran the agent on the host. Now it gets a per-task copy of the login
-    // files only.
-    it('claude: sees only its login, and nothing it writes reaches the host\'s ~/.claude or ~/.claude.json', async () => {
+    // configuration the next time they ran the agent on the host. Then it got a per-task copy of the login
+    // files; now it gets none: a placeholder, and the real key stays with tsk's gateway outside the sandbox.
+    it('claude: sees no login at all (a placeholder), and nothing it writes reaches the host\'s ~/.claude or ~/.claude.json', async () => {
       const { task, result } = await run(repo, ['--agent', 'claude', '-n', 'claude-login', '-p', HOSTILE_LOGIN.join('\n')]);
 
       expectStatus({ task, result }, 'COMPLETE');
       expect(task.agent).toBe('claude');
       expect(result.stderr).toContain('written: {"claudeAiOauth":{"accessToken":"planted-by-agent"}}');
       const seen = report(task.branch!);
-      expect(seen['claude-credentials']).toContain('sk-ant-oat01-FAKE-host-token');
-      expect(seen['claude-dir']).toBe('.credentials.json');
-      expect(seen['claude-json-keys']).toBe('["hasCompletedOnboarding","oauthAccount","userID"]');
+      // Keys never enter the sandbox: it holds a placeholder, and reaches the API only through tsk's gateway.
+      expect(seen['claude-credentials']).toBe('absent');
+      expect(seen['claude-dir']).toBe('');
+      expect(seen['claude-json-keys']).toBe('["customApiKeyResponses","hasCompletedOnboarding"]');
+      expect(seen['api-base']).toBe('http://127.0.0.1:4180');
       expect(seen['codex-auth']).toBe('absent');
       expect(seen['codex-dir']).toBe('');
       expect(seen['secret-plan-files']).toBe('');
+      expect(seen['secret-token-files']).toBe('');
+      expect(seen['secret-env']).toBe('0');
+      expect(result.stderr).not.toMatch(/sk-ant-oat01-FAKE|sk-FAKE-codex/);
       expect(fileDigests(fakeHome)).toEqual(homeBefore);
     });
 
-    it('codex: sees only its login, and nothing it writes reaches the host\'s ~/.codex', async () => {
+    it('codex: sees only a placeholder login, and nothing it writes reaches the host\'s ~/.codex', async () => {
       const { task, result } = await run(repo, ['--agent', 'codex', '-n', 'codex-login', '-p', HOSTILE_LOGIN.join('\n')]);
 
       expectStatus({ task, result }, 'COMPLETE');
       expect(task.agent).toBe('codex');
       expect(result.stderr).toContain('"OPENAI_API_KEY":"planted-by-agent"');
       const seen = report(task.branch!);
-      expect(seen['codex-auth']).toContain('sk-FAKE-codex-key');
+      expect(seen['codex-auth']).toBe(JSON.stringify({ OPENAI_API_KEY: PLACEHOLDER_CREDENTIAL }));
       expect(seen['codex-dir']).toBe('auth.json');
+      expect(seen['api-base']).toBe('http://127.0.0.1:4180/v1');
       expect(seen['claude-credentials']).toBe('absent');
       expect(seen['claude-json-keys']).toBe('absent');
       expect(seen['secret-plan-files']).toBe('');
+      expect(seen['secret-token-files']).toBe('');
+      expect(seen['secret-env']).toBe('0');
+      expect(result.stderr).not.toMatch(/sk-ant-oat01-FAKE|sk-FAKE-codex/);
       expect(fileDigests(fakeHome)).toEqual(homeBefore);
     });
   });
