@@ -1,8 +1,10 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type LogSink, type TaskGrant, type TaskSpec } from '@tsk/engine';
+import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type LogSink, type TaskGrant, type TaskQueue, type TaskSpec } from '@tsk/engine';
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
+import { findEarlierTask } from './follow-up.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
+import { openCliQueue } from './queue/open-cli-queue.js';
 import { budgetOf, parseAgent, parseRequires } from './task-flags.js';
 import { userTrust } from './user-trust.js';
 
@@ -23,6 +25,8 @@ export interface LocalTaskFlags extends PromptFlags {
   'max-cost'?: string;
   timeout?: string;
   'max-turns'?: number;
+  /** `--follow-up <id>` (tsk run): continue that COMPLETE task. */
+  'follow-up'?: string;
 }
 
 /**
@@ -42,6 +46,9 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     });
   }
   const trust = await userTrust(machine, log);
+  const followUpOf = flags['follow-up'];
+  // A task `tsk run` ran is found here; one queued in Redis only then, so a plain follow-up needs no Redis.
+  const followUp = followUpOf === undefined ? undefined : await findEarlierTask(followUpOf, machine.dataDir, trust.ring, openQueueOnce);
   const spec = await createTaskSpec({
     repoPath: flags.repo ?? process.cwd(),
     type: flags.type,
@@ -51,6 +58,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     stack: flags.stack,
     project: flags.project,
     branch: flags.branch,
+    followUp,
     networkIsolation: flags['network-isolation'] ? undefined : false,
     budget: budgetOf(flags),
     requires,
@@ -63,4 +71,14 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
   log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
   const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
   return { spec, grant, agentApi: machine.agentApi };
+}
+
+/** The queue, opened for one look-up and closed again (a follow-up of a task queued with `tsk add`). */
+async function openQueueOnce(): Promise<Pick<TaskQueue, 'stored'>> {
+  return {
+    stored: async (id) => {
+      await using opened = await openCliQueue();
+      return opened.queue.stored(id);
+    },
+  };
 }

@@ -92,7 +92,7 @@ export async function createTaskSpec(options: CreateTaskSpecOptions): Promise<Ta
     if (remote !== undefined) {
       throw new InputError(`Follow-ups through a shared remote (${remote}) are not supported yet`, { hint: `\`tsk run --follow-up ${earlier.id}\` runs it here` });
     }
-    ({ followUp, instructions } = await prepareFollowUp(earlier, repo.mainWorkdir, instructions));
+    ({ followUp, instructions } = await prepareFollowUp(earlier, repo.mainWorkdir, instructions, config.task.agent));
   }
   if (options.edit) instructions = await options.edit(instructions);
   if (!instructions.trim()) throw new InputError('The instructions are empty: nothing for the agent to do');

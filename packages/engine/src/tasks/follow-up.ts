@@ -93,10 +93,10 @@ export function earlierFromQueue(stored: StoredTask, id: string, ring: KeyRing):
 /**
  * What a follow-up of `earlier` in the repository `repoPath` (a main work tree) starts from and is told:
  * the spec's `followUp`, and its instructions (the earlier instructions, what was done, then `request`,
- * the new prompt already rendered through its template). What was done is computed with git from the
- * user's repository. @throws InputError when the repository is another one or lacks the result
+ * the new prompt already rendered through its template; for the `script` agent, whose instructions are
+ * bash, all but the request as comments). What was done is computed with git from the user's repository. @throws InputError when the repository is another one or lacks the result
  */
-export async function prepareFollowUp(earlier: EarlierTask, repoPath: string, request: string): Promise<{ followUp: FollowUp; instructions: string }> {
+export async function prepareFollowUp(earlier: EarlierTask, repoPath: string, request: string, agent: AgentName): Promise<{ followUp: FollowUp; instructions: string }> {
   if (earlier.repoPath !== repoPath) {
     throw new InputError(`Task ${earlier.id} worked on ${earlier.repoPath}, not ${repoPath}`, { hint: `follow it up there: --repo ${earlier.repoPath}` });
   }
@@ -105,6 +105,7 @@ export async function prepareFollowUp(earlier: EarlierTask, repoPath: string, re
   const instructions = composeFollowUpInstructions(
     { id: earlier.id, branch: earlier.branch, instructions: earlier.instructions, summary: earlier.summary, commits, diffstat: history.diffstat },
     request,
+    { script: agent === 'script' },
   );
   return { followUp: { taskId: earlier.id, branch: earlier.branch, commit: earlier.commit }, instructions };
 }

@@ -39,3 +39,13 @@ describe('composeFollowUpInstructions', () => {
     expect(text.length).toBeLessThan(FOLLOW_UP_LIMITS.instructionsChars + 20_000);
   });
 });
+
+describe('composeFollowUpInstructions for the script agent', () => {
+  it('turns everything but the new request into bash comments, so the earlier script is shown, not run again', () => {
+    const text = composeFollowUpInstructions({ ...earlier, instructions: 'echo one > notes.txt\ngit commit -qam one' }, 'echo two >> notes.txt', { script: true });
+    const lines = text.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('echo two >> notes.txt');
+    expect(lines.slice(0, -1).every((line) => line.startsWith('#'))).toBe(true);
+    expect(text).toContain('# echo one > notes.txt\n# git commit -qam one');
+  });
+});

@@ -79,11 +79,12 @@ function cut(text: string, max: number): string {
  * The instructions of a follow-up: the earlier task's instructions, what it did (summary, commits,
  * diffstat) and the new `request` (already rendered through its template), in one text. Pure; the
  * earlier parts are bounded ({@link FOLLOW_UP_LIMITS}) and their control characters removed, since
- * agents wrote them.
+ * agents wrote them. With `script` (the `script` agent, whose instructions are a bash script) all but the
+ * request are bash comments.
  */
-export function composeFollowUpInstructions(earlier: EarlierTaskFacts, request: string): string {
+export function composeFollowUpInstructions(earlier: EarlierTaskFacts, request: string, options: { script?: boolean } = {}): string {
   const commits = earlier.commits.slice(0, FOLLOW_UP_LIMITS.commits).map((line) => stripControl(line).replace(/\s+/g, ' ').trim());
-  return render({
+  const text = render({
     ID: earlier.id,
     BRANCH: earlier.branch,
     INSTRUCTIONS: cut(earlier.instructions.trim(), FOLLOW_UP_LIMITS.instructionsChars),
@@ -91,6 +92,15 @@ export function composeFollowUpInstructions(earlier: EarlierTaskFacts, request: 
     COMMITS: commits,
     MORE: Math.max(0, earlier.commits.length - commits.length),
     DIFFSTAT: cut(stripControl(earlier.diffstat).trimEnd(), FOLLOW_UP_LIMITS.diffstatChars),
-    REQUEST: request.trim(),
+    REQUEST: options.script ? REQUEST_MARK : request.trim(),
   });
+  if (!options.script) return text;
+  // The `script` agent runs its instructions as bash: everything but the new request becomes comments,
+  // so the earlier task's script is shown, not run again.
+  const [context = ''] = text.split(REQUEST_MARK);
+  const commented = context.split('\n').map((line) => (line === '' ? '#' : `# ${line}`)).join('\n');
+  return `${commented}\n${request.trim()}\n`;
 }
+
+/** Where the request goes in script style (a line no agent or git output writes). */
+const REQUEST_MARK = '\u0000tsk-follow-up-request\u0000';

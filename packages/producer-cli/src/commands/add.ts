@@ -3,6 +3,7 @@ import { createTaskSpec, InputError, oneLine, signTask, taskSigner, type TaskSpe
 import { BaseCommand } from '../base-command.js';
 import { printConfigWarnings } from '../config-warnings.js';
 import { editInEditor } from '../editor.js';
+import { findEarlierTask, followUpFlag } from '../follow-up.js';
 import { readPrompt } from '../prompt-input.js';
 import { noticeFirstRemoteUse } from '../remote-notice.js';
 import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
@@ -30,6 +31,7 @@ export default class Add extends BaseCommand {
     `<%= config.bin %> add -a claude,codex -p 'Fix the flaky test' -w`,
     `<%= config.bin %> add -a claude,claude,codex -t feat -p 'Try three designs for the cache'`,
     `<%= config.bin %> add --requires gpu -p 'Train the small model and report the loss'`,
+    `<%= config.bin %> add --follow-up AbC12345 -p 'Address the review comments' -w`,
   ];
   static override enableJsonFlag = true;
   static override flags = {
@@ -38,6 +40,7 @@ export default class Add extends BaseCommand {
     ...requiresFlag,
     ...budgetFlags,
     parent: Flags.string({ description: 'Chain after this task: start from its result once it is COMPLETE.' }),
+    ...followUpFlag,
     wait: Flags.boolean({ char: 'w', description: 'Wait for the task(s) to end, like tsk wait.', default: false }),
   };
 
@@ -53,6 +56,8 @@ export default class Add extends BaseCommand {
     if (flags.parent !== undefined && (await queue.get(flags.parent)) === undefined) {
       throw new InputError(`No task ${flags.parent} to chain after`, { hint: 'see `tsk list`' });
     }
+    const followUpOf = flags['follow-up'];
+    const followUp = followUpOf === undefined ? undefined : await findEarlierTask(followUpOf, opened.config.machine.dataDir, trust.ring, async () => queue);
     let edited: string | undefined;
     const queued: TaskView[] = [];
     for (const agent of agents) {
@@ -68,6 +73,7 @@ export default class Add extends BaseCommand {
         networkIsolation: flags['network-isolation'] ? undefined : false,
         budget: budgetOf(flags),
         parentTaskId: flags.parent,
+        followUp,
         requires,
         // One edit for all agents: they get the same instructions.
         edit: flags.edit ? async (text) => (edited ??= await editInEditor(text)) : undefined,

@@ -1,8 +1,9 @@
-import { deleteSnapshotRef, oneLine } from '@tsk/engine';
+import { deleteSnapshotRef, endedRunRecord, oneLine, RunRecords, startedRunRecord, type RunRecord } from '@tsk/engine';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';
 import { assertEditorTerminal } from '../editor.js';
+import { followUpFlag } from '../follow-up.js';
 import { createLocalTask } from '../local-task.js';
 import { budgetFlags, requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
@@ -17,9 +18,10 @@ export default class Run extends BaseCommand {
   static override examples = [
     `<%= config.bin %> run -t feat -n dark-mode -p 'Add a dark mode toggle'`,
     `<%= config.bin %> run --agent script -n hello -p 'echo hello > hello.txt'`,
+    `<%= config.bin %> run --follow-up AbC12345 -p 'Also remember the choice across restarts'`,
   ];
   static override enableJsonFlag = true;
-  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag, ...budgetFlags };
+  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag, ...budgetFlags, ...followUpFlag };
 
   async run(): Promise<TaskViewJson> {
     const { flags } = await this.parse(Run);
@@ -29,6 +31,11 @@ export default class Run extends BaseCommand {
     if (flags.edit) assertEditorTerminal('--edit');
     const { spec, grant, agentApi } = await createLocalTask(flags, log);
     const context = await createEngineContext();
+    // Kept so the task can be followed up (`--follow-up`) and listed; a record that cannot be written costs a warning, not the task.
+    const runs = new RunRecords(context.dataDir);
+    const started = startedRunRecord(spec);
+    const keep = (record: RunRecord) => runs.save(record).catch((error: unknown) => log.write('warn', `Could not keep the record of task ${spec.id}: ${(error as Error).message}`));
+    await keep(started);
     const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
     const result = await createInlineRunner(context, agentApi)
       .run(spec, { log, signal: cancel.signal, grant })
@@ -36,6 +43,7 @@ export default class Run extends BaseCommand {
         cancel.dispose();
         await deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined);
       });
+    await keep(endedRunRecord(started, result));
     const summary = taskJson(spec, result);
     if (!flags.json) {
       // The error or summary may be the agent's words.
