@@ -249,7 +249,7 @@ function liveStatus(record: RunRecord): RunRecord {
 
 /** A run record as `tsk list` shows tasks: its worker column says `(run)`. */
 export function runRecordView(record: RunRecord): TaskView {
-  const view: Omit<TaskView, 'delayedUntil' | 'delays'> = {
+  const view = {
     id: record.id,
     status: record.status,
     name: record.name,
@@ -274,7 +274,9 @@ export function runRecordView(record: RunRecord): TaskView {
     resultSignature: undefined,
     resultSigner: undefined,
     remote: undefined,
-  };
-  // A rate-limited wait is a queue's: `tsk run` waits in its own process.
-  return { delayedUntil: undefined, delays: 0, ...view } as TaskView;
+    // A rate-limited wait is a queue's: `tsk run` waits in its own process.
+    delayedUntil: undefined,
+    delays: 0,
+  } satisfies Omit<TaskView, 'usage'>;
+  return { ...view, usage: {} } as TaskView;
 }
