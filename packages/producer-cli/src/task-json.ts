@@ -28,6 +28,7 @@ export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {
     requires: spec.requires ?? [],
     note: undefined,
     remote: undefined,
+    usage: result.usage ?? {},
     delayedUntil: undefined,
     delays: 0,
   });

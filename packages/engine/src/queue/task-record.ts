@@ -1,5 +1,5 @@
 import { isCommitHash } from '../git/git-values.js';
-import { isTerminal, isWorkerLabel, LABEL_LIMITS, TASK_STATUSES, type TaskStatus } from '../model/index.js';
+import { isTerminal, isWorkerLabel, LABEL_LIMITS, TASK_STATUSES, type AgentUsage, type TaskStatus } from '../model/index.js';
 import { verifyResult, type KeyRing, type ResultClaim, type SignedTask } from '../signing/index.js';
 
 /**
@@ -49,13 +49,15 @@ export interface TaskRecord {
   delayedUntil: string | undefined;
   /** How many times the task went back to the queue rate limited (0 when it never did). */
   delays: number;
+  /** What the agent spent (cost in US dollars, tokens), as its worker recorded it. */
+  usage: AgentUsage;
 }
 
 /** The hash fields that {@link recordFromHash} reads (everything but the spec). */
 export const RECORD_FIELDS = [
   'id', 'status', 'name', 'type', 'agent', 'stack', 'project', 'parent', 'createdAt', 'worker',
   'startedAt', 'finishedAt', 'branch', 'commit', 'error', 'summary', 'cancelRequested', 'noNetworkIsolation', 'requires', 'note',
-  'signer', 'baseCommit', 'resultSignature', 'resultSigner', 'remote', 'delayedUntil', 'delays',
+  'signer', 'baseCommit', 'resultSignature', 'resultSigner', 'remote', 'delayedUntil', 'delays', 'costUsd', 'inputTokens', 'outputTokens',
 ] as const;
 
 /** The fields written when a task is added. */
@@ -120,7 +122,25 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
     remote: get('remote'),
     delayedUntil: isoTime(get('delayedUntil')),
     delays: count(get('delays')),
+    usage: usageOf(get('costUsd'), get('inputTokens'), get('outputTokens')),
   };
+}
+
+/** Cost and tokens as recorded: finite, non-negative numbers, or left out (records are data). */
+function usageOf(cost: string | undefined, input: string | undefined, output: string | undefined): AgentUsage {
+  const number = (value: string | undefined): number | undefined => {
+    if (value === undefined || value.length > 30) return undefined;
+    const parsed = Number(value);
+    return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
+  };
+  const usage: AgentUsage = {};
+  const costUsd = number(cost);
+  const inputTokens = number(input);
+  const outputTokens = number(output);
+  if (costUsd !== undefined) usage.costUsd = costUsd;
+  if (inputTokens !== undefined) usage.inputTokens = Math.round(inputTokens);
+  if (outputTokens !== undefined) usage.outputTokens = Math.round(outputTokens);
+  return usage;
 }
 
 /** A time as the queue writes it (ISO), or undefined for anything else (records are data). */

@@ -11,7 +11,7 @@ import { hashForNewTask, RECORD_FIELDS, recordFromHash, type TaskRecord } from '
  * nobody ran (cancelled, lost, refused), plus the signature of the worker that ran it.
  */
 export type TaskOutcome = Pick<TaskResult, 'status'> &
-  Partial<Pick<TaskResult, 'branch' | 'commit' | 'baseCommit' | 'error' | 'summary' | 'finishedAt'>> & {
+  Partial<Pick<TaskResult, 'branch' | 'commit' | 'baseCommit' | 'error' | 'summary' | 'finishedAt' | 'usage'>> & {
     /** The running worker's signature over the result (what a chained task starts from). */
     signature?: ResultSignature | undefined;
   };
@@ -43,6 +43,10 @@ export const LOG_MAXLEN = 10_000;
 
 function pairs(fields: Record<string, string | undefined>): string[] {
   return Object.entries(fields).flatMap(([key, value]) => (value === undefined ? [] : [key, value]));
+}
+
+function usageField(value: number | undefined): string | undefined {
+  return value === undefined || !Number.isFinite(value) || value < 0 ? undefined : String(value);
 }
 
 /**
@@ -161,6 +165,9 @@ export class TaskStore {
       baseCommit: outcome.baseCommit,
       resultSignature: outcome.signature?.signature,
       resultSigner: outcome.signature?.signer,
+      costUsd: usageField(outcome.usage?.costUsd),
+      inputTokens: usageField(outcome.usage?.inputTokens),
+      outputTokens: usageField(outcome.usage?.outputTokens),
     });
     const reply = await this.redis.eval(
       FINISH,

@@ -28,6 +28,7 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    usage: {},
     remote: undefined,
     requires: [],
     note: undefined,

@@ -82,7 +82,7 @@ describe('tsk queue commands (built CLI, real Redis, real Docker)', () => {
     expect(id, added.stdout).toBeDefined();
 
     const listed = await tsk(['list']);
-    expect(listed.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created']);
+    expect(listed.stdout.split('\n')[0]?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Cost', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created']);
     expect(listed.stdout).toMatch(new RegExp(`^${id}\\s+ticks\\s+generic\\s+QUEUED\\s`, 'm'));
     expect(listed.stdout).toContain('1 task: 1 queued');
     expect(listed.stdout).not.toContain('\x1b[');

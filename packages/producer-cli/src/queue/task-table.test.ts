@@ -25,6 +25,7 @@ function task(overrides: Partial<TaskView>): TaskView {
     baseCommit: undefined,
     resultSignature: undefined,
     resultSigner: undefined,
+    usage: {},
     remote: undefined,
     requires: [],
     note: undefined,
@@ -72,9 +73,9 @@ describe('renderTaskTable', () => {
 
   it('has the spec’s columns, aligned', () => {
     const [header, first, second] = renderTaskTable(tasks, false);
-    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created']);
-    expect(first?.split(/\s{2,}/).slice(0, 9)).toEqual(['Abc_1234', 'dark-mode', 'feat', 'QUEUED', '-', '-', 'claude', 'alice@laptop', '-']);
-    expect(second?.split(/\s{2,}/).slice(0, 10)).toEqual(['Xyz_9876', 'dark-mode', 'feat', 'COMPLETE', '1m05s', 'Abc_1234', 'claude', 'alice@laptop', 'tsk/feat/dark-mode/Xyz_9876', 'host-1']);
+    expect(header?.split(/\s{2,}/)).toEqual(['ID', 'Name', 'Type', 'Status', 'Duration', 'Cost', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created']);
+    expect(first?.split(/\s{2,}/).slice(0, 10)).toEqual(['Abc_1234', 'dark-mode', 'feat', 'QUEUED', '-', '-', '-', 'claude', 'alice@laptop', '-']);
+    expect(second?.split(/\s{2,}/).slice(0, 11)).toEqual(['Xyz_9876', 'dark-mode', 'feat', 'COMPLETE', '1m05s', '-', 'Abc_1234', 'claude', 'alice@laptop', 'tsk/feat/dark-mode/Xyz_9876', 'host-1']);
     expect(header?.indexOf('Status')).toBe(first?.indexOf('QUEUED'));
   });
 
@@ -119,5 +120,15 @@ describe('summarizeTasks', () => {
   it('counts tasks per status, leaving out statuses with none', () => {
     expect(summarizeTasks([])).toBe('No tasks');
     expect(summarizeTasks([task({}), task({ status: 'RUNNING' }), task({ status: 'QUEUED' })])).toBe('3 tasks: 2 queued, 1 running');
+  });
+});
+
+describe('the Cost column', () => {
+  it('shows Claude’s cost, Codex’s tokens, or a dash', () => {
+    const cost = (usage: TaskView['usage']) => renderTaskTable([task({ usage })], false)[1]?.split(/\s{2,}/)[5];
+    expect(cost({ costUsd: 0.4213, inputTokens: 1000 })).toBe('$0.42');
+    expect(cost({ costUsd: 0.004 })).toBe('<$0.01');
+    expect(cost({ inputTokens: 12_000, outputTokens: 3_200 })).toBe('15.2k tok');
+    expect(cost({})).toBe('-');
   });
 });

@@ -1,8 +1,9 @@
 import { oneLine, TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
+import { formatUsage } from './format-usage.js';
 
-const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created'] as const;
+const HEADERS = ['ID', 'Name', 'Type', 'Status', 'Duration', 'Cost', 'Parent', 'Agent', 'By', 'Branch', 'Worker', 'Created'] as const;
 
 /** `2024-05-01 14:03` in local time. */
 function formatCreated(iso: string): string {
@@ -41,6 +42,7 @@ function row(task: TaskView, now: Date): string[] {
     task.type,
     statusText(task, now),
     formatDuration(taskDurationMs(task, now)),
+    formatUsage(task.usage),
     task.parent ?? '-',
     task.agent,
     // The name of the key that signed the task, as its producer wrote it (workers check the signature).

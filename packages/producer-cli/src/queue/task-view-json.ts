@@ -28,6 +28,10 @@ export interface TaskViewJson {
   delayedUntil: string | null;
   /** How many times the task went back to the queue rate limited. */
   delays: number;
+  /** What the agent spent: US dollars (Claude reports it) and tokens, where known. */
+  costUsd: number | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -56,6 +60,9 @@ export function taskViewJson(task: TaskView): TaskViewJson {
     note: task.note ?? null,
     delayedUntil: task.status === 'DELAYED' ? (task.delayedUntil ?? null) : null,
     delays: task.delays,
+    costUsd: task.usage.costUsd ?? null,
+    inputTokens: task.usage.inputTokens ?? null,
+    outputTokens: task.usage.outputTokens ?? null,
     createdAt: task.createdAt,
     startedAt: task.startedAt ?? null,
     finishedAt: task.finishedAt ?? null,

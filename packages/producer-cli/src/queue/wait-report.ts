@@ -1,6 +1,7 @@
 import { oneLine, taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
+import { formatUsage } from './format-usage.js';
 import { delayedUntilText } from './task-table.js';
 
 /** Log lines shown under each waited-for task. */
@@ -13,8 +14,11 @@ export async function waitReport(queue: TaskQueue, tasks: readonly TaskView[], t
   const lines: string[] = [];
   for (const task of tasks) {
     // Everything but the colours comes from Redis: shown as one line each, without terminal control.
-    const outcome = oneLine(task.branch ? resultPlace(task) : (task.note ?? (task.status === 'DELAYED' ? `rate limited, back in the queue ${delayedUntilText(task) ?? 'later'}` : undefined) ?? task.error ?? task.summary ?? 'no changes'));
-    lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}: ${outcome}`);
+    // A task stopped by its budget failed and still has its branch: both are said.
+    const failure = task.status === 'FAILED' && task.branch !== undefined && task.error !== undefined ? `; ${task.error}` : '';
+    const outcome = oneLine(task.branch ? `${resultPlace(task)}${failure}` : (task.note ?? (task.status === 'DELAYED' ? `rate limited, back in the queue ${delayedUntilText(task) ?? 'later'}` : undefined) ?? task.error ?? task.summary ?? 'no changes'));
+    const usage = formatUsage(task.usage);
+    lines.push(`${oneLine(task.id)} ${colorStatus(task.status, tty)} in ${formatDuration(taskDurationMs(task))}${usage === '-' ? '' : ` (${usage})`}: ${outcome}`);
     for (const entry of await queue.tailLog(task.id, TAIL_LINES)) lines.push(`    ${oneLine(entry.line)}`);
   }
   return lines;
