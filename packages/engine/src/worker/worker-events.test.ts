@@ -17,6 +17,9 @@ describe('formatWorkerEvent', () => {
     expect(formatWorkerEvent({ kind: 'handed-back', task: 'Abc_1234', reason: 'waiting for a worker with label gpu' })).toBe(
       'Abc_1234 left to another worker (waiting for a worker with label gpu)',
     );
+    expect(formatWorkerEvent({ kind: 'delayed', task: 'Abc_1234', until: '2025-05-01T14:05:00.000Z', delays: 2 })).toBe(
+      'Abc_1234 rate limited: back in the queue until 2025-05-01T14:05:00.000Z (delay 2)',
+    );
   });
 
   it('prints what Redis and agents wrote as one line without terminal control', () => {
