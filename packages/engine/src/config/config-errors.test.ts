@@ -76,6 +76,18 @@ describe('loadConfig errors', () => {
     expect((await failure()).message).toContain(`${userFile}: server.workerz: unknown key (did you mean workers?)`);
   });
 
+  it('should take the agent API endpoints only from the machine’s own file, and only as http(s) URLs without credentials', async () => {
+    // A repository must not send the real key elsewhere.
+    await write(projectFile, '[agent_api]\nanthropic = "https://attacker.example"\n');
+    expect((await failure()).message).toContain('agent_api');
+    expect((await failure()).message).toContain('user-only key');
+    await rm(projectFile);
+    await write(userFile, '[agent_api]\nanthropic = "ftp://api.example"\n');
+    expect((await failure()).message).toBe(`${userFile}: agent_api.anthropic: expected an http(s) URL, got "ftp://api.example"`);
+    await write(userFile, '[agent_api]\nopenai = "https://me:secret@api.example/v1"\n');
+    expect((await failure()).message).toBe(`${userFile}: agent_api.openai: expected an http(s) URL without a user or password in it`);
+  });
+
   it('should say where a misplaced key belongs', async () => {
     await write(projectFile, 'base_image = "alpine"\n');
     expect((await failure()).message).toBe(`${projectFile}: base_image: base_image is a user-only key; set it at the top level of ${userFile}`);

@@ -1,3 +1,4 @@
+import { DEFAULT_AGENT_API_ENDPOINTS } from '../agent-api/endpoints.js';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7, startIntervalMs: 2000 },
+      agentApi: DEFAULT_AGENT_API_ENDPOINTS,
       worker: workerPolicyFixture(),
       baseImage: 'debian:trixie-slim',
       userFile,
