@@ -81,6 +81,7 @@ describe('ClaudeLogParser on real Claude Code 2.1.332 output', () => {
       success: true,
       summary: 'Claude finished successfully, cost $0.0648, 2.2s, 9 turns, tokens: 13900 in, 460 out',
       usage: { costUsd: 0.0648, inputTokens: 13900, outputTokens: 460 },
+      sessionId: 'b12eed9a-8b8d-4cb3-8c17-e1973af24f45',
     });
   });
 

@@ -27,6 +27,18 @@ export interface AgentApiAccess {
 export interface AgentCommandOptions {
   /** Most turns, where the agent takes a limit. */
   maxTurns?: number;
+  /**
+   * Resume this session of the agent's own (a follow-up of a task whose transcript was kept: Claude's
+   * `--resume`). Only for agents with {@link Agent.keepsSession}; a session id ({@link isAgentSessionId}).
+   */
+  resumeSessionId?: string;
+}
+
+const SESSION_ID = /^[A-Za-z0-9-]{1,128}$/;
+
+/** Whether `value` can be an agent's session id (Claude's are UUIDs): safe in a file name and a command line. */
+export function isAgentSessionId(value: unknown): value is string {
+  return typeof value === 'string' && SESSION_ID.test(value);
 }
 
 /** What the agent reported about its own run, when it reports anything. */
@@ -37,6 +49,8 @@ export interface AgentOutcome {
   summary: string | undefined;
   /** Cost and tokens so far: a running estimate while the agent works, its own report once it ended. */
   usage?: AgentUsage;
+  /** The agent's own session id, when it reported a well-formed one (Claude's `system/init` `session_id`). */
+  sessionId?: string;
 }
 
 /** Turns an agent's raw output lines into readable log lines, and remembers the outcome. */
@@ -53,6 +67,11 @@ export interface Agent {
   command(options?: AgentCommandOptions): string[];
   /** Whether `maxTurns` reaches the agent (the runner says so when it does not). */
   readonly takesMaxTurns: boolean;
+  /**
+   * Where the agent keeps its session in the sandbox user's home, to be resumed (`resumeSessionId`):
+   * Claude's transcripts under `.claude/projects/`. Undefined for agents that keep none tsk can resume.
+   */
+  readonly keepsSession?: { homeDir: string; transcript(cwd: string, sessionId: string): string };
   /** How it reaches its API; undefined for agents that need none. */
   readonly api?: AgentApiAccess;
   env(): EnvVar[];

@@ -1,4 +1,4 @@
-import { INSTRUCTIONS_PATH, PLACEHOLDER_CREDENTIAL, type Agent } from '../agent.js';
+import { INSTRUCTIONS_PATH, isAgentSessionId, PLACEHOLDER_CREDENTIAL, type Agent } from '../agent.js';
 import { ClaudeLogParser } from './claude-log-parser.js';
 
 /** Claude Code in non-interactive stream-json mode. */
@@ -6,9 +6,17 @@ export const claudeAgent: Agent = {
   name: 'claude',
   command: (options = {}) => {
     const maxTurns = options.maxTurns === undefined ? '' : ` --max-turns ${Math.floor(options.maxTurns)}`;
-    return ['sh', '-c', `exec claude -p --verbose --output-format stream-json --dangerously-skip-permissions${maxTurns} < ${INSTRUCTIONS_PATH}`];
+    // Checked again here: the id becomes part of a shell command line.
+    const resume = isAgentSessionId(options.resumeSessionId) ? ` --resume ${options.resumeSessionId}` : '';
+    return ['sh', '-c', `exec claude -p --verbose --output-format stream-json --dangerously-skip-permissions${maxTurns}${resume} < ${INSTRUCTIONS_PATH}`];
   },
   takesMaxTurns: true,
+  // Claude keeps each session's transcript in `~/.claude/projects/<cwd, every character but letters and
+  // digits made '-'>/<session id>.jsonl`, and `--resume <id>` reads it from there.
+  keepsSession: {
+    homeDir: '.claude',
+    transcript: (cwd, sessionId) => `.claude/projects/${cwd.replace(/[^A-Za-z0-9]/g, '-')}/${sessionId}.jsonl`,
+  },
   api: {
     // An API key by name (the gateway puts on the real key or login token). Onboarding done, and the
     // placeholder approved as a custom key (Claude asks about keys it has not seen, by their last 20

@@ -1,5 +1,5 @@
 import type { AgentUsage } from '../../model/task-result.js';
-import type { AgentLogParser, AgentOutcome } from '../agent.js';
+import { isAgentSessionId, type AgentLogParser, type AgentOutcome } from '../agent.js';
 import { estimateMessageCost } from './claude-pricing.js';
 
 interface ContentBlock {
@@ -99,6 +99,8 @@ export class ClaudeLogParser implements AgentLogParser {
   /** TaskCreate calls by tool_use id (their subject), then tasks by the id their result announced. */
   private readonly pendingTasks = new Map<string, string>();
   private readonly tasks = new Map<string, string>();
+  /** The session id of the `system/init` event. */
+  private sessionId: string | undefined;
 
   parse(line: string): string[] {
     let event: ClaudeEvent;
@@ -125,7 +127,7 @@ export class ClaudeLogParser implements AgentLogParser {
   }
 
   outcome(): AgentOutcome {
-    return { ...this.result, usage: this.usage() };
+    return { ...this.result, usage: this.usage(), ...(this.sessionId !== undefined ? { sessionId: this.sessionId } : {}) };
   }
 
   /**
@@ -150,6 +152,8 @@ export class ClaudeLogParser implements AgentLogParser {
   private systemLines(event: ClaudeEvent): string[] {
     switch (event.subtype) {
       case 'init':
+        // The first well-formed id: what a follow-up resumes (the agent's output decides nothing else).
+        if (this.sessionId === undefined && isAgentSessionId(event.session_id)) this.sessionId = event.session_id;
         return [`Claude session started (model ${String(event.model ?? 'unknown')})`];
       case 'task_started':
         return [`Sub-agent started: ${String(event.description ?? '')}${typeof event.subagent_type === 'string' ? ` (${event.subagent_type})` : ''}`];
