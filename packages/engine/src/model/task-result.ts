@@ -25,6 +25,8 @@ export interface TaskResult {
    * queue until then (ISO time).
    */
   retryAt?: string;
+  /** The agent's session id, when its transcript was kept to be resumed (`tsk run`'s `session.keepTo`). */
+  agentSessionId?: string;
   startedAt: string;
   finishedAt: string;
 }

@@ -15,6 +15,7 @@ import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
 import { denialsSummaryLine, summaryWithDenials } from '../proxy/proxy-denials.js';
 import { NO_GRANT, type TaskGrant } from '../trust/index.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
+import { keepSessionTranscript, prepareSessionHome, type SessionOptions } from './agent-session.js';
 import { ensureTaskImage } from './steps/ensure-task-image.js';
 import { runAgent, type AgentRunResult } from './steps/run-agent.js';
 
@@ -49,6 +50,8 @@ export interface RunTaskOptions {
    * lost meanwhile and the task ended without it), or undefined to go ahead. @defaultValue always go ahead
    */
   mayPublish?: () => Promise<string | undefined>;
+  /** Keep the agent's session, and resume an earlier one (`tsk run`; see `agent-session.ts`). @defaultValue none */
+  session?: SessionOptions;
 }
 
 /** The gateway's socket and the bridge script, in the task's directory. */
@@ -56,7 +59,7 @@ const GATEWAY_SOCKET = 'agent-api.sock';
 const BRIDGE_SCRIPT = 'agent-api-bridge.cjs';
 
 /** The run's options `execute` uses, defaults applied. */
-type ExecuteOptions = Pick<RunTaskOptions, 'log' | 'signal' | 'terminal'> & { grant: TaskGrant };
+type ExecuteOptions = Pick<RunTaskOptions, 'log' | 'signal' | 'terminal' | 'session'> & { grant: TaskGrant };
 
 /** Where a task's workspace is cloned from and its result collected into: the origin, or a worker's mirror of a shared remote. */
 interface TaskOrigin {
@@ -70,6 +73,8 @@ interface Execution extends AgentRunResult {
   origin: TaskOrigin;
   /** The agent failed on its API's rate or usage limit, which resets then (epoch ms). */
   rateLimitedUntil?: number;
+  /** The agent's session transcript was kept (`session.keepTo`). */
+  sessionKept: boolean;
 }
 
 /**
@@ -94,6 +99,7 @@ export class TaskRunner {
     const log = boundedSink(options.log);
     const startedAt = new Date().toISOString();
     let baseCommit: string | undefined;
+    let agentSessionId: string | undefined;
     // The agent writes the error and summary too (its exit report): they are stored with the task.
     const bounded = (text: string | undefined) => (text === undefined ? undefined : cutLine(text, LOG_LIMITS.lineChars));
     const finish = (status: TaskResult['status'], fields: Partial<TaskResult> = {}): TaskResult => ({
@@ -102,6 +108,7 @@ export class TaskRunner {
       branch: undefined,
       commit: undefined,
       baseCommit,
+      ...(agentSessionId === undefined ? {} : { agentSessionId }),
       ...fields,
       error: bounded(fields.error),
       summary: bounded(fields.summary),
@@ -116,7 +123,8 @@ export class TaskRunner {
     }
     const dir = taskDir(this.options.dataDir, spec.id);
     try {
-      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal }, (commit) => (baseCommit = commit));
+      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal, session: options.session }, (commit) => (baseCommit = commit));
+      if (result.sessionKept) agentSessionId = result.sessionId;
       const usage = result.usage === undefined ? {} : { usage: result.usage };
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled', ...usage });
       if (result.rateLimitedUntil !== undefined) {
@@ -146,7 +154,7 @@ export class TaskRunner {
   private async execute(
     spec: TaskSpec,
     dir: string,
-    { grant, log, signal, terminal }: ExecuteOptions,
+    { grant, log, signal, terminal, session }: ExecuteOptions,
     onBase: (commit: string) => void,
   ): Promise<Execution> {
     const agent = getAgent(spec.agent);
@@ -177,6 +185,8 @@ export class TaskRunner {
       const api = agent.api?.sandbox(BRIDGE_URL);
       if (grant.credential !== undefined && api !== undefined) gateway = await this.openGateway(dir, grant.credential, log);
       const homeMounts = await this.writeHome(dir, api?.files ?? []);
+      const keepsSession = terminal === undefined && session !== undefined;
+      if (keepsSession) Object.assign(homeMounts, await prepareSessionHome(join(dir, 'home'), agent, spec.project, session));
       const resolvConfFile = join(dir, 'resolv.conf');
       await writeFile(resolvConfFile, SANDBOX_RESOLV_CONF, { mode: 0o644 });
       if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
@@ -199,12 +209,20 @@ export class TaskRunner {
         terminal,
         agentApi: gateway && { socket: join(dir, GATEWAY_SOCKET), bridgeScript: join(dir, BRIDGE_SCRIPT) },
         budget: grant.budget,
+        ...(keepsSession && session.resume !== undefined ? { resumeSessionId: session.resume.sessionId } : {}),
       });
+      const sessionKept =
+        keepsSession && session.keepTo !== undefined
+          ? await keepSessionTranscript(join(dir, 'home'), agent, spec.project, result.sessionId, session.keepTo).catch((error: unknown) => {
+              log.write('warn', `Could not keep the agent's session: ${(error as Error).message}`);
+              return false;
+            })
+          : false;
       // Each denial was said in the log as it happened; the count closes the run and goes into its summary.
       const denials = await lease.denials();
       if (denials.count > 0) log.write('warn', denialsSummaryLine(denials));
       const rateLimitedUntil = rateLimit(result, gateway);
-      return { ...result, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
+      return { ...result, sessionKept, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
     } finally {
       await gateway?.close();
       await lease.release();

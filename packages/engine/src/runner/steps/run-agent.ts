@@ -33,6 +33,8 @@ export interface RunAgentOptions {
   agentApi?: { socket: string; bridgeScript: string };
   /** Stop the agent (its work is kept) when one of these is reached. */
   budget?: TaskBudget;
+  /** Resume this session of the agent's (its transcript already in the sandbox's home: `prepareSessionHome`). */
+  resumeSessionId?: string;
 }
 
 export interface AgentRunResult {
@@ -45,6 +47,8 @@ export interface AgentRunResult {
   usage?: AgentUsage;
   /** Why tsk stopped the agent before it ended (a budget): its work is still collected. */
   stopped?: string;
+  /** The agent's session id, when it reported one (see `agent-session.ts`). */
+  sessionId?: string;
 }
 
 /**
@@ -62,7 +66,7 @@ export const SHELL_COMMAND: readonly string[] = ['bash', '-c', `cat ${INSTRUCTIO
 export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult> {
   const { spec, agent, log, terminal, budget = {} } = options;
   const parser = agent.createLogParser();
-  const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns });
+  const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns, resumeSessionId: options.resumeSessionId });
   if (!terminal && budget.maxTurns !== undefined && !agent.takesMaxTurns) log.write('warn', `max_turns ${budget.maxTurns}: ${agent.name} takes no turn limit; ignored`);
   await using container = await SandboxContainer.create(
     options.docker,
@@ -123,7 +127,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       signal: stop.signal,
     });
     const outcome = parser.outcome();
-    const ran = { agentSuccess: outcome.success, summary: outcome.summary, ...(outcome.usage ? { usage: outcome.usage } : {}) };
+    const ran = { agentSuccess: outcome.success, summary: outcome.summary, ...(outcome.usage ? { usage: outcome.usage } : {}), ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}) };
     if (stopped !== undefined && !options.signal?.aborted) return { ...ran, exitCode: exit.exitCode, cancelled: false, stopped };
     return { ...ran, ...exit };
   } finally {
