@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type LogSink, type TaskGrant, type TaskQueue, type TaskSpec } from '@tsk/engine';
+import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type EarlierTask, type LogSink, type TaskGrant, type TaskQueue, type TaskSpec } from '@tsk/engine';
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { findEarlierTask } from './follow-up.js';
@@ -34,7 +34,7 @@ export interface LocalTaskFlags extends PromptFlags {
  * snapshotted last), signed with the user's key, and granted what the user's own machine gives its owner:
  * their own login, their own environment.
  */
-export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant; agentApi: AgentApiEndpoints }> {
+export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant; agentApi: AgentApiEndpoints; followUp: EarlierTask | undefined }> {
   const { machine, warnings } = await loadConfig();
   printConfigWarnings(warnings);
   // The task runs here: this machine must be a worker that would take it.
@@ -70,7 +70,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
   trust.announce();
   log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
   const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
-  return { spec, grant, agentApi: machine.agentApi };
+  return { spec, grant, agentApi: machine.agentApi, followUp };
 }
 
 /** The queue, opened for one look-up and closed again (a follow-up of a task queued with `tsk add`). */

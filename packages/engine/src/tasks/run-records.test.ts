@@ -80,3 +80,24 @@ describe('RunRecords', () => {
     expect(() => earlierFromRunRecord({ ...completed(), branch: undefined, commit: undefined })).toThrow(`Task ${spec.id} changed nothing`);
   });
 });
+
+describe('RunRecords.sessionFor', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsk-runs-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('keeps every run’s session, and resumes the earlier one only for the same agent with its transcript kept', async () => {
+    const records = new RunRecords(dir);
+    const follow = taskSpecFixture({ id: 'Next_123', agent: 'claude' });
+    const earlier = { id: spec.id, agent: 'claude', agentSessionId: 'sess-1' };
+    expect(records.sessionFor(follow, undefined)).toEqual({ keepTo: join(records.dir, 'Next_123.session.jsonl') });
+    expect(records.sessionFor(follow, earlier).resume).toBeUndefined();
+    await records.save(completed());
+    await writeFile(records.sessionTranscript(spec.id), '{}\n');
+    expect(records.sessionFor(follow, earlier).resume).toEqual({ sessionId: 'sess-1', transcriptFile: join(records.dir, `${spec.id}.session.jsonl`) });
+    expect(records.sessionFor(follow, { ...earlier, agent: 'codex' }).resume).toBeUndefined();
+    expect(() => records.sessionTranscript('../x')).toThrow(/invalid task id/);
+  });
+});

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
@@ -11,6 +11,7 @@ import { InputError } from '../errors/index.js';
 import { isBranchName, isCommitHash } from '../git/git-values.js';
 import { isAgentName, TASK_LIMITS, type AgentName, type TaskResult, type TaskSpec, type TaskStatus } from '../model/index.js';
 import type { TaskView } from '../queue/index.js';
+import type { SessionOptions } from '../runner/agent-session.js';
 
 /**
  * What `tsk run` keeps of a task it ran, so that it can be followed up (`--follow-up <id>`) and listed
@@ -159,6 +160,23 @@ export class RunRecords {
     // The id becomes a file name.
     if (!isTaskId(id)) throw new InputError(`invalid task id "${id.slice(0, 40)}": expected 8 characters of [A-Za-z0-9_]`);
     return join(this.dir, `${id}.json`);
+  }
+
+  /** Where the agent's session transcript of task `id` is kept, when its agent keeps one (see `runner/agent-session.ts`). */
+  sessionTranscript(id: string): string {
+    this.file(id); // checks the id
+    return join(this.dir, `${id}.session.jsonl`);
+  }
+
+  /**
+   * What `tsk run` asks of the agent's session for `spec`: keep its transcript here, and resume the
+   * earlier task's session when it follows up one whose same agent kept its transcript.
+   */
+  sessionFor(spec: TaskSpec, earlier: { id: string; agent: string; agentSessionId: string | undefined } | undefined): SessionOptions {
+    const keepTo = this.sessionTranscript(spec.id);
+    if (earlier?.agentSessionId === undefined || earlier.agent !== spec.agent) return { keepTo };
+    const transcriptFile = this.sessionTranscript(earlier.id);
+    return existsSync(transcriptFile) ? { keepTo, resume: { sessionId: earlier.agentSessionId, transcriptFile } } : { keepTo };
   }
 
   async save(record: RunRecord): Promise<void> {

@@ -29,21 +29,24 @@ export default class Run extends BaseCommand {
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
-    const { spec, grant, agentApi } = await createLocalTask(flags, log);
+    const { spec, grant, agentApi, followUp } = await createLocalTask(flags, log);
     const context = await createEngineContext();
     // Kept so the task can be followed up (`--follow-up`) and listed; a record that cannot be written costs a warning, not the task.
     const runs = new RunRecords(context.dataDir);
     const started = startedRunRecord(spec);
     const keep = (record: RunRecord) => runs.save(record).catch((error: unknown) => log.write('warn', `Could not keep the record of task ${spec.id}: ${(error as Error).message}`));
     await keep(started);
+    // The agent's session is kept beside the record; a follow-up by the same agent resumes it.
+    const session = runs.sessionFor(spec, followUp);
+    if (session.resume !== undefined) log.write('tsk', `Resuming ${spec.agent}'s session ${session.resume.sessionId} of task ${followUp?.id}`);
     const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
     const result = await createInlineRunner(context, agentApi)
-      .run(spec, { log, signal: cancel.signal, grant })
+      .run(spec, { log, signal: cancel.signal, grant, session })
       .finally(async () => {
         cancel.dispose();
         await deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined);
       });
-    await keep(endedRunRecord(started, result));
+    await keep(endedRunRecord(started, result, result.agentSessionId));
     const summary = taskJson(spec, result);
     if (!flags.json) {
       // The error or summary may be the agent's words.
