@@ -5,7 +5,7 @@ import { editInEditor } from './editor.js';
 import { findEarlierTask } from './follow-up.js';
 import { readPrompt, type PromptFlags } from './prompt-input.js';
 import { openCliQueue } from './queue/open-cli-queue.js';
-import { budgetOf, parseAgent, parseRequires } from './task-flags.js';
+import { agentRunOptions, parseAgent, parseRequires } from './task-flags.js';
 import { userTrust } from './user-trust.js';
 
 /** The task flags (`taskFlags` and `singleAgentFlag`) of a command that runs its task itself. */
@@ -21,7 +21,8 @@ export interface LocalTaskFlags extends PromptFlags {
   edit: boolean;
   /** `--requires` (tsk run): labels this machine's `[worker] labels` must have. */
   requires?: string[];
-  /** `--max-cost`, `--timeout`, `--max-turns` (tsk run). */
+  /** `--model`, `--max-cost`, `--timeout`, `--max-turns` (tsk run). */
+  model?: string;
   'max-cost'?: string;
   timeout?: string;
   'max-turns'?: number;
@@ -60,7 +61,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
     branch: flags.branch,
     followUp,
     networkIsolation: flags['network-isolation'] ? undefined : false,
-    budget: budgetOf(flags),
+    budget: agentRunOptions(flags),
     requires,
     edit: flags.edit ? editInEditor : undefined,
     log,

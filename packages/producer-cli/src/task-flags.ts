@@ -21,16 +21,17 @@ export const taskFlags = {
   }),
 };
 
-/** Budgets (run, add): the agent is stopped when one is reached, and its work kept as the branch. */
-export const budgetFlags = {
+/** The agent's model and budgets (run, add): a budget reached stops the agent, and its work is kept as the branch. */
+export const agentRunFlags = {
+  model: Flags.string({ description: 'The model the agent uses (claude --model, codex -m), e.g. claude-sonnet-4-5.' }),
   'max-cost': Flags.string({ description: 'Stop the agent once the task has cost this many US dollars (Claude), e.g. 2.50.' }),
   timeout: Flags.string({ description: 'Stop the agent after this wall time: 45s, 90m, 2h.' }),
   'max-turns': Flags.integer({ description: 'Most agent turns (Claude).', min: 1 }),
 };
 
-/** The budget flags as `createTaskSpec` takes them. */
-export function budgetOf(flags: { 'max-cost'?: string; timeout?: string; 'max-turns'?: number }): { maxCost?: string; timeout?: string; maxTurns?: number } {
-  return { maxCost: flags['max-cost'], timeout: flags.timeout, maxTurns: flags['max-turns'] };
+/** Those flags as `createTaskSpec` takes them. */
+export function agentRunOptions(flags: { model?: string; 'max-cost'?: string; timeout?: string; 'max-turns'?: number }): { model?: string; maxCost?: string; timeout?: string; maxTurns?: number } {
+  return { model: flags.model, maxCost: flags['max-cost'], timeout: flags.timeout, maxTurns: flags['max-turns'] };
 }
 
 /** `-a/--agent` for commands that run one task. */

@@ -136,15 +136,27 @@ describe('AgentApiGateway (real sockets)', () => {
     expect(upstream.seen[0]?.headers['chatgpt-account-id']).toBe('acct-1');
   });
 
+  it('should let the agent wait out a limit that resets within the minute', async () => {
+    await new Promise((resolve) => upstream.server.close(resolve));
+    upstream = await startUpstream(() => ({ status: 429, headers: { 'retry-after': '5' }, body: '{}' }));
+    endpoints = { ...endpoints, anthropic: upstream.url };
+    gateway = await AgentApiGateway.open({ socketPath: socketPath(), endpoints, credential: { kind: 'api-key', service: 'anthropic', key: 'k', source: 'test' } });
+    const answer = await send(socketPath(), '/v1/messages', {});
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.headers['x-should-retry']).toBeUndefined();
+  });
+
   it('should remember when a rate limit resets', async () => {
     await new Promise((resolve) => upstream.server.close(resolve));
     const reset = Math.floor(Date.now() / 1000) + 120;
-    upstream = await startUpstream(() => ({ status: 429, headers: { 'anthropic-ratelimit-unified-reset': String(reset), 'x-should-retry': 'false' }, body: '{"type":"error","error":{"type":"rate_limit_error"}}' }));
+    upstream = await startUpstream(() => ({ status: 429, headers: { 'anthropic-ratelimit-unified-reset': String(reset), 'retry-after': '60' }, body: '{"type":"error","error":{"type":"rate_limit_error"}}' }));
     endpoints = { ...endpoints, anthropic: upstream.url };
     gateway = await AgentApiGateway.open({ socketPath: socketPath(), endpoints, credential: { kind: 'api-key', service: 'anthropic', key: 'k', source: 'test' } });
     const answer = await send(socketPath(), '/v1/messages', {});
     expect(answer.status).toBe(429);
+    // Two minutes off: the agent is told not to wait it out in its sandbox.
     expect(answer.headers['x-should-retry']).toBe('false');
+    expect(answer.headers['retry-after']).toBeUndefined();
     expect(gateway.activity.lastStatus).toBe(429);
     expect(gateway.activity.rateLimitedUntil).toBe(reset * 1000);
   });

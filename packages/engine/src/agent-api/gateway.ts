@@ -4,7 +4,7 @@ import { request as httpsRequest } from 'node:https';
 import { log as debug } from '../logging/index.js';
 import { saveRefreshedLogin, type AgentCredential } from './credentials.js';
 import type { AgentApiEndpoints } from './endpoints.js';
-import { rateLimitReset } from './rate-limit.js';
+import { AGENT_WAITS_AT_MOST_MS, rateLimitReset, statedReset } from './rate-limit.js';
 
 /** Hop-by-hop headers, and every header that carries a credential: the sandbox's never pass. */
 const DROPPED_REQUEST_HEADERS = new Set([
@@ -106,6 +106,16 @@ export class AgentApiGateway {
     this.activity.lastStatus = status;
     const headers: OutgoingHttpHeaders = {};
     for (const [name, value] of Object.entries(answer.headers)) if (!DROPPED_RESPONSE_HEADERS.has(name) && value !== undefined) headers[name] = value;
+    if (status === 429) {
+      // A limit far off: the agent gives up at once (Claude honours x-should-retry; without retry-after
+      // Codex's few retries end quickly) instead of sleeping in its sandbox, and the task waits in the
+      // queue. A near one the agent waits out itself, keeping its work.
+      const reset = statedReset(answer.headers, '');
+      if (reset !== undefined && reset - Date.now() > AGENT_WAITS_AT_MOST_MS) {
+        delete headers['retry-after'];
+        headers['x-should-retry'] = 'false';
+      }
+    }
     res.writeHead(status, headers);
     if (status === 429) {
       let body = '';

@@ -52,12 +52,23 @@ function resetTimes(headers: IncomingHttpHeaders, body: string, now: number): nu
   return times.filter((time) => Number.isFinite(time));
 }
 
+/** The latest reset a 429 answer states (epoch ms), or undefined when it states none. */
+export function statedReset(headers: IncomingHttpHeaders, body: string, now: number = Date.now()): number | undefined {
+  const times = resetTimes(headers, body, now);
+  return times.length === 0 ? undefined : Math.max(...times);
+}
+
 /**
  * When a rate-limited (429) answer says the limit resets: the latest time it states, at least a minute
  * from now when it states none, and never more than {@link MAX_RATE_LIMIT_WAIT_MS} away.
  */
 export function rateLimitReset(headers: IncomingHttpHeaders, body: string, now: number = Date.now()): number {
-  const times = resetTimes(headers, body, now);
-  const latest = times.length === 0 ? now + 60_000 : Math.max(...times);
+  const latest = statedReset(headers, body, now) ?? now + 60_000;
   return Math.min(Math.max(latest, now + 1000), now + MAX_RATE_LIMIT_WAIT_MS);
 }
+
+/**
+ * A limit the agent had better not wait out in its sandbox: one that resets more than this from now (a
+ * usage limit of hours, say) ends the agent's run, and the task waits in the queue instead.
+ */
+export const AGENT_WAITS_AT_MOST_MS = 60_000;

@@ -22,7 +22,7 @@ describe('agent sessions (follow-ups resume them)', () => {
 
   it('claude resumes a session with --resume; an id that is not one never reaches its command', () => {
     const claude = getAgent('claude');
-    expect(claude.command({ resumeSessionId: 'b12eed9a-8b8d-4cb3-8c17-e1973af24f45' }).join(' ')).toContain(' --resume b12eed9a-8b8d-4cb3-8c17-e1973af24f45 <');
+    expect(claude.command({ resumeSessionId: 'b12eed9a-8b8d-4cb3-8c17-e1973af24f45' }).join(' ')).toContain(' --resume b12eed9a-8b8d-4cb3-8c17-e1973af24f45');
     expect(claude.command({ resumeSessionId: '$(touch /x)' }).join(' ')).not.toContain('--resume');
     expect(claude.keepsSession?.transcript('/workspace/my.proj', 'abc')).toBe('.claude/projects/-workspace-my-proj/abc.jsonl');
     expect(getAgent('script').keepsSession).toBeUndefined();

@@ -32,6 +32,16 @@ export interface AgentCommandOptions {
    * `--resume`). Only for agents with {@link Agent.keepsSession}; a session id ({@link isAgentSessionId}).
    */
   resumeSessionId?: string;
+  /** The model (validated: a model name). */
+  model?: string;
+}
+
+/**
+ * An agent command that reads the instructions on stdin: `sh -c 'exec "$0" "$@" < instructions'` with
+ * every argument passed as an argument, never spliced into the script.
+ */
+export function commandReadingInstructions(args: readonly string[]): string[] {
+  return ['sh', '-c', `exec "$0" "$@" < ${INSTRUCTIONS_PATH}`, ...args];
 }
 
 const SESSION_ID = /^[A-Za-z0-9-]{1,128}$/;

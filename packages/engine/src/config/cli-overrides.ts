@@ -2,7 +2,7 @@ import { parseDuration } from '../common/duration.js';
 import { InputError } from '../errors/index.js';
 import { AGENT_NAMES, isAgentName } from '../model/agent-name.js';
 import type { ConfigLayer } from './config-layer.js';
-import { stackName } from './formats.js';
+import { MODEL_NAME, stackName } from './formats.js';
 
 /** Configuration the command line sets: the highest level. Absent fields leave the decision to the files. */
 export interface CliConfigOverrides {
@@ -18,6 +18,8 @@ export interface CliConfigOverrides {
   timeout?: string;
   /** `--max-turns`. */
   maxTurns?: number;
+  /** `--model`. */
+  model?: string;
 }
 
 /** Checks a stack name given by a caller (flag or auto-detection); `what` names it in the message. */
@@ -54,6 +56,10 @@ export function cliLayer(cli: CliConfigOverrides): ConfigLayer {
   if (cli.maxTurns !== undefined) {
     if (!Number.isInteger(cli.maxTurns) || cli.maxTurns < 1) throw new InputError(`--max-turns: expected a whole number of 1 or more, got "${cli.maxTurns}"`);
     layer.maxTurns = cli.maxTurns;
+  }
+  if (cli.model !== undefined) {
+    if (!MODEL_NAME.test(cli.model)) throw new InputError(`--model: expected a model name of letters, digits and . _ : / @ -, got "${cli.model}"`);
+    layer.model = cli.model;
   }
   return layer;
 }

@@ -70,7 +70,7 @@ describe('loadConfig errors', () => {
 
   it('should reject unknown keys in the project file and in machine tables', async () => {
     await write(projectFile, 'colour = "blue"\n');
-    expect((await failure()).message).toBe(`${projectFile}: colour: unknown key; valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, remote, push_branches, ca_certificates, max_cost_usd, timeout, max_turns`);
+    expect((await failure()).message).toBe(`${projectFile}: colour: unknown key; valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, remote, push_branches, ca_certificates, max_cost_usd, timeout, max_turns, model`);
     await rm(projectFile);
     await write(userFile, '[server]\nworkerz = 2\n');
     expect((await failure()).message).toContain(`${userFile}: server.workerz: unknown key (did you mean workers?)`);
@@ -103,6 +103,7 @@ describe('loadConfig errors', () => {
     ['timeout = "0s"', 'timeout: expected a duration such as "45s", "90m" or "2h", got "0s"'],
     ['max_cost_usd = -1', 'max_cost_usd: expected a number greater than 0, got -1'],
     ['max_turns = 2.5', 'max_turns: expected a whole number of 1 or more, got 2.5'],
+    ['model = "opus; rm -rf ~"', 'model: expected a model name of letters, digits and . _ : / @ - (at most 100), got "opus; rm -rf ~"'],
     ['git_town = "no"', 'git_town: expected true or false, got "no"'],
     ['agent = "gpt"', 'agent: expected one of claude, codex, no-op, script, got "gpt"'],
     ['host_ports = [80, 70000]', 'host_ports[1]: expected a port number from 1 to 65535, got 70000'],

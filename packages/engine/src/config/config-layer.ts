@@ -38,6 +38,7 @@ export interface ConfigLayer {
   maxCostUsd?: number;
   timeoutSeconds?: number;
   maxTurns?: number;
+  model?: string;
 }
 
 /** The scalars every resolved configuration has: the lowest level, taken from the schema defaults. */

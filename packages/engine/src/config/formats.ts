@@ -102,6 +102,13 @@ export const remoteUrl: Format = (value) => {
   if (problem !== undefined) throw new FormatViolation(`expected a git remote URL (ssh, https, git, file or an absolute path); this one ${problem}`);
 };
 
+/** A model name as agents take it: `claude-sonnet-4-5`, `gpt-5.5-codex`, `opus`, `us.anthropic.claude…:0`. */
+export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/@-]{0,99}$/;
+
+export const modelName: Format = (value) => {
+  if (typeof value !== 'string' || !MODEL_NAME.test(value)) throw FormatViolation.expected('a model name of letters, digits and . _ : / @ - (at most 100)', value);
+};
+
 /** An http(s) URL without credentials in it. */
 export const httpUrl: Format = (value) => {
   let url: URL | undefined;

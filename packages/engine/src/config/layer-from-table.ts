@@ -91,6 +91,7 @@ export async function layerFromTable(table: ValidatedTable, home: string): Promi
   setIfDefined(layer, 'maxCostUsd', values.max_cost_usd);
   setIfDefined(layer, 'timeoutSeconds', values.timeout == null ? undefined : durationSeconds(values.timeout));
   setIfDefined(layer, 'maxTurns', values.max_turns);
+  setIfDefined(layer, 'model', values.model);
   setIfDefined(layer, 'hostPorts', values.host_ports);
   setIfDefined(layer, 'devices', values.devices);
   setIfDefined(layer, 'env', values.env?.map(({ name, value }) => ({ name, value })));

@@ -90,6 +90,7 @@ export function mergeLayers(layers: readonly ConfigLayer[], builtIn: BuiltInDefa
     maxCostUsd: firstSet(all, 'maxCostUsd'),
     timeoutSeconds: firstSet(all, 'timeoutSeconds'),
     maxTurns: firstSet(all, 'maxTurns'),
+    model: firstSet(all, 'model'),
     layerOrigins: {
       ...(setupLayer ? { setup: originOf(setupLayer, 'setup') } : {}),
       stackConfig: stackConfig.origins,

@@ -47,6 +47,8 @@ const HOST_REACH: { [K in keyof SharedTable]: HostReach<K> } = {
   max_cost_usd: (value) => (value === null ? [] : [`max_cost_usd ${value}`]),
   timeout: (value) => (value === null ? [] : [`timeout ${describeValue(value)}`]),
   max_turns: (value) => (value === null ? [] : [`max_turns ${value}`]),
+  // A dearer model spends more of the credential, like a budget.
+  model: (value) => (value === null ? [] : [`model ${describeValue(value)}`]),
 };
 
 function reachOf<K extends keyof SharedTable>(key: K, value: SharedTable[K]): string[] {

@@ -66,6 +66,8 @@ export interface TaskConfig {
   timeoutSeconds?: number;
   /** Budget: most agent turns, where the agent takes a limit (Claude's `--max-turns`). */
   maxTurns?: number;
+  /** The model the agent uses; undefined: the agent's own default. */
+  model?: string;
 }
 
 /**

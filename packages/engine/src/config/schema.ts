@@ -42,6 +42,7 @@ export interface SharedTable {
   max_cost_usd: number | null;
   timeout: string | null;
   max_turns: number | null;
+  model: string | null;
 }
 
 /**
@@ -75,6 +76,7 @@ export const sharedSchema: convict.Schema<SharedTable> = {
   max_cost_usd: { doc: 'Stop a Claude task once its cost passes this many US dollars; its work is kept.', format: format.positiveNumber, default: null, nullable: true },
   timeout: { doc: 'Stop the agent after this wall time ("90m", "2h"); its work is kept.', format: format.duration(), default: null, nullable: true },
   max_turns: { doc: 'Most agent turns (Claude).', format: format.positiveInteger, default: null, nullable: true },
+  model: { doc: 'The model the agent uses (claude --model, codex -m); unset: the agent\'s own default.', format: format.modelName, default: null, nullable: true },
 };
 
 /** Convict schema of one `stack_config.<stack>` or `agent_config.<agent>` table. */

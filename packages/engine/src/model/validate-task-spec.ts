@@ -2,7 +2,7 @@ import { isAbsolute, posix } from 'node:path';
 import { isBranchName, isCommitHash, remoteUrlProblem } from '../git/git-values.js';
 import { isTaskId } from '../common/ids.js';
 import { isResultBranch, resultBranchName, sanitizeProjectName } from '../common/sanitize.js';
-import { ENV_NAME, STACK_NAME } from '../config/formats.js';
+import { ENV_NAME, MODEL_NAME, STACK_NAME } from '../config/formats.js';
 import { TaskPayloadError } from '../errors/index.js';
 import { isKeyName, parsePublicKey } from '../signing/signing-key.js';
 import { AGENT_NAMES, isAgentName } from './agent-name.js';
@@ -32,7 +32,7 @@ const SPEC_FIELDS = [
 const CONFIG_FIELDS = [
   'agent', 'stack', 'memoryGb', 'cpu', 'setup', 'stackConfig', 'agentConfig', 'hostPorts', 'env', 'envFromWorker',
   'volumes', 'devices', 'squidConf', 'gitTown', 'pushBranches', 'caCertificates', 'baseImage', 'networkIsolation',
-  'maxCostUsd', 'timeoutSeconds', 'maxTurns',
+  'maxCostUsd', 'timeoutSeconds', 'maxTurns', 'model',
 ];
 
 const bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
@@ -162,6 +162,8 @@ function checkConfig(check: Checker, config: unknown, agent: unknown): void {
   check.number(config, 'maxCostUsd', at, TASK_LIMITS.maxCostUsd, { optional: true });
   check.number(config, 'timeoutSeconds', at, TASK_LIMITS.timeoutSeconds, { optional: true, integer: true });
   check.number(config, 'maxTurns', at, TASK_LIMITS.maxTurns, { optional: true, integer: true });
+  // It reaches the agent's command line.
+  if (config.model !== undefined && (typeof config.model !== 'string' || !MODEL_NAME.test(config.model))) check.fail(`${at}model must be a model name`);
   check.boolean(config, 'networkIsolation', at);
   check.boolean(config, 'gitTown', at);
   check.boolean(config, 'pushBranches', at);

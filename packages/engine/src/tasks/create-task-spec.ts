@@ -26,8 +26,8 @@ export interface CreateTaskSpecOptions {
   branch?: string;
   /** `false` for --no-network-isolation. */
   networkIsolation?: boolean;
-  /** `--max-cost`, `--timeout`, `--max-turns` as typed: the highest configuration level. */
-  budget?: Pick<CliConfigOverrides, 'maxCost' | 'timeout' | 'maxTurns'>;
+  /** `--model`, `--max-cost`, `--timeout`, `--max-turns` as typed: the highest configuration level. */
+  budget?: Pick<CliConfigOverrides, 'model' | 'maxCost' | 'timeout' | 'maxTurns'>;
   parentTaskId?: string;
   /**
    * Follow up this earlier task (`--follow-up`): start from its result commit, tell the agent what it was

@@ -11,7 +11,7 @@ import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
-import { budgetFlags, budgetOf, parseRequires, requiresFlag, taskFlags } from '../task-flags.js';
+import { agentRunFlags, agentRunOptions, parseRequires, requiresFlag, taskFlags } from '../task-flags.js';
 import { terminalSink } from '../terminal-sink.js';
 import { userTrust } from '../user-trust.js';
 
@@ -38,7 +38,7 @@ export default class Add extends BaseCommand {
     ...taskFlags,
     ...multiAgentFlag,
     ...requiresFlag,
-    ...budgetFlags,
+    ...agentRunFlags,
     parent: Flags.string({ description: 'Chain after this task: start from its result once it is COMPLETE.' }),
     ...followUpFlag,
     wait: Flags.boolean({ char: 'w', description: 'Wait for the task(s) to end, like tsk wait.', default: false }),
@@ -71,7 +71,7 @@ export default class Add extends BaseCommand {
         project: flags.project,
         branch: flags.branch,
         networkIsolation: flags['network-isolation'] ? undefined : false,
-        budget: budgetOf(flags),
+        budget: agentRunOptions(flags),
         parentTaskId: flags.parent,
         followUp,
         requires,

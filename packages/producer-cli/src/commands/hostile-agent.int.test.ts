@@ -507,8 +507,9 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
       expect(result.stderr).toContain('"OPENAI_API_KEY":"planted-by-agent"');
       const seen = report(task.branch!);
       expect(seen['codex-auth']).toBe(JSON.stringify({ OPENAI_API_KEY: PLACEHOLDER_CREDENTIAL }));
-      expect(seen['codex-dir']).toBe('auth.json');
-      expect(seen['api-base']).toBe('http://127.0.0.1:4180/v1');
+      // Codex is pointed at the gateway by a model provider in its config, not by a variable.
+      expect(seen['codex-dir']).toBe('auth.json config.toml');
+      expect(seen['api-base']).toBe('');
       expect(seen['claude-credentials']).toBe('absent');
       expect(seen['claude-json-keys']).toBe('absent');
       expect(seen['secret-plan-files']).toBe('');

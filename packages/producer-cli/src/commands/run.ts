@@ -5,7 +5,7 @@ import { createEngineContext, createInlineRunner } from '../engine-context.js';
 import { assertEditorTerminal } from '../editor.js';
 import { followUpFlag } from '../follow-up.js';
 import { createLocalTask } from '../local-task.js';
-import { budgetFlags, requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
+import { agentRunFlags, requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
 import type { TaskViewJson } from '../queue/task-view-json.js';
 import { colorStatus, terminalSink } from '../terminal-sink.js';
@@ -21,7 +21,7 @@ export default class Run extends BaseCommand {
     `<%= config.bin %> run --follow-up AbC12345 -p 'Also remember the choice across restarts'`,
   ];
   static override enableJsonFlag = true;
-  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag, ...budgetFlags, ...followUpFlag };
+  static override flags = { ...taskFlags, ...singleAgentFlag, ...requiresFlag, ...agentRunFlags, ...followUpFlag };
 
   async run(): Promise<TaskViewJson> {
     const { flags } = await this.parse(Run);

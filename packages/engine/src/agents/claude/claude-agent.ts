@@ -1,15 +1,22 @@
-import { INSTRUCTIONS_PATH, isAgentSessionId, PLACEHOLDER_CREDENTIAL, type Agent } from '../agent.js';
+import { commandReadingInstructions, isAgentSessionId, PLACEHOLDER_CREDENTIAL, type Agent } from '../agent.js';
 import { ClaudeLogParser } from './claude-log-parser.js';
 
 /** Claude Code in non-interactive stream-json mode. */
 export const claudeAgent: Agent = {
   name: 'claude',
-  command: (options = {}) => {
-    const maxTurns = options.maxTurns === undefined ? '' : ` --max-turns ${Math.floor(options.maxTurns)}`;
-    // Checked again here: the id becomes part of a shell command line.
-    const resume = isAgentSessionId(options.resumeSessionId) ? ` --resume ${options.resumeSessionId}` : '';
-    return ['sh', '-c', `exec claude -p --verbose --output-format stream-json --dangerously-skip-permissions${maxTurns}${resume} < ${INSTRUCTIONS_PATH}`];
-  },
+  command: (options = {}) =>
+    commandReadingInstructions([
+      'claude',
+      '-p',
+      '--verbose',
+      '--output-format',
+      'stream-json',
+      '--dangerously-skip-permissions',
+      ...(options.maxTurns === undefined ? [] : ['--max-turns', String(Math.floor(options.maxTurns))]),
+      ...(options.model === undefined ? [] : ['--model', options.model]),
+      // Checked again here: the id reaches a command line.
+      ...(isAgentSessionId(options.resumeSessionId) ? ['--resume', options.resumeSessionId] : []),
+    ]),
   takesMaxTurns: true,
   // Claude keeps each session's transcript in `~/.claude/projects/<cwd, every character but letters and
   // digits made '-'>/<session id>.jsonl`, and `--resume <id>` reads it from there.
@@ -34,10 +41,14 @@ export const claudeAgent: Agent = {
       ],
     }),
   },
-  // Nothing but the API: no update checks, telemetry or error reports (the proxy would deny them anyway).
   env: () => [
+    // Nothing but the API: no update checks, telemetry or error reports (the proxy would deny them anyway).
     { name: 'DISABLE_AUTOUPDATER', value: '1' },
     { name: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC', value: '1' },
+    { name: 'DISABLE_TELEMETRY', value: '1' },
+    { name: 'DISABLE_ERROR_REPORTING', value: '1' },
+    // Its todo tools (TaskCreate/TaskUpdate), which the log shows as the task's progress.
+    { name: 'CLAUDE_CODE_ENABLE_TODO_TOOLS', value: '1' },
   ],
   createLogParser: () => new ClaudeLogParser(),
 };

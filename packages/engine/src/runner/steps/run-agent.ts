@@ -66,7 +66,7 @@ export const SHELL_COMMAND: readonly string[] = ['bash', '-c', `cat ${INSTRUCTIO
 export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult> {
   const { spec, agent, log, terminal, budget = {} } = options;
   const parser = agent.createLogParser();
-  const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns, resumeSessionId: options.resumeSessionId });
+  const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns, resumeSessionId: options.resumeSessionId, model: spec.config.model });
   if (!terminal && budget.maxTurns !== undefined && !agent.takesMaxTurns) log.write('warn', `max_turns ${budget.maxTurns}: ${agent.name} takes no turn limit; ignored`);
   await using container = await SandboxContainer.create(
     options.docker,
