@@ -1,4 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
 import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { git } from '../test-utils/repo-state.js';
-import { makeTskHome, type TskHome } from '../test-utils/run-tsk.js';
+import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
 import { makeSimpleRepo } from '../test-utils/simple-repo.js';
 import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 
@@ -135,5 +137,82 @@ describe('follow-ups (built CLI, real git, real Docker)', () => {
     const unknown = await tsk(['add', '--agent', 'script', '-p', 'true', '--follow-up', 'Zzzz_998']);
     expect(unknown.exitCode).toBe(1);
     expect(errorLines(unknown.stderr)).toEqual(['Error: No task Zzzz_998 to follow up (see `tsk list`)']);
+  });
+});
+
+/**
+ * A `claude` of the test's own in the agent layer: it reports a session in stream-json as Claude does,
+ * keeps its transcript where Claude keeps it (`~/.claude/projects/<cwd>/<id>.jsonl`), and with
+ * `--resume <id>` writes what that transcript held into the workspace. The task is a real claude task:
+ * its command line, home and gateway are the product's.
+ */
+const FIXTURE_CLAUDE = [
+  '#!/bin/bash',
+  'set -e',
+  'sid=11111111-2222-4333-8444-555555555555',
+  'resumed=',
+  'while [ $# -gt 0 ]; do if [ "$1" = --resume ]; then resumed="$2"; sid="$2"; shift; fi; shift; done',
+  'dir="$HOME/.claude/projects/$(pwd | sed "s/[^A-Za-z0-9]/-/g")"',
+  'mkdir -p "$dir"',
+  'if [ -n "$resumed" ]; then echo "resumed $resumed: $(cat "$dir/$resumed.jsonl")" > resumed.txt; fi',
+  String.raw`turns=0; if [ -f runs.txt ]; then turns=$(wc -l < runs.txt); fi`,
+  String.raw`printf '{"turn":%s}\n' "$turns" >> "$dir/$sid.jsonl"`,
+  'echo run >> runs.txt',
+  String.raw`printf '{"type":"system","subtype":"init","session_id":"%s","model":"fixture"}\n' "$sid"`,
+  String.raw`printf '{"type":"result","subtype":"success","is_error":false,"result":"done"}\n'`,
+].join('\n');
+
+describe('follow-ups resume the agent’s session (tsk run, a claude fixture, real Docker)', () => {
+  let sessionHome: TskHome;
+  let sessionRoot: string;
+  let sessionRepo: string;
+  let project: string;
+
+  beforeAll(async () => {
+    sessionRoot = mkdtempSync(join(tmpdir(), 'tsk-follow-up-session-'));
+    project = `session-${randomBytes(4).toString('hex')}`;
+    // The gateway needs a credential to start; the fixture never calls the API.
+    sessionHome = await makeTskHome({ ANTHROPIC_API_KEY: 'sk-ant-FAKE-session-test' });
+    const script = Buffer.from(`${FIXTURE_CLAUDE}\n`).toString('base64');
+    const configDir = join(sessionHome.env.TSK_CONFIG_HOME ?? '', 'tsk');
+    mkdirSync(configDir, { recursive: true });
+    writeFileSync(
+      join(configDir, 'tsk.toml'),
+      `[defaults.agent_config.claude]\nsetup = \'\'\'\nRUN apt-get update && apt-get install -y --no-install-recommends nodejs && rm -rf /var/lib/apt/lists/*\nRUN echo ${script} | base64 -d > /usr/local/bin/claude && chmod 755 /usr/local/bin/claude\n\'\'\'\n`,
+    );
+    sessionRepo = makeSimpleRepo(join(sessionRoot, 'repo'));
+  });
+
+  afterAll(async () => {
+    if (sessionHome) await runTsk(['proxy', 'stop'], { env: sessionHome.env, cwd: sessionRepo });
+    const images = execFileSync('docker', ['images', '-q', '--filter', `label=tsk.project=${project}`], { encoding: 'utf8' }).trim();
+    if (images) execFileSync('docker', ['rmi', ...new Set(images.split('\n'))], { stdio: 'ignore' });
+    await sessionHome?.cleanup();
+    if (sessionRoot) rmSync(sessionRoot, { recursive: true, force: true });
+  });
+
+  let lastLog = '';
+  const runClaude = async (args: string[]): Promise<TaskJson> => {
+    const result = await runTsk(['run', '--json', '--agent', 'claude', '--project', project, ...args], { env: sessionHome.env, cwd: sessionRepo });
+    expect(result.stdout, result.stderr).not.toBe('');
+    lastLog = result.stderr;
+    return JSON.parse(result.stdout) as TaskJson;
+  };
+
+  it('keeps the session’s transcript with the task, and a follow-up by the same agent resumes it (claude --resume)', async () => {
+    const first = await runClaude(['-n', 'session', '-p', 'Start something']);
+    expect(first.status, first.error ?? '').toBe('COMPLETE');
+    const runs = join(sessionHome.env.TSK_DATA_HOME ?? '', 'tsk', 'runs');
+    const record = JSON.parse(readFileSync(join(runs, `${first.id}.json`), 'utf8')) as { agentSessionId?: string };
+    expect(record.agentSessionId, lastLog).toBe('11111111-2222-4333-8444-555555555555');
+    expect(readFileSync(join(runs, `${first.id}.session.jsonl`), 'utf8')).toBe('{"turn":0}\n');
+
+    const followUp = await runClaude(['-n', 'session-more', '-p', 'Go on', '--follow-up', first.id]);
+    expect(followUp.status, followUp.error ?? '').toBe('COMPLETE');
+    expect(followUp.branch).toBe(first.branch);
+    // The follow-up's agent found the earlier transcript in its home and was started with --resume.
+    expect(git(sessionRepo, 'show', `${first.branch}:resumed.txt`)).toBe('resumed 11111111-2222-4333-8444-555555555555: {"turn":0}');
+    expect(readFileSync(join(runs, `${followUp.id}.session.jsonl`), 'utf8')).toBe('{"turn":0}\n{"turn":1}\n');
+    expect(existsSync(join(runs, `${followUp.id}.json`))).toBe(true);
   });
 });
