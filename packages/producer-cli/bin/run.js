@@ -1,4 +1,13 @@
 #!/usr/bin/env node
 import { execute } from '@oclif/core';
 
+// Whoever reads tsk's output may go away first (a closed terminal, `| head`, a killed parent). Writing
+// then fails with EPIPE; unhandled, that would end the process before a running task is cancelled and
+// its container removed. Output nobody reads is dropped instead.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 await execute({ dir: import.meta.url });

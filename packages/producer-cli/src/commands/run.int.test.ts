@@ -138,6 +138,19 @@ describe('tsk run (real Docker, real git)', () => {
     expect(git(repo, 'branch', '--list', 'tsk/generic/slow/*')).toBe('');
   });
 
+  it('cancels on SIGTERM when whoever read its output is gone (closed terminal, killed parent): container gone', async () => {
+    const tsk = startTsk(['run', '--repo', repo, '--agent', 'script', '-n', 'orphan', '-p', 'echo AGENT-STARTED\nsleep 300'], { env: home.env });
+    await tsk.waitFor('AGENT-STARTED');
+    const id = execFileSync('docker', ['ps', '--filter', 'label=tsk.task', '--filter', 'name=^tsk-', '--format', '{{.Label "tsk.task"}}'], { encoding: 'utf8' }).trim();
+    expect(id).toMatch(/^[A-Za-z0-9_]{8}$/);
+    // Nobody reads its output any more: every write now fails with EPIPE.
+    tsk.child.stdout?.destroy();
+    tsk.child.stderr?.destroy();
+    tsk.child.kill('SIGTERM');
+    await tsk.done;
+    expect(containersOf(id)).toBe('');
+  });
+
   it('works on a repository with a submodule: the sandbox sees the submodule, the branch keeps the gitlink', async () => {
     const lib = join(root, 'lib');
     mkdirSync(lib);
