@@ -20,6 +20,7 @@ function completed(): RunRecord {
     baseCommit: base,
     error: undefined,
     summary: 'did it',
+    usage: { costUsd: 0.42, inputTokens: 1200, outputTokens: 80 },
     startedAt: '2025-01-01T00:00:01.000Z',
     finishedAt: '2025-01-01T00:00:09.000Z',
   }, 'sess-123');
@@ -41,7 +42,7 @@ describe('RunRecords', () => {
     expect(earlierFromRunRecord(read!)).toMatchObject({ id: spec.id, branch: spec.branch, commit, baseCommit: base, agentSessionId: 'sess-123' });
     const { records: listed, skipped } = await records.list();
     expect(skipped).toEqual([]);
-    expect(listed.map(runRecordView)).toMatchObject([{ id: spec.id, status: 'COMPLETE', worker: '(run)', branch: spec.branch }]);
+    expect(listed.map(runRecordView)).toMatchObject([{ id: spec.id, status: 'COMPLETE', worker: '(run)', branch: spec.branch, usage: { costUsd: 0.42, inputTokens: 1200 } }]);
     expect(await records.read('Zzz_9999')).toBeUndefined();
   });
 
@@ -55,6 +56,8 @@ describe('RunRecords', () => {
       ['id', 'Other_12', 'id must be Abc_1234'],
       ['repoPath', '../elsewhere', 'repoPath must be an absolute'],
       ['extra', true, 'unknown field extra'],
+      ['usage', { costUsd: -1 }, 'usage must be'],
+      ['usage', { costUsd: '$1' }, 'usage must be'],
     ] as const) {
       await writeFile(file, JSON.stringify({ ...good, [field]: value }));
       const error = await records.read(spec.id).catch((caught: unknown) => caught);

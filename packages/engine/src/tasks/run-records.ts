@@ -9,7 +9,7 @@ import { processAlive } from '../common/process-alive.js';
 import { isResultBranch } from '../common/sanitize.js';
 import { InputError } from '../errors/index.js';
 import { isBranchName, isCommitHash } from '../git/git-values.js';
-import { isAgentName, TASK_LIMITS, type AgentName, type TaskResult, type TaskSpec, type TaskStatus } from '../model/index.js';
+import { isAgentName, TASK_LIMITS, type AgentName, type AgentUsage, type TaskResult, type TaskSpec, type TaskStatus } from '../model/index.js';
 import type { TaskView } from '../queue/index.js';
 import type { SessionOptions } from '../runner/agent-session.js';
 
@@ -39,6 +39,8 @@ export interface RunRecord {
   followUpOf: string | undefined;
   /** The agent's own session id (Claude's `session_id`), when it reported one. */
   agentSessionId: string | undefined;
+  /** What the agent spent (cost, tokens), when it said. */
+  usage?: AgentUsage;
   createdAt: string;
   startedAt: string | undefined;
   finishedAt: string | undefined;
@@ -57,8 +59,9 @@ const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const FIELDS = [
   'version', 'id', 'name', 'type', 'agent', 'repoPath', 'status', 'instructions', 'branch', 'commit', 'baseCommit', 'summary', 'error',
-  'followUpOf', 'agentSessionId', 'createdAt', 'startedAt', 'finishedAt', 'pid', 'host',
+  'followUpOf', 'agentSessionId', 'usage', 'createdAt', 'startedAt', 'finishedAt', 'pid', 'host',
 ];
+const USAGE_FIELDS = ['costUsd', 'inputTokens', 'outputTokens'];
 const RUN_STATUSES = ['RUNNING', 'COMPLETE', 'FAILED', 'CANCELLED'] as const;
 
 type Json = Record<string, unknown>;
@@ -69,6 +72,12 @@ const isText = (value: unknown): boolean => typeof value === 'string' && value.l
 const isTime = (value: unknown): boolean => typeof value === 'string' && ISO_TIME.test(value) && !Number.isNaN(Date.parse(value));
 const isCleanPath = (value: unknown): boolean =>
   typeof value === 'string' && value.length <= TASK_LIMITS.pathChars && isAbsolute(value) && posix.normalize(value) === value && !CONTROL.test(value);
+
+const isUsage = (value: unknown): boolean =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.entries(value).every(([key, count]) => USAGE_FIELDS.includes(key) && typeof count === 'number' && Number.isFinite(count) && count >= 0);
 
 /**
  * Why a record file's content is not a run record of task `id`, or undefined. The file is the user's,
@@ -93,6 +102,7 @@ function recordProblem(value: unknown, id: string): string | undefined {
   for (const key of ['summary', 'error']) if (!optional(record[key], isText)) return `${key} must be a string of at most ${TEXT_MAX} characters`;
   if (!optional(record.followUpOf, (other) => typeof other === 'string' && isTaskId(other) && other !== id)) return 'followUpOf must be another task id';
   if (!optional(record.agentSessionId, (session) => typeof session === 'string' && SESSION_ID.test(session))) return 'agentSessionId must be an agent session id';
+  if (!optional(record.usage, isUsage)) return 'usage must be { costUsd, inputTokens, outputTokens } of numbers of 0 or more';
   if (!isTime(record.createdAt)) return 'createdAt must be an ISO time';
   for (const key of ['startedAt', 'finishedAt']) if (!optional(record[key], isTime)) return `${key} must be an ISO time`;
   if (!Number.isInteger(record.pid) || (record.pid as number) <= 0) return 'pid must be a process id';
@@ -139,6 +149,7 @@ export function endedRunRecord(started: RunRecord, result: TaskResult, agentSess
     summary: cut(result.summary),
     error: cut(result.error),
     agentSessionId: agentSessionId !== undefined && SESSION_ID.test(agentSessionId) ? agentSessionId : undefined,
+    ...(result.usage === undefined ? {} : { usage: result.usage }),
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
   };
@@ -296,5 +307,5 @@ export function runRecordView(record: RunRecord): TaskView {
     delayedUntil: undefined,
     delays: 0,
   } satisfies Omit<TaskView, 'usage'>;
-  return { ...view, usage: {} } as TaskView;
+  return { ...view, usage: record.usage ?? {} } as TaskView;
 }
