@@ -126,12 +126,15 @@ export function recordFromHash(values: readonly (string | null)[]): TaskRecord |
   };
 }
 
-/** Cost and tokens as recorded: finite, non-negative numbers, or left out (records are data). */
+/** Above this, a recorded cost or token count is not one (records are data: no 300-digit cost column). */
+const USAGE_MAX = 1e12;
+
+/** Cost and tokens as recorded: finite, non-negative numbers up to {@link USAGE_MAX}, or left out (records are data). */
 function usageOf(cost: string | undefined, input: string | undefined, output: string | undefined): AgentUsage {
   const number = (value: string | undefined): number | undefined => {
     if (value === undefined || value.length > 30) return undefined;
     const parsed = Number(value);
-    return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
+    return Number.isFinite(parsed) && parsed >= 0 && parsed <= USAGE_MAX ? parsed : undefined;
   };
   const usage: AgentUsage = {};
   const costUsd = number(cost);
