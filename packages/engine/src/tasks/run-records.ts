@@ -77,7 +77,7 @@ const isUsage = (value: unknown): boolean =>
   typeof value === 'object' &&
   value !== null &&
   !Array.isArray(value) &&
-  Object.entries(value).every(([key, count]) => USAGE_FIELDS.includes(key) && typeof count === 'number' && Number.isFinite(count) && count >= 0);
+  Object.entries(value).every(([key, count]) => USAGE_FIELDS.includes(key) && typeof count === 'number' && Number.isFinite(count) && count >= 0 && count <= 1e12);
 
 /**
  * Why a record file's content is not a run record of task `id`, or undefined. The file is the user's,
