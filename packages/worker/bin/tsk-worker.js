@@ -5,7 +5,8 @@ import { main } from '../dist/main.js';
 // worker before it stops its tasks and removes their containers: output nobody reads is dropped.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (error) => {
-    if (error.code !== 'EPIPE') throw error;
+    // EPIPE: a pipe's reader is gone; EIO: the terminal is.
+    if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
   });
 }
 

@@ -59,7 +59,7 @@ describe('configuration errors through the built CLI', () => {
   it('should name the file and the key of an unknown key, suggesting the likely one', async () => {
     await expectRejected(
       { user: '[defaults]\nmemroy_gb = 4\n' },
-      () => `${userFile}: defaults.memroy_gb: unknown key (did you mean memory_gb?); valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, remote, push_branches, ca_certificates`,
+      () => `${userFile}: defaults.memroy_gb: unknown key (did you mean memory_gb?); valid keys: agent, stack, memory_gb, cpu, setup, stack_config, agent_config, host_ports, env, env_from_worker, volumes, devices, squid_conf, squid_conf_path, git_town, remote, push_branches, ca_certificates, max_cost_usd, timeout, max_turns, model`,
     );
     await expectRejected({ project: 'base_image = "alpine"\n' }, () => `${projectFile}: base_image: base_image is a user-only key; set it at the top level of ${userFile}`);
   });

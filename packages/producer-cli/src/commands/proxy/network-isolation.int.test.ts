@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
+import { assetsRoot, DEFAULT_BASE_IMAGE, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeSimpleRepo } from '../../test-utils/simple-repo.js';
 import { makeTskHome, runTsk, startTsk, type TskHome, type TskProcess } from '../../test-utils/run-tsk.js';
@@ -302,7 +302,8 @@ describe('network isolation (tsk run, real Docker)', () => {
       // (Asynchronously: the services run in this process and must answer meanwhile.)
       const probe = async (port: number) => {
         const request = `exec 3<>/dev/tcp/${egressGateway}/${port} || exit 0; printf 'GET / HTTP/1.0\\r\\n\\r\\n' >&3; timeout 10 cat <&3 || true`;
-        const run = ['run', '--rm', '--network', probeNetwork, 'debian:bookworm-slim', 'bash', '-c', request];
+        // tsk's default base image: the one image every machine that runs these tests has (setup builds it).
+        const run = ['run', '--rm', '--network', probeNetwork, process.env.TSK_BASE_IMAGE ?? DEFAULT_BASE_IMAGE, 'bash', '-c', request];
         return (await promisify(execFile)('docker', run, { encoding: 'utf8' })).stdout;
       };
       expect(await probe(everywhere.port)).toContain(`everywhere-${token}`);
