@@ -50,9 +50,9 @@ const LINE = /^tsk-denied (\d{1,12})\.(\d{3}) (\S+) (\S+)\/(\d{3}) (\S+) (\S+)/;
 export function parseDenialLine(line: string): ProxyDenial | undefined {
   const match = LINE.exec(line);
   if (!match) return undefined;
-  const [, seconds, millis, client, squidStatus, , method, target] = match as unknown as string[];
-  if (!squidStatus!.includes('DENIED')) return undefined;
-  return { time: Number(seconds) * 1000 + Number(millis), client: unmapped(client!), method: method!, target: target! };
+  const [, seconds = '', millis = '', client = '', squidStatus = '', , method = '', target = ''] = match;
+  if (!squidStatus.includes('DENIED')) return undefined;
+  return { time: Number(seconds) * 1000 + Number(millis), client: unmapped(client), method, target };
 }
 
 /** An IPv4 address Squid may print in its IPv6-mapped form. */
