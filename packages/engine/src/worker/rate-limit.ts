@@ -1,15 +1,17 @@
+import { MAX_RATE_LIMIT_WAIT_MS } from '../agent-api/index.js';
+
 /**
  * How far a rate-limited task may be put off. Its agent's API said when its limit resets (the runner's
- * `TaskResult.retryAt`), but that time comes through the sandbox, which the agent controls: it is bounded
- * here, in count and in time, so a hostile or broken value can neither keep a task circling the queue
- * nor park it for a year.
+ * `TaskResult.retryAt`, read by the agent API gateway from the API's answer and bounded there too); it is
+ * bounded here again, in count and in time, where the queue acts on it, so a hostile or broken value can
+ * neither keep a task circling the queue nor park it for a year.
  */
 
 /** A task goes back to the queue rate limited at most this many times; the next limit fails it. */
 export const MAX_RATE_LIMIT_DELAYS = 5;
 
 /** The latest a task is put off to: a reset further away is clamped to this (it is tried again then). */
-export const MAX_RATE_LIMIT_DELAY_MS = 24 * 3600_000;
+export const MAX_RATE_LIMIT_DELAY_MS = MAX_RATE_LIMIT_WAIT_MS;
 
 /** When the reset time is not a time at all: try again in a minute. */
 const UNREADABLE_RETRY_DELAY_MS = 60_000;

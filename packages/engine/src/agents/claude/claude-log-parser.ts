@@ -1,6 +1,6 @@
 import type { AgentUsage } from '../../model/task-result.js';
 import { isAgentSessionId, type AgentLogParser, type AgentOutcome } from '../agent.js';
-import { estimateMessageCost } from './claude-pricing.js';
+import { estimateMessageCost, tokenCount } from './claude-pricing.js';
 
 interface ContentBlock {
   type?: string;
@@ -55,11 +55,9 @@ function describeToolInput(input: Record<string, unknown> | undefined): string {
   return '';
 }
 
-const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
-
 /** Input tokens of a usage record, cached ones included: what the API processed. */
 function inputTokens(usage: MessageUsage | undefined): number {
-  return count(usage?.input_tokens) + count(usage?.cache_creation_input_tokens) + count(usage?.cache_read_input_tokens);
+  return tokenCount(usage?.input_tokens) + tokenCount(usage?.cache_creation_input_tokens) + tokenCount(usage?.cache_read_input_tokens);
 }
 
 /**
@@ -71,10 +69,10 @@ function resultUsage(event: Record<string, unknown>): MessageUsage | undefined {
   if (typeof models === 'object' && models !== null && Object.keys(models).length > 0) {
     const total = { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
     for (const model of Object.values(models as Record<string, Record<string, unknown>>)) {
-      total.input_tokens += count(model.inputTokens);
-      total.output_tokens += count(model.outputTokens);
-      total.cache_creation_input_tokens += count(model.cacheCreationInputTokens);
-      total.cache_read_input_tokens += count(model.cacheReadInputTokens);
+      total.input_tokens += tokenCount(model.inputTokens);
+      total.output_tokens += tokenCount(model.outputTokens);
+      total.cache_creation_input_tokens += tokenCount(model.cacheCreationInputTokens);
+      total.cache_read_input_tokens += tokenCount(model.cacheReadInputTokens);
     }
     return total;
   }
@@ -141,7 +139,7 @@ export class ClaudeLogParser implements AgentLogParser {
     let cost = 0;
     for (const { model, usage, chars } of this.messageUsage.values()) {
       // stream-json never shows a message's final output count: estimate it at 4 characters a token.
-      const outputTokens = Math.max(count(usage.output_tokens), Math.ceil(chars / 4));
+      const outputTokens = Math.max(tokenCount(usage.output_tokens), Math.ceil(chars / 4));
       input += inputTokens(usage);
       output += outputTokens;
       cost += estimateMessageCost(model, { ...usage, output_tokens: outputTokens });
@@ -235,13 +233,13 @@ export class ClaudeLogParser implements AgentLogParser {
     if (typeof event.duration_ms === 'number') parts.push(`${(event.duration_ms / 1000).toFixed(1)}s`);
     if (typeof event.num_turns === 'number') parts.push(`${event.num_turns} turns`);
     const usage = resultUsage(event);
-    if (usage) parts.push(`tokens: ${inputTokens(usage)} in, ${count(usage.output_tokens)} out`);
+    if (usage) parts.push(`tokens: ${inputTokens(usage)} in, ${tokenCount(usage.output_tokens)} out`);
     const summary = parts.join(', ');
     this.result = { success, summary };
     const running = this.usage();
     this.finalUsage = {
       costUsd: typeof event.total_cost_usd === 'number' ? event.total_cost_usd : running.costUsd,
-      ...(usage ? { inputTokens: inputTokens(usage), outputTokens: count(usage.output_tokens) } : { inputTokens: running.inputTokens, outputTokens: running.outputTokens }),
+      ...(usage ? { inputTokens: inputTokens(usage), outputTokens: tokenCount(usage.output_tokens) } : { inputTokens: running.inputTokens, outputTokens: running.outputTokens }),
     };
     return typeof event.result === 'string' && event.result.trim() ? `${summary}\n${event.result.trim()}` : summary;
   }

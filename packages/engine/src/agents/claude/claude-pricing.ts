@@ -26,10 +26,12 @@ const PRICES: readonly [pattern: RegExp, price: Price][] = [
 ];
 const UNKNOWN_MODEL: Price = { input: 15, output: 75 };
 
+/** A token count as the agent reported it, or 0 for anything that is not one. */
+export const tokenCount = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
+
 /** What one message cost, estimated from its usage and model. */
 export function estimateMessageCost(model: string | undefined, usage: ClaudeMessageUsage): number {
   const price = PRICES.find(([pattern]) => pattern.test(model ?? ''))?.[1] ?? UNKNOWN_MODEL;
-  const count = (value: number | undefined) => (typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0);
-  const input = count(usage.input_tokens) + 1.25 * count(usage.cache_creation_input_tokens) + 0.1 * count(usage.cache_read_input_tokens);
-  return (input * price.input + count(usage.output_tokens) * price.output) / 1_000_000;
+  const input = tokenCount(usage.input_tokens) + 1.25 * tokenCount(usage.cache_creation_input_tokens) + 0.1 * tokenCount(usage.cache_read_input_tokens);
+  return (input * price.input + tokenCount(usage.output_tokens) * price.output) / 1_000_000;
 }
