@@ -81,6 +81,11 @@ describe("a repository's own .tsk/tsk.toml", () => {
       ['squid_conf = "http_access allow all"', 'squid_conf'],
       ['squid_conf_path = "/etc/squid/open.conf"', 'squid_conf_path "/etc/squid/open.conf"'],
       ['ca_certificates = ["/etc/ssl/certs/ca-certificates.crt"]', 'ca_certificates[0] "/etc/ssl/certs/ca-certificates.crt"'],
+      // Budgets and the model spend the credential of whoever runs the task: a repository must not raise them.
+      ['max_cost_usd = 1000', 'max_cost_usd 1000'],
+      ['timeout = "30d"', 'timeout "30d"'],
+      ['max_turns = 99999', 'max_turns 99999'],
+      ['model = "claude-opus-4-1"', 'model "claude-opus-4-1"'],
     ])('should refuse %s', async (line, entry) => {
       await write(projectFile, `agent = "no-op"\n${line}\n`);
       expect((await refusal()).message).toBe(`${projectFile}: ${entry}: ${REFUSED}`);

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 // Test-only helper shared with the engine's queue tests (one way to start tsk's Redis image).
 import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
+import { QueueKeys } from '../../../engine/src/test-utils/queue-internals.js';
+import { connectRedis } from '@tsk/engine';
 import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { git } from '../test-utils/repo-state.js';
 import { makeTskHome, runTsk, type TskHome } from '../test-utils/run-tsk.js';
@@ -137,6 +139,26 @@ describe('follow-ups (built CLI, real git, real Docker)', () => {
     const unknown = await tsk(['add', '--agent', 'script', '-p', 'true', '--follow-up', 'Zzzz_998']);
     expect(unknown.exitCode).toBe(1);
     expect(errorLines(unknown.stderr)).toEqual(['Error: No task Zzzz_998 to follow up (see `tsk list`)']);
+  });
+
+  it('refuses a follow-up of a queued task whose result someone with Redis access rewrote', async () => {
+    processes.push(startServer(['-w', '1'], home.env));
+    const [first] = await tskJson<TaskJson[]>(['add', '--agent', 'script', '-n', 'rewritten', '-p', ADD_NOTES.replaceAll('notes', 'rewritten'), '-w']);
+    expect(first?.status, first?.error ?? '').toBe('COMPLETE');
+    const tip = git(repo, 'rev-parse', first?.branch ?? '');
+    // The attacker points the record at another commit of the user's (main's), keeping the worker's signature.
+    const connection = await connectRedis({ url: redis.url(), purpose: 'cli' });
+    try {
+      await connection.hset(new QueueKeys().task(first?.id ?? ''), 'commit', git(repo, 'rev-parse', 'main'));
+    } finally {
+      await connection.quit();
+    }
+    for (const command of ['run', 'add']) {
+      const refused = await tsk([command, '--agent', 'script', '-p', 'echo x > x.txt', '--follow-up', first?.id ?? '']);
+      expect(refused.exitCode, command).toBe(1);
+      expect(errorLines(refused.stderr).at(-1)).toBe(`Error: Task ${first?.id}'s result is not signed by a worker key you trust: tsk will not start a follow-up from it (add that worker’s key to your trusted keys)`);
+    }
+    expect(git(repo, 'rev-parse', first?.branch ?? '')).toBe(tip);
   });
 });
 
