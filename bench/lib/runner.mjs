@@ -1,0 +1,99 @@
+// Runs benchmark sections in one throwaway tsk home, writes the report, and removes what it made on
+// success, failure, Ctrl+C and SIGTERM. A figure below its target never fails the run; `--check` makes
+// the exit code say whether every target was met.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cleanUp, createContext, machine, root } from './harness.mjs';
+import { renderMarkdown } from './figures.mjs';
+
+const SECTIONS = ['startup', 'workspace', 'run', 'queue', 'throughput', 'logs', 'tests'];
+
+export const USAGE = `Usage: node bench/run.mjs [options] [section …]
+
+Sections (all when none is named, in this order): ${SECTIONS.join(', ')}
+
+Options:
+  --quick        fewer samples and smaller fixtures: a few minutes instead of ~20
+  --check        exit 1 when a figure misses its target (otherwise the exit code ignores figures)
+  --out <dir>    write REPORT.md and report.json there (default: bench/ for a full run without --quick,
+                 nowhere otherwise: the report is printed either way)
+  -h, --help     show this help
+`;
+
+export async function runBench(argv, loaded = {}) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { quick: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    allowPositionals: true,
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const unknown = positionals.filter((name) => !SECTIONS.includes(name));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown section ${unknown.join(', ')}; sections: ${SECTIONS.join(', ')}\n`);
+    return 2;
+  }
+  const names = positionals.length > 0 ? SECTIONS.filter((name) => positionals.includes(name)) : SECTIONS;
+  const full = names.length === SECTIONS.length;
+  const out = values.out ?? (full && !values.quick ? join(root, 'bench') : undefined);
+
+  const ctx = createContext({ quick: values.quick });
+  let cleaning;
+  const clean = () => (cleaning ??= cleanUp(ctx));
+  const onSignal = (signal) => {
+    process.stderr.write(`\n[bench] ${signal}: stopping this run's processes and removing what it made…\n`);
+    void clean().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const report = {
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    quick: values.quick,
+    machine: machine(),
+    sections: [],
+  };
+  try {
+    for (const name of names) {
+      const section = loaded[name] ?? (await import(`../sections/${name}.mjs`)).section;
+      ctx.progress(`section ${name}: ${section.title}`);
+      const started = Date.now();
+      const entry = { name, title: section.title, about: section.about, figures: [] };
+      try {
+        entry.figures = await section.run(ctx);
+      } catch (error) {
+        // One broken section must not hide the others' figures: it is reported as failed.
+        entry.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+        process.stderr.write(`[bench] section ${name} failed: ${entry.error}\n`);
+      }
+      entry.seconds = (Date.now() - started) / 1000;
+      report.sections.push(entry);
+    }
+  } finally {
+    const removed = await clean();
+    ctx.progress(`cleaned up: ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes, ${ctx.work}`);
+  }
+  const markdown = renderMarkdown(report);
+  process.stdout.write(`${markdown}\n`);
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'REPORT.md'), `${markdown}\n`);
+    writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    ctx.progress(`wrote ${join(out, 'REPORT.md')} and report.json`);
+  }
+  const figures = report.sections.flatMap((s) => s.figures);
+  const failedSections = report.sections.filter((s) => s.error).length;
+  if (values.check && (failedSections > 0 || figures.some((f) => f.pass === false))) return 1;
+  return failedSections > 0 ? 1 : 0;
+}
+
+/** `node bench/sections/<name>.mjs [options]`: that section alone, as `node bench/run.mjs <name>`. */
+export async function runIfMain(metaUrl, section) {
+  const { fileURLToPath } = await import('node:url');
+  // The section is handed over, not imported again: its module is still evaluating (top-level await).
+  if (process.argv[1] === fileURLToPath(metaUrl)) process.exitCode = await runBench([...process.argv.slice(2), section.name], { [section.name]: section });
+}
