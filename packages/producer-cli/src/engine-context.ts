@@ -34,17 +34,20 @@ export async function createEngineContext(env: NodeJS.ProcessEnv = process.env):
  * The network isolation of sandboxes started by this process: per-task internal networks behind shared
  * Squid proxies (or Docker's bridge for tasks with isolation off). Proxy progress goes to stderr.
  */
-export function createProxyManager(context: EngineContext, log: LogSink = terminalSink(process.stderr)): ProxyManager {
-  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: context.lockDir, log });
+export function createProxyManager(context: EngineContext, log: LogSink = terminalSink(process.stderr), idleTimeoutMs = 0): ProxyManager {
+  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: context.lockDir, log, idleTimeoutMs });
 }
 
-/** A runner for tasks executed by this CLI process (`tsk run`, `tsk shell`). */
-export function createInlineRunner(context: EngineContext, agentApiEndpoints: AgentApiEndpoints): TaskRunner {
+/**
+ * A runner for tasks executed by this CLI process (`tsk run`, `tsk shell`). `proxyIdleTimeoutMs`
+ * (`[proxy] idle_timeout`) keeps the task's proxy warm for the next one after this process exits.
+ */
+export function createInlineRunner(context: EngineContext, agentApiEndpoints: AgentApiEndpoints, options: { proxyIdleTimeoutMs?: number } = {}): TaskRunner {
   return new TaskRunner({
     agentApiEndpoints,
     docker: context.docker,
     images: context.images,
-    network: createProxyManager(context),
+    network: createProxyManager(context, undefined, options.proxyIdleTimeoutMs),
     dataDir: context.dataDir,
     workerName: `cli-${hostname()}-${process.pid}`,
   });

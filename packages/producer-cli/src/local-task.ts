@@ -35,7 +35,7 @@ export interface LocalTaskFlags extends PromptFlags {
  * snapshotted last), signed with the user's key, and granted what the user's own machine gives its owner:
  * their own login, their own environment.
  */
-export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant; agentApi: AgentApiEndpoints; followUp: EarlierTask | undefined }> {
+export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Promise<{ spec: TaskSpec; grant: TaskGrant; agentApi: AgentApiEndpoints; followUp: EarlierTask | undefined; proxyIdleTimeoutMs: number }> {
   const { machine, warnings } = await loadConfig();
   printConfigWarnings(warnings);
   // The task runs here: this machine must be a worker that would take it.
@@ -71,7 +71,7 @@ export async function createLocalTask(flags: LocalTaskFlags, log: LogSink): Prom
   trust.announce();
   log.write('tsk', `Task ${spec.id} (${spec.type}, ${spec.stack}, ${spec.agent})`);
   const grant = await grantTask(spec, trust.ring.owner, { policy: machine.worker, environment: process.env, ownerHome: process.env.HOME || homedir() });
-  return { spec, grant, agentApi: machine.agentApi, followUp };
+  return { spec, grant, agentApi: machine.agentApi, followUp, proxyIdleTimeoutMs: machine.proxy.idleTimeoutMs };
 }
 
 /** The queue, opened for one look-up and closed again (a follow-up of a task queued with `tsk add`). */

@@ -75,10 +75,11 @@ export const positiveInteger: Format = (value) => {
   }
 };
 
-/** A duration with its unit: `45s`, `90m`, `2h`, `1d` (see `parseDuration`); `allowZero` takes `0s`. */
+/** A duration with its unit: `45s`, `90m`, `2h`, `1d` (see `parseDuration`); `allowZero` takes `0s` (and a bare `0`). */
 export function duration(options: { allowZero?: boolean } = {}): Format {
   return (value) => {
-    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    const zero = options.allowZero === true && typeof value === 'string' && value.trim() === '0';
+    const ms = zero ? 0 : typeof value === 'string' ? parseDuration(value) : undefined;
     if (ms === undefined || (ms <= 0 && !options.allowZero)) throw FormatViolation.expected(`a duration such as "45s", "90m" or "2h"`, value);
   };
 }

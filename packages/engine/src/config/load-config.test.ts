@@ -89,6 +89,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7, startIntervalMs: 2000 },
+      proxy: { idleTimeoutMs: 300_000 },
       agentApi: DEFAULT_AGENT_API_ENDPOINTS,
       worker: workerPolicyFixture(),
       baseImage: 'debian:trixie-slim',
@@ -293,6 +294,7 @@ describe('loadConfig', () => {
           '[redis]\nurl = "redis://queue:6379"',
           '[remote]\nurl = "git@example.com:team/shared.git"',
           '[server]\nworkers = 4\nauto_clean_age_days = 2.5',
+          '[proxy]\nidle_timeout = "10m"',
           '[worker]\nallow_bind_mounts = true\nrequeue_lost = true',
         ].join('\n'),
       );
@@ -302,6 +304,7 @@ describe('loadConfig', () => {
         redisUrl: 'redis://queue:6379',
         remoteUrl: 'git@example.com:team/shared.git',
         server: { workers: 4, autoCleanAgeDays: 2.5, startIntervalMs: 2000 },
+        proxy: { idleTimeoutMs: 600_000 },
         worker: { allowBindMounts: true, allowDevices: false, allowPrivileged: false, allowNoNetworkIsolation: false, requeueLost: true },
       });
       expect(config.project).toBe('');

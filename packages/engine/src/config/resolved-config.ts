@@ -123,6 +123,8 @@ export interface MachineConfig {
   redisUrl: string | undefined;
   remoteUrl: string | undefined;
   server: { workers: number; autoCleanAgeDays: number; startIntervalMs: number };
+  /** `[proxy] idle_timeout`: how long a proxy stays up after its last task; 0 removes it at once. */
+  proxy: { idleTimeoutMs: number };
   /** Where the agent API gateway sends agents' requests (`[agent_api]`). */
   agentApi: AgentApiEndpoints;
   worker: WorkerPolicy;

@@ -92,6 +92,7 @@ export interface UserTable {
   remote: { url: string | null };
   agent_api: { anthropic: string; anthropic_oauth: string; openai: string; chatgpt: string; openai_oauth: string };
   server: { workers: number; auto_clean_age_days: number; start_interval: string };
+  proxy: { idle_timeout: string };
   worker: {
     trusted_keys: { name: string; key: string }[];
     trusted_keys_file: string | null;
@@ -155,6 +156,16 @@ export const userSchema: convict.Schema<UserTable> = {
     workers: { doc: 'Tasks a worker runs at once.', format: format.positiveInteger, default: 1 },
     auto_clean_age_days: { doc: 'Age in days after which finished tasks are cleaned.', format: format.nonNegativeNumber, default: 7 },
     start_interval: { doc: 'Least time between two task starts of one worker ("2s"), so agents do not hit their API at once.', format: format.duration({ allowZero: true }), default: '2s' },
+  },
+  // How long a proxy stays up after its last task: a repeated `tsk run` then finds it warm. Any later tsk
+  // process (and a worker's sweep) removes it once this has passed; `tsk proxy stop` at once.
+  proxy: {
+    idle_timeout: {
+      doc: 'How long a network proxy stays up after its last task ends ("10m"); "0s" removes it at once.',
+      format: format.duration({ allowZero: true }),
+      default: '5m',
+      env: 'TSK_PROXY_IDLE_TIMEOUT',
+    },
   },
   // Whose jobs this worker runs, and what jobs signed by anyone but its owner may ask of this machine
   // (the owner's own jobs may ask what `tsk run` may).

@@ -42,6 +42,16 @@ async function failure(): Promise<Error> {
 }
 
 describe('TSK configuration', () => {
+  it("should keep tsk's own [proxy] keys beside TSK's old ones, and take a bare 0 from the environment", async () => {
+    await write(userFile, ['[proxy]', 'idle_timeout = "90s"', 'host_services = [5432]']);
+    const config = await loadConfig({ repoPath: repo, env });
+    expect(config.machine.proxy).toEqual({ idleTimeoutMs: 90_000 });
+    expect(config.task.hostPorts).toEqual([5432]);
+    expect((await loadConfig({ repoPath: repo, env: { ...env, TSK_PROXY_IDLE_TIMEOUT: '0' } })).machine.proxy).toEqual({ idleTimeoutMs: 0 });
+    await write(userFile, ['[proxy]', 'idle_timeout = "soon"']);
+    expect((await failure()).message).toMatch(new RegExp(`^${userFile}: proxy\\.idle_timeout: `));
+  });
+
   it('should read the old [docker], [proxy] and [git_town] sections as [defaults], one warning each', async () => {
     // As TSK's README documented it before [defaults] existed.
     await write(userFile, [

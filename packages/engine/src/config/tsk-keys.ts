@@ -126,17 +126,23 @@ export function translateUserFile(raw: Record<string, unknown>, file: string): T
   for (const [key, value] of Object.entries(raw)) {
     const section = Object.hasOwn(OLD_SECTIONS, key) && isTable(value) ? OLD_SECTIONS[key] : undefined;
     if (section) {
+      // tsk has a `[proxy]` table of its own: its keys stay where they are, TSK's move.
+      const ownTable = (userSchema as unknown as Record<string, unknown>)[key];
+      const ownKeys = isTable(ownTable) ? Object.keys(ownTable) : [];
+      const kept: Record<string, unknown> = {};
       for (const [subKey, subValue] of Object.entries(value as Record<string, unknown>)) {
         const path = `${key}.${subKey}`;
         const target = Object.hasOwn(section, subKey) ? section[subKey] : undefined;
-        if (key === 'docker' && subKey === 'container_engine') {
+        if (ownKeys.includes(subKey)) {
+          kept[subKey] = subValue;
+        } else if (key === 'docker' && subKey === 'container_engine') {
           if (subValue === 'podman') warnings.push(`${file}: ${path}: ${PODMAN}; ignored`);
           else {
             checkAs(userSchema, 'container_engine', subKey, subValue, { file, prefix: `${key}.` });
             warnings.push(`${file}: ${path}: TSK’s old key; docker is tsk’s only engine, remove this line`);
           }
         } else if (target === undefined) {
-          const valid = [...Object.keys(section), ...(key === 'docker' ? ['container_engine'] : [])];
+          const valid = [...Object.keys(section), ...ownKeys, ...(key === 'docker' ? ['container_engine'] : [])];
           throw new ConfigError(`${file}: ${path}: ${unknownKeyDetail(subKey, valid)} (in TSK’s old [${key}] section)`);
         } else if ('unsupported' in target) {
           warnings.push(`${file}: ${path}: ${target.unsupported}; ignored`);
@@ -146,6 +152,7 @@ export function translateUserFile(raw: Record<string, unknown>, file: string): T
           warnings.push(`${file}: ${path}: TSK’s old key, read as defaults.${target.to} = ${tomlText(subValue)}; write ${target.to} under [defaults] instead`);
         }
       }
+      if (Object.keys(kept).length > 0) out[key] = kept;
     } else if (key === 'container_engine' && value === 'podman') {
       warnings.push(`${file}: container_engine: ${PODMAN}; ignored`);
     } else if (key === 'server' && isTable(value)) {

@@ -81,6 +81,7 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
       autoCleanAgeDays: config.get('server.auto_clean_age_days'),
       startIntervalMs: parseDuration(config.get('server.start_interval')) ?? 0,
     },
+    proxy: { idleTimeoutMs: parseDuration(config.get('proxy.idle_timeout')) ?? 0 },
     agentApi: {
       anthropic: config.get('agent_api.anthropic'),
       anthropicOAuth: config.get('agent_api.anthropic_oauth'),

@@ -3,7 +3,8 @@ import { ProxyError } from '../errors/index.js';
 import { inspectContainer } from './proxy-container.js';
 import { withProxyLock } from './proxy-lock.js';
 import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, inLockDomain, proxyContainerName } from './proxy-names.js';
-import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
+import { expiredIdleProxies } from './idle-deadline.js';
+import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
 import { ownerMayBeAlive } from './task-owner.js';
 
 /** What `tsk proxy stop` did. */
@@ -14,6 +15,8 @@ export interface StopIdleProxiesResult {
   removedNetworks: string[];
   /** Proxies kept because a task still uses them. */
   inUse: string[];
+  /** Idle proxies kept warm until their idle deadline (never with `force`). */
+  warm: string[];
 }
 
 export interface StopIdleProxiesOptions {
@@ -21,31 +24,57 @@ export interface StopIdleProxiesOptions {
   lockDir: string;
   /** The lock domain whose proxies are swept (see `LABEL_LOCKS`); other domains' are left alone. */
   domain: string;
+  /**
+   * Remove idle proxies whatever their idle deadline (`tsk proxy stop`); otherwise an idle proxy is kept
+   * until its deadline (one of `idleTimeoutMs` from now is recorded when it has none).
+   */
+  force?: boolean;
+  /** `[proxy] idle_timeout` of the sweeping process. @defaultValue 0 */
+  idleTimeoutMs?: number;
 }
 
 /**
- * Remove every proxy of lock domain `domain` no task uses any more, with its egress network, and the task networks
+ * Remove every proxy of lock domain `domain` no task uses any more (with `force`, or once its idle
+ * deadline has passed), with its egress network, and the task networks
  * of tasks that are gone: no container left on the network and the process that created it dead (or,
  * for another host's process, the network older than a grace period). Networks of live tasks are never
  * touched, so this is safe to run while tasks run. Each proxy is handled under its lock. Other users'
  * proxies are not ours to judge: their locks are in their own lock folders, out of our reach.
  */
 export async function stopIdleProxies(engine: ProxyEngine, options: StopIdleProxiesOptions): Promise<StopIdleProxiesResult> {
-  const result: StopIdleProxiesResult = { removedProxies: [], removedNetworks: [], inUse: [] };
+  const result: StopIdleProxiesResult = { removedProxies: [], removedNetworks: [], inUse: [], warm: [] };
+  const retire = { lockDir: options.lockDir, idleTimeoutMs: options.idleTimeoutMs ?? 0, force: options.force };
   const fingerprints = await knownFingerprints(engine, options.domain);
   for (const fingerprint of fingerprints) {
     await withProxyLock(fingerprint, { lockDir: options.lockDir }, async () => {
       await removeDeadTaskNetworks(engine, fingerprint, options.domain, result);
       const name = proxyContainerName(fingerprint);
       const existed = (await inspectContainer(engine.docker, name)) !== undefined;
-      if (await removeProxyIfIdle(engine, fingerprint)) {
-        if (existed) result.removedProxies.push(name);
-      } else {
-        result.inUse.push(name);
-      }
+      const outcome = await retireProxyIfIdle(engine, fingerprint, retire);
+      if (outcome === 'removed' && existed) result.removedProxies.push(name);
+      else if (outcome === 'in-use') result.inUse.push(name);
+      else if (outcome === 'kept') result.warm.push(name);
     });
   }
   return result;
+}
+
+/**
+ * Remove the idle proxies of this lock folder whose idle deadline has passed: the cheap look every tsk
+ * process takes when its task ends, so that a warm proxy outlives no `tsk run` by much more than its
+ * timeout even without a worker. Reads only the deadline files; takes a lock only for an expired one.
+ * Returns the proxies removed.
+ */
+export async function sweepExpiredProxies(engine: ProxyEngine, options: { lockDir: string; idleTimeoutMs: number; now?: number }): Promise<string[]> {
+  const now = options.now ?? Date.now();
+  const removed: string[] = [];
+  for (const fingerprint of await expiredIdleProxies(options.lockDir, now)) {
+    await withProxyLock(fingerprint, { lockDir: options.lockDir }, async () => {
+      const outcome = await retireProxyIfIdle(engine, fingerprint, { lockDir: options.lockDir, idleTimeoutMs: options.idleTimeoutMs, now });
+      if (outcome === 'removed') removed.push(proxyContainerName(fingerprint));
+    });
+  }
+  return removed;
 }
 
 /** Fingerprints of every proxy container and every proxy network tsk made for lock domain `domain`, sorted. */

@@ -17,6 +17,7 @@ import { LABEL_MANAGED } from '../docker/container-spec.js';
 import { LABEL_LOCKS, LABEL_PROXY, LABEL_ROLE, egressNetworkName, proxyContainerName, taskNetworkName } from './proxy-names.js';
 import type { ProxyLease } from './proxy-lease.js';
 import { proxyFingerprint, resolveProxyConfig } from './squid-config.js';
+import { idleDeadlinePath, readIdleDeadline, writeIdleDeadline } from './idle-deadline.js';
 import { lockDomain } from './task-owner.js';
 
 const PROBE_IMAGE = DEFAULT_BASE_IMAGE;
@@ -32,7 +33,7 @@ let proxyImageExisted = true;
 let proxyImage = '';
 const fingerprints = new Set<string>();
 
-function manager(options: { owner?: string; lockDir?: string } = {}): ProxyManager {
+function manager(options: { owner?: string; lockDir?: string; idleTimeoutMs?: number } = {}): ProxyManager {
   return new ProxyManager({ docker, images, lockDir, log: silentSink, ...options });
 }
 
@@ -249,6 +250,96 @@ describe('ProxyManager (real Docker)', () => {
     const wrongPort = taskConfig({ squidConf: `http_port 3129\nhttp_access deny all\n# ${randomUUID()}\n` });
     await expect(manager().acquire({ id, config: wrongPort })).rejects.toThrow(/is unhealthy|health check/);
     expect(await exists('network', taskNetworkName(id))).toBe(false);
+  });
+
+  it('should keep a proxy warm after its last task for idleTimeoutMs, give it to the next task, and remove it once its deadline passed', async () => {
+    const warm = manager({ idleTimeoutMs: 600_000 });
+    const config = taskConfig();
+    const first = await warm.acquire({ id: taskId(), config });
+    const fingerprint = fingerprintOf(first);
+    const name = proxyContainerName(fingerprint);
+    const { Id: proxyId } = await docker.getContainer(name).inspect();
+    const before = Date.now();
+    await first.release();
+    // Warm: running, on its egress network only; the task network is gone; the deadline is recorded.
+    const idle = await docker.getContainer(name).inspect();
+    expect(idle.State.Running).toBe(true);
+    expect(Object.keys(idle.NetworkSettings.Networks)).toEqual([egressNetworkName(fingerprint)]);
+    expect(await exists('network', first.network.networkMode)).toBe(false);
+    const deadline = await readIdleDeadline(lockDir, fingerprint);
+    expect(deadline).toBeGreaterThanOrEqual(before + 600_000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 600_000);
+
+    // The next task of the same configuration (another process: another manager) starts on the same container.
+    const second = await manager({ idleTimeoutMs: 600_000 }).acquire({ id: taskId(), config });
+    expect((await docker.getContainer(name).inspect()).Id).toBe(proxyId);
+    expect(await readIdleDeadline(lockDir, fingerprint)).toBeUndefined();
+    expect((await warm.sweepIdle()).inUse).toContain(name);
+    await second.release();
+    // A worker's sweep keeps it until its deadline, even a sweeper that keeps nothing warm itself.
+    expect((await manager({ idleTimeoutMs: 0 }).sweepIdle()).warm).toContain(name);
+    expect(await exists('container', name)).toBe(true);
+
+    // Past its deadline, the next tsk process whose task ends (any configuration) removes it.
+    await writeIdleDeadline(lockDir, fingerprint, Date.now() - 1);
+    const other = await manager({ idleTimeoutMs: 600_000 }).acquire({ id: taskId(), config: taskConfig() });
+    const otherName = proxyContainerName(fingerprintOf(other));
+    expect(await exists('container', name)).toBe(true);
+    await other.release();
+    expect(await exists('container', name)).toBe(false);
+    expect(await exists('network', egressNetworkName(fingerprint))).toBe(false);
+    expect(await readIdleDeadline(lockDir, fingerprint)).toBeUndefined();
+    expect(await exists('container', otherName)).toBe(true);
+
+    // `tsk proxy stop` removes a warm proxy at once.
+    const stopped = await manager().stopIdle();
+    expect(stopped.removedProxies).toContain(otherName);
+    expect(stopped.warm).toEqual([]);
+    expect(await exists('container', otherName)).toBe(false);
+    expect(await exists('network', egressNetworkName(otherName.replace('tsk-proxy-', '')))).toBe(false);
+  });
+
+  it('should remove the proxy when its last task ends with idleTimeoutMs 0, and start the clock for an idle proxy without a deadline', async () => {
+    const lease = await manager({ idleTimeoutMs: 0 }).acquire({ id: taskId(), config: taskConfig() });
+    const fingerprint = fingerprintOf(lease);
+    await lease.release();
+    expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
+    expect(await exists('network', egressNetworkName(fingerprint))).toBe(false);
+
+    // A warm proxy whose deadline file was lost (as after its last task's process died): the sweep keeps
+    // it for the sweeper's timeout from now instead of for ever, or removes it with 0.
+    const warm = await manager({ idleTimeoutMs: 600_000 }).acquire({ id: taskId(), config: taskConfig() });
+    const warmFingerprint = fingerprintOf(warm);
+    await warm.release();
+    await rm(idleDeadlinePath(lockDir, warmFingerprint));
+    const start = Date.now();
+    expect((await manager({ idleTimeoutMs: 60_000 }).sweepIdle()).warm).toContain(proxyContainerName(warmFingerprint));
+    expect(await readIdleDeadline(lockDir, warmFingerprint)).toBeGreaterThanOrEqual(start + 60_000);
+    await rm(idleDeadlinePath(lockDir, warmFingerprint));
+    expect((await manager({ idleTimeoutMs: 0 }).sweepIdle()).removedProxies).toContain(proxyContainerName(warmFingerprint));
+    expect(await exists('container', proxyContainerName(warmFingerprint))).toBe(false);
+  });
+
+  it('should never take a proxy from a task that starts on it while its expired idle time is being swept', async () => {
+    const config = taskConfig();
+    const seed = await manager({ idleTimeoutMs: 600_000 }).acquire({ id: taskId(), config });
+    const fingerprint = fingerprintOf(seed);
+    await seed.release();
+    for (let round = 0; round < 3; round += 1) {
+      await writeIdleDeadline(lockDir, fingerprint, Date.now() - 1);
+      // The sweep and the start race for the proxy's lock; whichever wins, the task gets a running proxy.
+      const [lease] = await Promise.all([
+        manager({ idleTimeoutMs: 600_000 }).acquire({ id: taskId(), config }),
+        manager({ idleTimeoutMs: 600_000 }).sweepIdle(),
+      ]);
+      const proxy = await docker.getContainer(proxyContainerName(fingerprint)).inspect();
+      expect(proxy.State.Running).toBe(true);
+      expect(Object.keys(proxy.NetworkSettings.Networks)).toContain(lease.network.networkMode);
+      expect(await probe(lease.network.networkMode, `getent hosts tsk-proxy >/dev/null && ${httpProbe('tsk-proxy', 3128)}`)).toMatch(/^HTTP /);
+      await lease.release();
+    }
+    await manager().stopIdle();
+    expect(await exists('container', proxyContainerName(fingerprint))).toBe(false);
   });
 
   it('should let stopIdle remove the proxy of a task whose process died, and keep one a live task uses', async () => {

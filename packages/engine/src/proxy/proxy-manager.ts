@@ -5,7 +5,8 @@ import { LABEL_MANAGED, type SandboxNetwork } from '../docker/container-spec.js'
 import { ImageBuilder, type EnsureImageResult } from '../docker/index.js';
 import { ProxyError } from '../errors/index.js';
 import { log as debug, silentSink, type LogSink } from '../logging/index.js';
-import { stopIdleProxies, type StopIdleProxiesResult } from './idle-proxies.js';
+import { clearIdleDeadline } from './idle-deadline.js';
+import { stopIdleProxies, sweepExpiredProxies, type StopIdleProxiesResult } from './idle-proxies.js';
 import { bindableAddresses, bridgeAddressCandidates, planHostForwarding } from './host-forwarding.js';
 import { HostPortForwarders } from './host-port-forwarders.js';
 import { DockerNetworkClient, networkGateway, networkSubnet } from './network-client.js';
@@ -28,7 +29,7 @@ import {
   proxyContainerName,
   taskNetworkName,
 } from './proxy-names.js';
-import { detachTaskNetwork, removeProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
+import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine, type RetireOptions } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
 import { currentOwner, lockDomain, ownerMayBeAlive } from './task-owner.js';
@@ -52,6 +53,12 @@ export interface ProxyManagerOptions {
    * live tasks from crashed ones. @defaultValue this process
    */
   owner?: string;
+  /**
+   * `[proxy] idle_timeout`: how long a proxy stays up after its last task, so that the next task of the
+   * same configuration (a repeated `tsk run`) starts on it warm. 0 removes it when its last task ends.
+   * @defaultValue 0
+   */
+  idleTimeoutMs?: number;
 }
 
 /** What tsk learned about the engine once: whether it isolates, and where the host is seen from a container. */
@@ -77,7 +84,9 @@ interface StartProxyOptions {
  * Network isolation for sandboxes. Each isolated task gets its own internal network (`tsk-agent-<id>`)
  * whose only other member is a Squid proxy; tasks of one lock domain (see `lockDomain`) with the same proxy configuration
  * (`host_ports` and `squid_conf`) share one proxy (`tsk-proxy-<fingerprint>`), which reaches the outside
- * through its own network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends.
+ * through its own network (`tsk-egress-<fingerprint>`) and is removed with it when its last task ends,
+ * or `idleTimeoutMs` later (kept warm for the next task; any later tsk process of the lock domain, a
+ * worker's sweep or `tsk proxy stop` removes it once that has passed).
  * Tasks with isolation off get Docker's default bridge.
  *
  * Safe across processes: every change to one proxy happens under its lock file, and who uses a proxy is
@@ -92,6 +101,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private readonly log: LogSink;
   private readonly healthTimeoutMs: number;
   private readonly domain: string;
+  private readonly idleTimeoutMs: number;
   private plan: Promise<ProxyImagePlan> | undefined;
   private facts: Promise<EngineFacts> | undefined;
   private readonly forwarders: HostPortForwarders;
@@ -105,6 +115,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     this.log = options.log ?? silentSink;
     this.healthTimeoutMs = options.healthTimeoutMs ?? 60_000;
     this.domain = lockDomain(options.lockDir);
+    this.idleTimeoutMs = Math.max(0, options.idleTimeoutMs ?? 0);
     this.forwarders = new HostPortForwarders({ lockDir: options.lockDir });
     this.denialFeed = new ProxyDenialFeed(options.docker);
   }
@@ -127,7 +138,8 @@ export class ProxyManager implements SandboxNetworkProvider {
    * Give a task its network: for an isolated task, its own internal network with the (started, healthy)
    * proxy of its configuration on it, and this process forwarding its `host_ports` to the host's loopback
    * (see {@link HostPortForwarders}); for a task with isolation off, Docker's default bridge. The lease's
-   * `release()` stops the forwarding, removes the task network, and the proxy when no other task uses it.
+   * `release()` stops the forwarding, removes the task network, and the proxy when no other task uses it
+   * (at once with `idleTimeoutMs` 0, else once it has been idle that long).
    *
    * @throws ProxyError when the engine cannot isolate safely or the proxy does not start (nothing of
    * the attempt is left behind); ConfigError for an invalid `host_ports` entry.
@@ -162,11 +174,14 @@ export class ProxyManager implements SandboxNetworkProvider {
         assertTaskNetworkIsolated(info);
         taskNetwork = info;
         await this.engine.networks.connect(network, proxyContainerName(fingerprint), [PROXY_ALIAS]);
+        // In use again: no deadline of an earlier idle spell may count (the last task to leave writes a new one).
+        await clearIdleDeadline(this.options.lockDir, fingerprint);
         proxyAddress = await this.memberAddress(network, proxyContainerName(fingerprint));
       } catch (error) {
-        // Leave nothing half set up: this task's network goes, and the proxy too if no one else uses it.
+        // Leave nothing half set up: this task's network goes, and the proxy too if no one else uses it
+        // (after its idle time: a warm proxy is not the failed task's to take away).
         await detachTaskNetwork(this.engine, fingerprint, network).catch(() => undefined);
-        await removeProxyIfIdle(this.engine, fingerprint).catch(() => undefined);
+        await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions({ fresh: true })).catch(() => undefined);
         throw error;
       }
     });
@@ -185,8 +200,10 @@ export class ProxyManager implements SandboxNetworkProvider {
         if (!(await detachTaskNetwork(this.engine, fingerprint, network))) {
           log.write('warn', `Network ${network} still has a container attached; \`tsk proxy stop\` removes it later`);
         }
-        if (await removeProxyIfIdle(this.engine, fingerprint)) debug.proxy('[%s] last task ended: proxy removed', fingerprint);
-      });
+        const outcome = await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions({ fresh: true }));
+        if (outcome === 'removed') debug.proxy('[%s] last task ended: proxy removed', fingerprint);
+        if (outcome === 'kept') debug.proxy('[%s] last task ended: proxy kept warm for %dms', fingerprint, this.idleTimeoutMs);
+      }).finally(() => this.sweepExpired());
     let stopForwarding: () => Promise<void>;
     try {
       // Outside the proxy's lock: listening on this host needs no agreement with other processes.
@@ -254,7 +271,32 @@ export class ProxyManager implements SandboxNetworkProvider {
    * user's crashed tasks (`tsk proxy stop`, the worker's sweep).
    */
   stopIdle(): Promise<StopIdleProxiesResult> {
-    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain });
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, force: true });
+  }
+
+  /**
+   * Like {@link stopIdle}, but idle proxies stay warm until their idle deadline (the worker's periodic
+   * sweep): task networks of crashed tasks go, idle proxies past their deadline go, the others are kept.
+   */
+  sweepIdle(): Promise<StopIdleProxiesResult> {
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, idleTimeoutMs: this.idleTimeoutMs });
+  }
+
+  /**
+   * Remove this lock domain's idle proxies whose deadline has passed, whatever their configuration: a
+   * `tsk run` that ends is the next process that looks. Never fails the caller.
+   */
+  private async sweepExpired(): Promise<void> {
+    try {
+      const removed = await sweepExpiredProxies(this.engine, { lockDir: this.options.lockDir, idleTimeoutMs: this.idleTimeoutMs });
+      if (removed.length > 0) debug.proxy('idle past their deadline, removed: %s', removed.join(', '));
+    } catch (error) {
+      debug.proxy('sweep of idle proxies failed: %s', (error as Error).message);
+    }
+  }
+
+  private retireOptions(extra: Pick<RetireOptions, 'fresh'> = {}): RetireOptions {
+    return { lockDir: this.options.lockDir, idleTimeoutMs: this.idleTimeoutMs, ...extra };
   }
 
   /**
@@ -305,7 +347,7 @@ export class ProxyManager implements SandboxNetworkProvider {
     }
     await withProxyLock(fingerprint, { lockDir: this.options.lockDir, signal }, async () => {
       await detachTaskNetwork(this.engine, fingerprint, network);
-      await removeProxyIfIdle(this.engine, fingerprint);
+      await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions());
     });
   }
 

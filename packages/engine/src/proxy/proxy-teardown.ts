@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import { inspectContainer, removeContainer } from './proxy-container.js';
+import { clearIdleDeadline, idleVerdict, readIdleDeadline, writeIdleDeadline } from './idle-deadline.js';
 import { egressNetworkName, proxyContainerName } from './proxy-names.js';
 import type { DockerNetworkClient } from './network-client.js';
 
@@ -33,15 +34,48 @@ export async function detachTaskNetwork(engine: ProxyEngine, fingerprint: string
   return true;
 }
 
+export interface RetireOptions {
+  /** The user's lock folder, where the proxy's idle deadline is kept (see `idle-deadline.ts`). */
+  lockDir: string;
+  /** How long an idle proxy stays up; 0 removes it at once. */
+  idleTimeoutMs: number;
+  /** The last task has just left: the idle clock starts now. */
+  fresh?: boolean;
+  /** Remove an idle proxy whatever its deadline (`tsk proxy stop`). */
+  force?: boolean;
+  /** @defaultValue Date.now() */
+  now?: number;
+}
+
+/** `in-use`: a task network is attached; `kept`: idle, warm until its deadline; `removed`: gone (with its egress network). */
+export type RetireOutcome = 'in-use' | 'kept' | 'removed';
+
 /**
- * Remove the proxy and its egress network when no task network is attached any more. Call with the
- * proxy's lock held. Returns whether the proxy is gone.
+ * Decide the fate of a proxy no task may be using: keep it while a task network is attached; once
+ * none is, keep it warm until its idle deadline (so the next task with the same configuration starts
+ * on it), then remove it and its egress network. A proxy that stopped running goes at once. Call with
+ * the proxy's lock held: a task starting on it holds the same lock until it is attached, so it can never
+ * lose its proxy to this.
  */
-export async function removeProxyIfIdle(engine: ProxyEngine, fingerprint: string): Promise<boolean> {
+export async function retireProxyIfIdle(engine: ProxyEngine, fingerprint: string, options: RetireOptions): Promise<RetireOutcome> {
   const name = proxyContainerName(fingerprint);
   const info = await inspectContainer(engine.docker, name);
-  if (info && proxyUsers(info, fingerprint).length > 0) return false;
+  if (info && proxyUsers(info, fingerprint).length > 0) {
+    // Its tasks write a fresh deadline when the last of them leaves; an old one means nothing now.
+    await clearIdleDeadline(options.lockDir, fingerprint);
+    return 'in-use';
+  }
+  if (info?.State.Running === true) {
+    const now = options.now ?? Date.now();
+    const deadline = options.fresh === true || options.force === true ? undefined : await readIdleDeadline(options.lockDir, fingerprint);
+    const verdict = idleVerdict({ deadline, now, idleTimeoutMs: options.idleTimeoutMs, fresh: options.fresh, force: options.force });
+    if (verdict.action === 'keep') {
+      if (verdict.writeDeadline !== undefined) await writeIdleDeadline(options.lockDir, fingerprint, verdict.writeDeadline);
+      return 'kept';
+    }
+  }
   if (info) await removeContainer(engine.docker, name);
   await engine.networks.remove(egressNetworkName(fingerprint));
-  return true;
+  await clearIdleDeadline(options.lockDir, fingerprint);
+  return 'removed';
 }

@@ -58,6 +58,8 @@ export class QueueHarness {
       TSK_CONFIG_HOME: join(this.home, 'config'),
       TSK_DATA_HOME: join(this.home, 'data'),
       TSK_RUNTIME_DIR: join(this.home, 'run'),
+      // This home (and the lock folder that would sweep a warm proxy) goes with the test: no proxy outlives it.
+      TSK_PROXY_IDLE_TIMEOUT: '0',
     };
     this.dataDir = join(this.home, 'data', 'tsk');
     mkdirSync(join(this.home, 'locks'), { recursive: true });

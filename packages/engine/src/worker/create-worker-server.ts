@@ -55,7 +55,7 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
     const { key, ring } = await loadLocalTrust(config.machine);
     const services = await dockerServices(env);
     const concurrency = options.concurrency ?? config.machine.server.workers;
-    const network = createWorkerNetworkProvider(services);
+    const network = createWorkerNetworkProvider(services, { idleTimeoutMs: config.machine.proxy.idleTimeoutMs });
     const runner = new TaskRunner({
       docker: services.docker,
       images: services.images,
@@ -85,7 +85,8 @@ export async function createWorkerServer(options: CreateWorkerServerOptions): Pr
       timing: options.timing,
       startIntervalMs: config.machine.server.startIntervalMs,
       onEvent: options.onEvent,
-      sweepNetworks: () => network.stopIdle(),
+      // Idle proxies stay warm until their deadline; `tsk proxy stop` is the one that removes them at once.
+      sweepNetworks: () => network.sweepIdle(),
     });
     const server = new WorkerServer({
       worker,

@@ -5,6 +5,6 @@ import { ProxyManager } from '../proxy/index.js';
  * The one place a queue worker chooses how sandboxes get their network: per-task internal networks
  * behind shared Squid proxies, or Docker's bridge for tasks whose (policy-checked) isolation is off.
  */
-export function createWorkerNetworkProvider(services: DockerServices): ProxyManager {
-  return new ProxyManager({ docker: services.docker, images: services.images, lockDir: services.lockDir });
+export function createWorkerNetworkProvider(services: DockerServices, options: { idleTimeoutMs?: number } = {}): ProxyManager {
+  return new ProxyManager({ docker: services.docker, images: services.images, lockDir: services.lockDir, idleTimeoutMs: options.idleTimeoutMs });
 }

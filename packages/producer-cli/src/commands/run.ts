@@ -29,7 +29,7 @@ export default class Run extends BaseCommand {
     const log = terminalSink(process.stderr, flags.json ? process.stderr : process.stdout);
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
-    const { spec, grant, agentApi, followUp } = await createLocalTask(flags, log);
+    const { spec, grant, agentApi, followUp, proxyIdleTimeoutMs } = await createLocalTask(flags, log);
     const context = await createEngineContext();
     // Kept so the task can be followed up (`--follow-up`) and listed; a record that cannot be written costs a warning, not the task.
     const runs = new RunRecords(context.dataDir);
@@ -40,7 +40,7 @@ export default class Run extends BaseCommand {
     const session = runs.sessionFor(spec, followUp);
     if (session.resume !== undefined) log.write('tsk', `Resuming ${spec.agent}'s session ${session.resume.sessionId} of task ${followUp?.id}`);
     const cancel = cancelOnSignal(() => log.write('tsk', 'Cancelling…'));
-    const result = await createInlineRunner(context, agentApi)
+    const result = await createInlineRunner(context, agentApi, { proxyIdleTimeoutMs })
       .run(spec, { log, signal: cancel.signal, grant, session })
       .finally(async () => {
         cancel.dispose();

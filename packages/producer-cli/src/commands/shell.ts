@@ -30,9 +30,9 @@ export default class Shell extends BaseCommand {
     try {
       // Before anything is snapshotted: without a terminal there is nothing to attach to.
       using terminal = UserTerminal.open(cancel.cancel);
-      const { spec, grant, agentApi } = await createLocalTask(flags, log);
+      const { spec, grant, agentApi, proxyIdleTimeoutMs } = await createLocalTask(flags, log);
       const context = await createEngineContext();
-      const result = await createInlineRunner(context, agentApi)
+      const result = await createInlineRunner(context, agentApi, { proxyIdleTimeoutMs })
         .run(spec, { log, signal: cancel.signal, grant, terminal })
         .finally(() => deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined));
       const outcome = oneLine(result.branch ? `branch ${result.branch}` : (result.error ?? result.summary ?? 'No changes'));

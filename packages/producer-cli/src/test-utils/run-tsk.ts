@@ -36,6 +36,8 @@ export async function makeTskHome(extraEnv: NodeJS.ProcessEnv = {}): Promise<Tsk
       TSK_CONFIG_HOME: join(dir, 'config'),
       TSK_DATA_HOME: join(dir, 'data'),
       TSK_RUNTIME_DIR: join(dir, 'run'),
+      // The home's lock folder, which would sweep a warm proxy, goes with the test: no proxy may outlive it.
+      TSK_PROXY_IDLE_TIMEOUT: '0',
       NO_COLOR: '1',
       ...extraEnv,
     },
