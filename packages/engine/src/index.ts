@@ -1,69 +1,13 @@
 // The engine's public API: a curated list of named exports used by the CLI and the worker.
-export {
-  TskError,
-  ConfigError,
-  TemplateError,
-  InputError,
-  GitCommandError,
-  ImageBuildError,
-  ContainerError,
-  DockerUnavailableError,
-  TaskCancelledError,
-  TrustError,
-  TaskRefusedError,
-  type TskErrorCode,
-} from './errors/index.js';
-export {
-  newTaskId,
-  isTaskId,
-  sanitizeRefPart,
-  resultBranchName,
-  isResultBranch,
-  assetsRoot,
-  tskDirs,
-  ensureDockerLockDir,
-  taskDir,
-  taskLogFile,
-  stripControl,
-  oneLine,
-  escapeControlInJson,
-  lineCutMarker,
-  parseDuration,
-  type TskDirs,
-} from './common/index.js';
-export { log, silentSink, teeSink, boundedSink, logCutLine, LOG_LIMITS, type LogSink, type LogSource, type LogLimits } from './logging/index.js';
-export {
-  AGENT_NAMES,
-  isAgentName,
-  TASK_STATUSES,
-  TERMINAL_STATUSES,
-  isTerminal,
-  validateTaskSpec,
-  TASK_LIMITS,
-  parseLabelArguments,
-  describeLabels,
-  missingLabels,
-  type AgentName,
-  type TaskSpec,
-  type TaskSigner,
-  type TaskSource,
-  type TaskStatus,
-  type AgentUsage,
-  type TaskResult,
-} from './model/index.js';
-export {
-  loadConfig,
-  type CliConfigOverrides,
-  type ResolvedConfig,
-  type TaskConfig,
-  type MachineConfig,
-  type WorkerPolicy,
-  type VolumeMount,
-  type EnvVar,
-  type ConfigWarning,
-  type LayerOrigins,
-} from './config/index.js';
-export { listTemplates, readTemplate, renderInstructions } from './templates/index.js';
+//
+// Everything, at a price: importing this loads nodegit, dockerode, BullMQ and the rest (about 0.7 s on a
+// slow disk). A command that needs less imports an entry point instead (package.json "exports"; see
+// ARCHITECTURE.md "Entry points"); this barrel re-exports each of them, so the two never disagree.
+export * from './entry/core.js';
+export * from './entry/config.js';
+export * from './entry/templates.js';
+export * from './entry/queue.js';
+export * from './entry/signing.js';
 export { resolveRepository, createSnapshot, deleteSnapshotRef, prepareWorkspace, collectResult, type RepositoryInfo } from './git/index.js';
 export {
   createDocker,
@@ -82,7 +26,6 @@ export {
 } from './docker/index.js';
 export { getAgent, ClaudeLogParser, CodexLogParser, type Agent } from './agents/index.js';
 export { DirectNetworkProvider, type SandboxNetworkProvider, type SandboxNetworkLease } from './proxy/index.js';
-export { ProxyError } from './errors/index.js';
 export {
   ProxyManager,
   ProxyLease,
@@ -109,42 +52,8 @@ export { createTaskSpec, resolveTaskContext, planRepositoryImage, buildRepositor
 export {
   earlierFromQueue,
   earlierFromRunRecord,
-  RunRecords,
-  startedRunRecord,
-  endedRunRecord,
-  runRecordView,
   type EarlierTask,
-  type RunRecord,
 } from './tasks/index.js';
-export { QueueError, TaskPayloadError } from './errors/index.js';
-export {
-  TaskQueue,
-  openTaskQueue,
-  openConfiguredQueue,
-  dockerServices,
-  connectRedis,
-  redactRedisUrl,
-  ensureEmbeddedRedis,
-  redisImagePlan,
-  redisServerArgs,
-  deriveTaskView,
-  taskDurationMs,
-  deleteTask,
-  cleanTasks,
-  fetchTaskResults,
-  type FetchOutcome,
-  WorkerQueue,
-  type TaskView,
-  type CancelOutcome,
-  type RetryOverrides,
-  type RetryTrust,
-  type TaskLogEntry,
-  type OpenTaskQueue,
-  type WorkerInfo,
-  type ConfiguredQueue,
-  type DockerServices,
-  type RedisPurpose,
-} from './queue/index.js';
 export {
   TaskWorker,
   WorkerServer,
@@ -164,24 +73,6 @@ export {
   type ServerInfo,
   type CreateWorkerServerOptions,
 } from './worker/index.js';
-export {
-  createSigningKey,
-  ensureSigningKey,
-  loadSigningKey,
-  signingKeyFile,
-  parsePublicKey,
-  shortKey,
-  KeyRing,
-  signTask,
-  openSignedJob,
-  peekJob,
-  taskSigner,
-  signResult,
-  type SigningKey,
-  type SignedJob,
-  type SignedTask,
-  type TrustedSigner,
-} from './signing/index.js';
 export {
   AgentApiGateway,
   DEFAULT_AGENT_API_ENDPOINTS,

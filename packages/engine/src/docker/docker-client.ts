@@ -2,6 +2,7 @@ import Dockerode from 'dockerode';
 import { DockerUnavailableError } from '../errors/index.js';
 
 export type { Dockerode };
+export { dockerStatus } from './docker-status.js';
 
 /**
  * A dockerode client for the engine named by DOCKER_HOST (unix://, tcp://, ssh://) or the default
@@ -27,13 +28,7 @@ export async function assertDockerAvailable(docker: Dockerode): Promise<void> {
   }
 }
 
-/** HTTP status of a dockerode error, when it has one (404 gone, 304 already stopped, 409 conflict). */
 /** How many CPUs the engine has (what a task's CPU limit is clamped to). */
 export async function engineCpuCount(docker: Dockerode): Promise<number> {
   return ((await docker.info()) as { NCPU?: number }).NCPU ?? 1;
-}
-
-export function dockerStatus(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown }).statusCode;
-  return typeof status === 'number' ? status : undefined;
 }

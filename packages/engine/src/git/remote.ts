@@ -7,7 +7,7 @@ import { GitCommandError, InputError } from '../errors/index.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { checkedFetchArgs, runGit, tryGit } from './git-cli.js';
 import { branchNameProblem, isCommitHash, isResultRef, isSnapshotRef, remoteUrlProblem, resultRef } from './git-values.js';
-import { snapshotRef } from './snapshot.js';
+import { snapshotRef } from './snapshot-ref.js';
 
 /*
  * A shared remote carries a task from the producer's machine to whichever worker runs it, and its result

@@ -5,7 +5,10 @@ import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
 import nodegit from 'nodegit';
 import { resolveRepository, type RepositoryInfo } from './repository.js';
+import { snapshotRef } from './snapshot-ref.js';
 import { snapshotWorkingTree } from './working-tree.js';
+
+export { snapshotRef };
 
 /** What to snapshot, and under which task id. */
 export interface CreateSnapshotOptions {
@@ -36,11 +39,6 @@ export interface Snapshot {
   ref: string;
   /** The branch the task builds on: `--branch`, else the current branch (undefined when detached). */
   parentBranch: string | undefined;
-}
-
-/** The ref that keeps a task's snapshot commit alive. */
-export function snapshotRef(taskId: string): string {
-  return `refs/tsk/snapshots/${taskId}`;
 }
 
 function checkTaskId(taskId: string): void {

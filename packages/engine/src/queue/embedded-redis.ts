@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { ensureBaseImage, LABEL_MANAGED, type ImageBuilder } from '../docker/index.js';
-import { dockerStatus } from '../docker/docker-client.js';
+// Single docker modules, not docker/index.js: a command that finds Redis running loads no Docker client.
+import { LABEL_MANAGED } from '../docker/container-spec.js';
+import { dockerStatus } from '../docker/docker-status.js';
+import type { ImageBuilder } from '../docker/image-builder.js';
 import { ContainerError, QueueError } from '../errors/index.js';
 import { log as debug, type LogSink } from '../logging/index.js';
 import { connectRedis } from './redis-connection.js';
@@ -67,6 +69,7 @@ async function create(options: EmbeddedRedisOptions, name: string): Promise<void
   const plan = redisImagePlan(options.baseImage);
   if (!(await options.images.imageExists(plan.tag))) {
     options.log.write('tsk', `Building the embedded Redis image ${plan.tag} (once)`);
+    const { ensureBaseImage } = await import('../docker/base-image.js');
     await ensureBaseImage({ docker: options.docker, tag: options.baseImage, log: options.log });
     await options.images.ensureImage(plan, { log: options.log });
   }

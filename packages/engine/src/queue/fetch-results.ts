@@ -1,4 +1,5 @@
-import { fetchResult } from '../git/index.js';
+// git/remote.js, not git/index.js: the index loads nodegit, which fetching results does not need.
+import { fetchResult } from '../git/remote.js';
 import { TskError } from '../errors/index.js';
 import { isTerminal } from '../model/index.js';
 import { openSignedJob, type KeyRing } from '../signing/index.js';

@@ -1,7 +1,8 @@
 import { ensureDockerLockDir } from '../common/lock-dir.js';
 import { loadConfig, type ResolvedConfig } from '../config/index.js';
-import { assertDockerAvailable, createDocker, ImageBuilder, type Dockerode } from '../docker/index.js';
+import type { Dockerode, ImageBuilder } from '../docker/index.js';
 import type { LogSink } from '../logging/index.js';
+import { embeddedRedisRecord } from './embedded-redis-record.js';
 import { openTaskQueue, type OpenTaskQueue } from './open-task-queue.js';
 import type { RedisPurpose } from './redis-connection.js';
 
@@ -15,6 +16,8 @@ export interface DockerServices {
 
 /** Connect to Docker (one clear error when it is not there) and set up the image builder. */
 export async function dockerServices(env: NodeJS.ProcessEnv): Promise<DockerServices> {
+  // Loaded here: a command whose Redis answers (configured, or the embedded one as recorded) loads no Docker client.
+  const { assertDockerAvailable, createDocker, ImageBuilder } = await import('../docker/index.js');
   const docker = createDocker(env);
   await assertDockerAvailable(docker);
   const lockDir = await ensureDockerLockDir(env);
@@ -39,19 +42,22 @@ export interface ConfiguredQueue extends OpenTaskQueue {
 /**
  * Open the queue this machine is configured for: `[redis] url` / TSK_REDIS_URL, else the embedded
  * `tsk-redis` container (started on first use; `TSK_REDIS_CONTAINER` names another container, for
- * tests and side-by-side installations). Docker is only needed for the embedded Redis.
+ * tests and side-by-side installations). Docker is only needed for the embedded Redis, and only when
+ * the URL recorded where it was last found does not answer (see {@link embeddedRedisRecord}).
  */
 export async function openConfiguredQueue(options: OpenConfiguredQueueOptions): Promise<ConfiguredQueue> {
   const env = options.env ?? process.env;
   const config = await loadConfig({ env });
+  const containerName = env.TSK_REDIS_CONTAINER || undefined;
   const opened = await openTaskQueue({
     redisUrl: config.machine.redisUrl,
     purpose: options.purpose,
+    recorded: embeddedRedisRecord(config.machine.dataDir, containerName ?? 'tsk-redis', env),
     embedded: async () => ({
       ...(options.docker ?? (await dockerServices(env))),
       baseImage: config.task.baseImage,
       log: options.log,
-      containerName: env.TSK_REDIS_CONTAINER || undefined,
+      containerName,
     }),
   });
   return Object.assign(opened, { config });

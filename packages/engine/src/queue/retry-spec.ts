@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
 import { newTaskId } from '../common/ids.js';
-import { pinRemoteSnapshot, snapshotRef } from '../git/index.js';
+// Single modules, not the git and trust indexes: those load nodegit and dockerode, which a retry does not need.
+import { pinRemoteSnapshot } from '../git/remote.js';
+import { snapshotRef } from '../git/snapshot-ref.js';
 import { resultBranchName } from '../common/sanitize.js';
 import { InputError, TaskRefusedError } from '../errors/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type TaskSpec } from '../model/index.js';
 import { openSignedJob, peekJob, signTask, taskSigner, type KeyRing, type SignedTask, type SigningKey } from '../signing/index.js';
-import { hasImageLayers } from '../trust/index.js';
+import { hasImageLayers } from '../trust/job-policy.js';
 import { pinSnapshot } from './snapshot-pin.js';
 import { verifiedResult, type TaskRecord } from './task-record.js';
 

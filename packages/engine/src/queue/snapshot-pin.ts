@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { isTaskId } from '../common/ids.js';
 import { GitCommandError, InputError } from '../errors/index.js';
-import { isCommitHash, runGit, snapshotRef, tryGit } from '../git/index.js';
+// The git modules themselves, not git/index.js: that one loads nodegit, which pinning does not need.
+import { runGit, tryGit } from '../git/git-cli.js';
+import { isCommitHash } from '../git/git-values.js';
+import { snapshotRef } from '../git/snapshot-ref.js';
 
 /**
  * Point a task's snapshot ref (`refs/tsk/snapshots/<id>`) at `commit` in a local origin, so the commit

@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import { isTaskId } from '../common/ids.js';
 import { taskDir, taskLogFile } from '../common/task-paths.js';
 import { tmpdir } from 'node:os';
-import { deleteRemoteTaskRefs, deleteSnapshotRef } from '../git/index.js';
+import { deleteRemoteTaskRefs } from '../git/remote.js';
 import { log as debug } from '../logging/index.js';
 import { openSignedJob, peekJob, type KeyRing } from '../signing/index.js';
 import type { TaskQueue } from './task-queue.js';
@@ -33,6 +33,8 @@ export async function removeTaskFiles(taskId: string, cleanup: TaskCleanup, job:
   const repoPath = peekJob(job).spec?.repoPath;
   const local = typeof repoPath === 'string' && isAbsolute(repoPath) && existsSync(repoPath) ? repoPath : undefined;
   if (local !== undefined) {
+    // Loaded here, not at the top: deleting the ref needs nodegit, which the queue's other users do not.
+    const { deleteSnapshotRef } = await import('../git/snapshot.js');
     await deleteSnapshotRef(local, taskId).catch((error: unknown) => {
       debug.queue('[%s] snapshot ref: %s', taskId, (error as Error).message);
     });

@@ -1,6 +1,6 @@
 import { resolve, sep } from 'node:path';
 import type { WorkerPolicy } from '../config/index.js';
-import { BUILT_IN_STACKS } from '../docker/index.js';
+import { BUILT_IN_STACKS } from '../docker/layers.js';
 import type { TaskSpec } from '../model/index.js';
 import type { TrustedSigner } from '../signing/index.js';
 
