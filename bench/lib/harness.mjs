@@ -158,6 +158,8 @@ function makeRepo(repo, files) {
   git('init', '-q', '-b', 'main');
   git('config', 'user.name', 'bench');
   git('config', 'user.email', 'bench@example.com');
+  // No background `gc --auto` racing the copies below; the history is packed once, as a user's is.
+  git('config', 'gc.auto', '0');
   const perDir = 100;
   for (let d = 0; d < Math.ceil(files / perDir); d++) {
     const dir = join(repo, 'src', `module-${d}`);
@@ -168,6 +170,7 @@ function makeRepo(repo, files) {
   }
   git('add', '-A');
   git('commit', '-q', '-m', 'bench fixture');
+  git('gc', '-q');
   // Users run tsk on trees with work in progress: a few edits and untracked files.
   const edits = Math.min(20, Math.ceil(files / perDir));
   for (let i = 0; i < edits; i++) writeFileSync(join(repo, 'src', `module-${i}`, 'file-0.ts'), `// edited ${i}\n`);

@@ -1,0 +1,105 @@
+// Workspace preparation (snapshot + the task's workspace) on repositories of 1k/10k/50k files, against
+// the two obvious ways to get a private copy of a tree: `cp -a` and `git clone --no-hardlinks`.
+// "First task": nothing cached for this tree yet (a fresh tsk data dir). "Repeated task": a second task
+// on the unchanged tree with the first one's data dir, which is where a cache of checkouts pays off.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { run } from '../lib/harness.mjs';
+import { figure } from '../lib/figures.mjs';
+
+/**
+ * Snapshot + workspace for one task through the engine's public API, timed. The one place that knows
+ * how the engine makes a workspace: when it changes (copy-on-write bases and overlay volumes), only
+ * this function changes. `dataDir` is where the engine may cache across tasks.
+ * Resolves { ms, dispose } — dispose removes what the task made and is not timed.
+ */
+async function prepareTaskWorkspace(engine, { repo, taskId, dataDir, silent }) {
+  const start = performance.now();
+  const snapshot = await engine.createSnapshot({ repoPath: repo, taskId, log: silent });
+  const dir = join(dataDir, 'workspaces', taskId);
+  await engine.prepareWorkspace({
+    source: { kind: 'local', repoPath: snapshot.repoPath, ref: snapshot.ref, commit: snapshot.commit },
+    dir,
+    branch: `tsk/bench/ws/${taskId}`,
+    log: silent,
+  });
+  const ms = performance.now() - start;
+  return {
+    ms,
+    dispose: async () => {
+      await engine.deleteSnapshotRef(repo, taskId);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const section = {
+  name: 'workspace',
+  title: 'Workspace preparation',
+  about:
+    'Snapshot + workspace as a task gets them (engine API, no container), against `cp -a` of the same tree and ' +
+    '`git clone --no-hardlinks` of the repository, each taken just before. Trees: N files committed in folders of 100, ' +
+    'plus 20 edited and 20 untracked files. First task: nothing cached; repeated task: the same unchanged tree again with ' +
+    "the first task's tsk data dir.",
+  async run(ctx) {
+    const engine = await ctx.engine();
+    const plan = ctx.quick
+      ? [
+          { files: 1_000, rounds: 2 },
+          { files: 10_000, rounds: 1 },
+        ]
+      : [
+          { files: 1_000, rounds: 3 },
+          { files: 10_000, rounds: 3 },
+          { files: 50_000, rounds: 2 },
+        ];
+    const figures = [];
+    for (const { files, rounds } of plan) {
+      ctx.progress(`workspace: creating a ${files}-file repository`);
+      const repo = ctx.repo(files);
+      const scratch = join(ctx.work, 'scratch');
+      const cp = async () => {
+        const result = await run('cp', ['-a', repo, scratch]);
+        rmSync(scratch, { recursive: true, force: true });
+        return result.ms;
+      };
+      const clone = async () => {
+        const result = await run('git', ['clone', '-q', '--no-hardlinks', repo, scratch]);
+        rmSync(scratch, { recursive: true, force: true });
+        return result.ms;
+      };
+      const s = { cpFirst: [], cloneFirst: [], first: [], cpRepeat: [], cloneRepeat: [], repeat: [] };
+      for (let round = 0; round < rounds; round++) {
+        ctx.progress(`workspace ${files} files: round ${round + 1}/${rounds}`);
+        const dataDir = join(ctx.work, `ws-data-${files}-${round}`);
+        const made = [];
+        try {
+          s.cpFirst.push(await cp());
+          s.cloneFirst.push(await clone());
+          const first = await prepareTaskWorkspace(engine, { repo, taskId: engine.newTaskId(), dataDir, silent: engine.silentSink });
+          made.push(first);
+          s.first.push(first.ms);
+          s.cpRepeat.push(await cp());
+          s.cloneRepeat.push(await clone());
+          const repeat = await prepareTaskWorkspace(engine, { repo, taskId: engine.newTaskId(), dataDir, silent: engine.silentSink });
+          made.push(repeat);
+          s.repeat.push(repeat.ms);
+        } finally {
+          for (const workspace of made) await workspace.dispose();
+          rmSync(dataDir, { recursive: true, force: true });
+        }
+      }
+      const size = `${files / 1000}k files`;
+      figures.push(
+        figure({ name: `first task, ${size}`, baseline: 'cp -a', measured: s.first, base: s.cpFirst, target: files >= 10_000 ? { max: 1.1 } : undefined }),
+        figure({ name: `first task, ${size}`, baseline: 'git clone --no-hardlinks', measured: s.first, base: s.cloneFirst }),
+        figure({ name: `repeated task, ${size}`, baseline: 'cp -a', measured: s.repeat, base: s.cpRepeat }),
+        figure({ name: `repeated task, ${size}`, baseline: 'git clone --no-hardlinks', measured: s.repeat, base: s.cloneRepeat }),
+      );
+    }
+    return figures;
+  },
+};
+
+await (await import('../lib/runner.mjs')).runIfMain(import.meta.url, section);
