@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
+import { bullmq } from './bullmq.js';
 import type { TaskResult, TaskStatus } from '../model/index.js';
 import { bullConnection } from './bull-connection.js';
 import type { LostTask } from './lost-workers.js';
@@ -57,6 +57,7 @@ export interface JobConsumer {
  * waits in BullMQ's delayed set until then, and any worker may take it after.
  */
 export function consumeJobs(core: QueueCore, options: ConsumeOptions, handle: (job: QueueJob) => Promise<JobVerdict>): JobConsumer {
+  const { DelayedError, UnrecoverableError, Worker } = bullmq();
   const worker = new Worker<unknown, JobOutcome>(
     QUEUE_NAME,
     async (job, token) => {

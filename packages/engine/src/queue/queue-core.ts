@@ -1,7 +1,8 @@
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { log as debug } from '../logging/index.js';
 import { bullConnection } from './bull-connection.js';
+import { bullmq } from './bullmq.js';
 import { LostWorkers } from './lost-workers.js';
 import { DEFAULT_NAMESPACE, QUEUE_NAME, QueueKeys } from './queue-keys.js';
 import { TaskChain } from './task-chain.js';
@@ -19,7 +20,7 @@ export class QueueCore {
   readonly chain: TaskChain;
   readonly registry: WorkerRegistry;
   readonly lost: LostWorkers;
-  readonly bull: Queue;
+  #bull: Queue | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -29,14 +30,19 @@ export class QueueCore {
     this.keys = new QueueKeys(namespace);
     this.store = new TaskStore(redis, this.keys);
     this.registry = new WorkerRegistry(redis, this.keys);
-    this.bull = new Queue(QUEUE_NAME, {
-      connection: bullConnection(redis),
+    this.chain = new TaskChain(this.store, { enqueue: (id, name, job) => this.enqueue(id, name, job) });
+    this.lost = new LostWorkers(this);
+  }
+
+  /** The BullMQ queue, made (and BullMQ loaded) on first use: see `bullmq.ts`. */
+  get bull(): Queue {
+    this.#bull ??= new (bullmq().Queue)(QUEUE_NAME, {
+      connection: bullConnection(this.redis),
       prefix: this.keys.namespace,
       // One attempt: a task is never run twice behind the user's back. Jobs are kept until the task is deleted.
       defaultJobOptions: { attempts: 1, removeOnComplete: false, removeOnFail: false },
     });
-    this.chain = new TaskChain(this.store, { enqueue: (id, name, job) => this.enqueue(id, name, job) });
-    this.lost = new LostWorkers(this);
+    return this.#bull;
   }
 
   /** Put a runnable task's job into BullMQ (job id = task id; `name` shows in BullMQ's own tools). */
@@ -46,7 +52,7 @@ export class QueueCore {
 
   /** Close the BullMQ queue (not the connection, which the caller owns). Safe to call twice. */
   close(): Promise<void> {
-    this.closing ??= this.bull.close().catch((error: unknown) => debug.queue('queue close: %s', (error as Error).message));
+    this.closing ??= (this.#bull?.close() ?? Promise.resolve()).catch((error: unknown) => debug.queue('queue close: %s', (error as Error).message));
     return this.closing;
   }
 }

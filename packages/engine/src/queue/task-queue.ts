@@ -114,18 +114,18 @@ export class TaskQueue {
 
   async get(id: string): Promise<TaskView | undefined> {
     const record = await this.#core.store.read(id);
-    return record && (await loadViews([record], this.#core.bull, this.#core.registry))[0];
+    return record && (await loadViews([record], () => this.#core.bull, this.#core.registry))[0];
   }
 
   /** Several tasks by id, in the order asked; throws {@link InputError} naming the first unknown id. */
   async getMany(ids: readonly string[]): Promise<TaskView[]> {
-    const views = await loadViews(await this.#core.store.readMany(ids), this.#core.bull, this.#core.registry);
+    const views = await loadViews(await this.#core.store.readMany(ids), () => this.#core.bull, this.#core.registry);
     return ids.map((id) => views.find((view) => view.id === id) ?? this.missing(id));
   }
 
   /** Every task, oldest first. */
   async list(): Promise<TaskView[]> {
-    return loadViews(await this.#core.store.readMany(await this.#core.store.ids()), this.#core.bull, this.#core.registry);
+    return loadViews(await this.#core.store.readMany(await this.#core.store.ids()), () => this.#core.bull, this.#core.registry);
   }
 
   async cancel(id: string): Promise<CancelOutcome> {
