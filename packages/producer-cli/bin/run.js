@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { execute } from '@oclif/core';
 
 // Whoever reads tsk's output may go away first (a closed terminal, `| head`, a killed parent). Writing
@@ -10,5 +11,11 @@ for (const stream of [process.stdout, process.stderr]) {
     if (error.code !== 'EPIPE' && error.code !== 'EIO') throw error;
   });
 }
+
+// The oclif manifest lets `tsk --version`, `--help` and each command load only what they need; it is
+// written again first when it is not the one of this build (src/oclif-manifest.ts).
+const { ensureManifest } = await import('../dist/oclif-manifest.js');
+const problem = await ensureManifest(fileURLToPath(new URL('..', import.meta.url)));
+if (problem !== undefined) process.stderr.write(`Warning: ${problem}\n`);
 
 await execute({ dir: import.meta.url });

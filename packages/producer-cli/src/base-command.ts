@@ -1,5 +1,5 @@
 import { Command, Flags, ux } from '@oclif/core';
-import { escapeControlInJson, stripControl, TskError } from '@tsk/engine';
+import { escapeControlInJson, stripControl, TskError } from '@tsk/engine/core';
 
 /**
  * Every tsk command: failures are one line on stderr and exit code 1; a stack trace only with

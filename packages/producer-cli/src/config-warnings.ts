@@ -1,4 +1,4 @@
-import type { ConfigWarning } from '@tsk/engine';
+import type { ConfigWarning } from '@tsk/engine/config';
 import { terminalSink } from './terminal-sink.js';
 
 /** Warnings this process has printed: a command loads the configuration more than once (`tsk add -a a,b`). */

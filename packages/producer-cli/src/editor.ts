@@ -3,7 +3,7 @@ import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '@tsk/engine';
+import { InputError } from '@tsk/engine/core';
 
 /**
  * The terminal an editor runs on. stdin and stdout when both are terminals; otherwise the controlling

@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { InputError, type LogSink } from '@tsk/engine';
+import { InputError, type LogSink } from '@tsk/engine/core';
 
 export interface PromptFlags {
   prompt?: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogSink } from '@tsk/engine';
+import type { LogSink } from '@tsk/engine/core';
 
 /**
  * Say once per remote (a marker under `<dataDir>/remotes`) what a shared remote means for the user's

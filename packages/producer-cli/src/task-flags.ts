@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { InputError, isAgentName, parseLabelArguments, type AgentName } from '@tsk/engine';
+import { InputError, isAgentName, parseLabelArguments, type AgentName } from '@tsk/engine/core';
 
 /** Flags shared by every command that creates a task (run, shell, add). SPEC §2. */
 export const taskFlags = {

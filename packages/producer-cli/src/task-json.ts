@@ -1,4 +1,4 @@
-import type { TaskResult, TaskSpec } from '@tsk/engine';
+import type { TaskResult, TaskSpec } from '@tsk/engine/core';
 import { taskViewJson, type TaskViewJson } from './queue/task-view-json.js';
 
 /** The `--json` object of a task run inline by `tsk run`: the same shape as a queued task's. */

@@ -1,4 +1,4 @@
-import { oneLine, stripControl, type LogSink, type LogSource } from '@tsk/engine';
+import { oneLine, stripControl, type LogSink, type LogSource } from '@tsk/engine/core';
 
 const COLORS: Record<LogSource, string> = { tsk: '\x1b[36m', build: '\x1b[2m', agent: '', warn: '\x1b[33m' };
 const RESET = '\x1b[0m';

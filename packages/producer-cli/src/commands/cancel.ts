@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { isTerminal, oneLine, type TaskQueue, type TaskView } from '@tsk/engine';
+import { isTerminal, oneLine } from '@tsk/engine/core';
+import type { TaskQueue, TaskView } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';

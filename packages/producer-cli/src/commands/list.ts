@@ -1,4 +1,4 @@
-import { RunRecords, runRecordView, type TaskView } from '@tsk/engine';
+import { RunRecords, runRecordView, type TaskView } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { renderTaskTable, summarizeTasks } from '../queue/task-table.js';

@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { InputError } from '@tsk/engine';
+import { InputError } from '@tsk/engine/core';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';

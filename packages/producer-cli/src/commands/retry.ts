@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { oneLine, type TaskView } from '@tsk/engine';
+import { oneLine } from '@tsk/engine/core';
+import type { TaskView } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { editInEditor } from '../editor.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { InputError, type AgentName } from '@tsk/engine';
+import { InputError, type AgentName } from '@tsk/engine/core';
 import { parseAgent } from '../task-flags.js';
 
 /** `-a/--agent` on `tsk add`: a comma list makes one task per entry. */

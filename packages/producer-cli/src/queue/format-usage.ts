@@ -1,4 +1,4 @@
-import type { AgentUsage } from '@tsk/engine';
+import type { AgentUsage } from '@tsk/engine/core';
 
 /** `$0.42` (Claude reports cost), `15.2k tok` (Codex reports tokens), or `-`: short enough for a column. */
 export function formatUsage(usage: AgentUsage): string {

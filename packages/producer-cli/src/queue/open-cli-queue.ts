@@ -1,4 +1,4 @@
-import { openConfiguredQueue, type ConfiguredQueue } from '@tsk/engine';
+import { openConfiguredQueue, type ConfiguredQueue } from '@tsk/engine/queue';
 import { printConfigWarnings } from '../config-warnings.js';
 import { terminalSink } from '../terminal-sink.js';
 

@@ -1,4 +1,4 @@
-import { InputError, isTaskId } from '@tsk/engine';
+import { InputError, isTaskId } from '@tsk/engine/core';
 
 /** Task ids from a command's arguments, checked (8 characters of [A-Za-z0-9_]), at least one. */
 export function taskIdsFrom(argv: readonly unknown[]): string[] {

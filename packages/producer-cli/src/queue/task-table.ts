@@ -1,4 +1,5 @@
-import { oneLine, TASK_STATUSES, taskDurationMs, type TaskView } from '@tsk/engine';
+import { oneLine, TASK_STATUSES } from '@tsk/engine/core';
+import { taskDurationMs, type TaskView } from '@tsk/engine/queue';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 import { formatUsage } from './format-usage.js';

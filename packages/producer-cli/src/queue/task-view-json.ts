@@ -1,4 +1,4 @@
-import { taskDurationMs, type TaskView } from '@tsk/engine';
+import { taskDurationMs, type TaskView } from '@tsk/engine/queue';
 
 /** The object `--json` prints for a queued task (stable field names for scripts). */
 export interface TaskViewJson {

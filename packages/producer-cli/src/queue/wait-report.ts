@@ -1,4 +1,5 @@
-import { oneLine, taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine';
+import { oneLine } from '@tsk/engine/core';
+import { taskDurationMs, type TaskQueue, type TaskView } from '@tsk/engine/queue';
 import { colorStatus } from '../terminal-sink.js';
 import { formatDuration } from './format-duration.js';
 import { formatUsage } from './format-usage.js';

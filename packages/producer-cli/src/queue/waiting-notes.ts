@@ -1,4 +1,5 @@
-import { oneLine, type TaskView } from '@tsk/engine';
+import { oneLine } from '@tsk/engine/core';
+import type { TaskView } from '@tsk/engine/queue';
 import { delayedUntilText } from './task-table.js';
 
 /**

@@ -1,4 +1,5 @@
-import { oneLine, type WorkerInfo } from '@tsk/engine';
+import { oneLine } from '@tsk/engine/core';
+import type { WorkerInfo } from '@tsk/engine/queue';
 import { formatDuration } from './format-duration.js';
 
 /** The object `tsk workers --json` prints per live worker (stable field names for scripts). */

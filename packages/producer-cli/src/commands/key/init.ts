@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
-import { createSigningKey, signingKeyFile, tskDirs } from '@tsk/engine';
+import { tskDirs } from '@tsk/engine/core';
+import { createSigningKey, signingKeyFile } from '@tsk/engine/signing';
 import { BaseCommand } from '../../base-command.js';
 
 export default class KeyInit extends BaseCommand {

@@ -1,4 +1,5 @@
-import { InputError, loadSigningKey, signingKeyFile, tskDirs } from '@tsk/engine';
+import { InputError, tskDirs } from '@tsk/engine/core';
+import { loadSigningKey, signingKeyFile } from '@tsk/engine/signing';
 import { BaseCommand } from '../../base-command.js';
 
 export default class KeyShow extends BaseCommand {

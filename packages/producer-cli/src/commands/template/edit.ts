@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readTemplate, tskDirs } from '@tsk/engine';
+import { tskDirs } from '@tsk/engine/core';
+import { readTemplate } from '@tsk/engine/templates';
 import { BaseCommand } from '../../base-command.js';
 import { openEditor } from '../../editor.js';
 import { repoFlag, repoRootOrUndefined } from '../../repo-flag.js';

@@ -1,4 +1,5 @@
-import { listTemplates, tskDirs } from '@tsk/engine';
+import { tskDirs } from '@tsk/engine/core';
+import { listTemplates } from '@tsk/engine/templates';
 import { BaseCommand } from '../../base-command.js';
 import { repoFlag, repoRootOrUndefined } from '../../repo-flag.js';
 

@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
-import { readTemplate, tskDirs } from '@tsk/engine';
+import { tskDirs } from '@tsk/engine/core';
+import { readTemplate } from '@tsk/engine/templates';
 import { BaseCommand } from '../../base-command.js';
 import { repoFlag, repoRootOrUndefined } from '../../repo-flag.js';
 
