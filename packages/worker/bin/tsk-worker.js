@@ -11,3 +11,6 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 process.exitCode = await main(process.argv.slice(2));
+// The worker has stopped and closed what it opened; a library's leftover timer (BullMQ waits up to a few
+// seconds on a connection already dropped when Redis went away) must not keep the process past that.
+setTimeout(() => process.exit(), 1000).unref();

@@ -44,9 +44,16 @@ export interface ConsumeOptions {
   onLost: (lost: LostTask) => void;
 }
 
-/** Jobs being taken; `close()` stops taking new ones and resolves when the running ones have ended. */
+/** Jobs being taken. */
 export interface JobConsumer {
-  close(): Promise<void>;
+  /** Take no new job (asks nothing of Redis); running ones go on. */
+  stopTaking(): void;
+  /**
+   * Stop taking jobs and resolve once the running ones have ended, then close the consumer's connection.
+   * That waits for Redis: with `force`, running jobs are not waited for and the connection is dropped
+   * (the way to stop when Redis does not answer; BullMQ's graceful close then never ends).
+   */
+  close(options?: { force?: boolean }): Promise<void>;
 }
 
 /**
@@ -87,5 +94,8 @@ export function consumeJobs(core: QueueCore, options: ConsumeOptions, handle: (j
       .catch((failure: unknown) => options.onError(failure as Error));
   });
   worker.on('error', options.onError);
-  return { close: () => worker.close() };
+  return {
+    stopTaking: () => void worker.pause(true).catch((error: unknown) => options.onError(error as Error)),
+    close: (close = {}) => worker.close(close.force === true),
+  };
 }

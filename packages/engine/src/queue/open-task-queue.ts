@@ -3,7 +3,7 @@ import { settleWithin } from '../common/settle-within.js';
 import { log as debug } from '../logging/index.js';
 import { ensureEmbeddedRedis, type EmbeddedRedisOptions } from './embedded-redis.js';
 import type { EmbeddedRedisRecord } from './embedded-redis-record.js';
-import { connectRedis, redactRedisUrl, type RedisPurpose } from './redis-connection.js';
+import { connectRedis, dropConnection, redactRedisUrl, type RedisPurpose } from './redis-connection.js';
 import { TaskQueue } from './task-queue.js';
 
 export interface OpenTaskQueueOptions {
@@ -40,8 +40,8 @@ export async function openTaskQueue(options: OpenTaskQueueOptions): Promise<Open
     closing ??= (async () => {
       // Both wait for Redis; one that has gone away never answers, and a closing process must not hang on it.
       await settleWithin(queue.close(), CLOSE_WAIT_MS);
-      await settleWithin(redis.quit(), CLOSE_WAIT_MS);
-      redis.disconnect();
+      if (redis.status === 'ready') await settleWithin(redis.quit(), CLOSE_WAIT_MS);
+      dropConnection(redis);
     })();
     return closing;
   };

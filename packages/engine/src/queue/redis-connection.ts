@@ -78,6 +78,19 @@ export async function connectRedis(options: ConnectRedisOptions): Promise<Redis>
   return redis;
 }
 
+/**
+ * Drop a connection now, without waiting for Redis: every command still waiting fails at once and it never
+ * reconnects. (ioredis's `disconnect()` between two reconnection attempts only cancels the next attempt and
+ * leaves the waiting commands waiting for good; one more attempt, ended before it has a socket, ends the
+ * connection and fails them.)
+ */
+export function dropConnection(redis: Redis): void {
+  redis.disconnect();
+  if (redis.status !== 'reconnecting') return;
+  redis.connect().catch(() => undefined);
+  redis.disconnect();
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {

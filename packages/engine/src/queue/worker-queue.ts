@@ -1,12 +1,17 @@
+import { settleWithin } from '../common/settle-within.js';
 import { boundedSink } from '../logging/index.js';
 import { isTerminal, type TaskStatus } from '../model/index.js';
 import { consumeJobs, type ConsumeOptions, type JobConsumer, type JobVerdict, type QueueJob } from './job-consumer.js';
 import type { LostTask } from './lost-workers.js';
 import type { QueueCore } from './queue-core.js';
+import { dropConnection } from './redis-connection.js';
 import { taskLogWriter, type TaskLogWriter } from './task-log.js';
 import type { TaskRecord } from './task-record.js';
 import type { DelayResult, HandBackResult, TaskOutcome } from './task-store.js';
 import type { WorkerReport } from './worker-registry.js';
+
+/** How long closing a connection waits for Redis to acknowledge QUIT before it drops the connection. */
+const QUIT_WAIT_MS = 1000;
 
 /** What a worker learns when it claims a task (see {@link WorkerQueue.claim}). */
 export type Claim =
@@ -127,9 +132,25 @@ export class WorkerQueue implements StoredTaskReader {
     await subscriber.subscribe(this.#core.keys.cancelChannel);
     return {
       close: async () => {
-        await subscriber.quit().catch(() => subscriber.disconnect());
+        // QUIT waits for an answer; a Redis that has gone away never gives one.
+        if (subscriber.status === 'ready') await settleWithin(subscriber.quit(), QUIT_WAIT_MS);
+        dropConnection(subscriber);
       },
     };
+  }
+
+  /** Whether the connection to Redis is up now (a stopping worker waits for no answer from one that is not). */
+  get connected(): boolean {
+    return this.#core.redis.status === 'ready';
+  }
+
+  /**
+   * Drop the connection to Redis now, without waiting for answers: every command still waiting for Redis
+   * fails at once, and it stops reconnecting. A stopping worker's last resort when Redis does not answer:
+   * what it could not write is left to the "worker lost" rule (see `lost-workers.ts`).
+   */
+  disconnect(): void {
+    dropConnection(this.#core.redis);
   }
 
   /** Say this worker is alive, and what it is, for `ttlMs`. */

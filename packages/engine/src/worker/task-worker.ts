@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type Dockerode from 'dockerode';
+import { settleWithin } from '../common/settle-within.js';
 import { tskVersion } from '../common/tsk-version.js';
 import { InputError } from '../errors/index.js';
 import { isWorkerName, type JobConsumer, type Subscription, type WorkerQueue, type WorkerReport } from '../queue/index.js';
@@ -38,6 +39,17 @@ export interface TaskWorkerOptions {
   sweepNetworks?: () => Promise<unknown>;
 }
 
+/**
+ * How long a stopping worker waits, once no sandbox of its runs, for a Redis that does not answer before it
+ * drops the connection; and how long for each of its last calls to Redis (leaving the registry, closing
+ * the cancel subscription) when Redis is up.
+ */
+const REDIS_STOP_WAIT_MS = 3000;
+/** How long a cancelled task's run may take to remove its sandbox before the worker stops without it. */
+const SANDBOX_STOP_WAIT_MS = 60_000;
+/** How often a stopping worker looks at where it is. */
+const STOP_POLL_MS = 200;
+
 export interface StopOptions {
   /** How long running tasks may go on before they are cancelled. 0 cancels them at once. */
   graceMs: number;
@@ -57,9 +69,15 @@ export class TaskWorker {
   private readonly reaper: LostWorkerReaper;
   private readonly timers: NodeJS.Timeout[] = [];
   private consumer: JobConsumer | undefined;
+  /** Runs of the executor in progress: a sandbox may be up. Redis has no part in them. */
+  private executing = 0;
+  /** Jobs being handled (verified, claimed, run, ended): what a graceful stop waits for. */
+  private handling = 0;
   private cancels: Subscription | undefined;
   private stopping: Promise<void> | undefined;
   private lastError = { message: '', at: 0 };
+  /** The connection to Redis was dropped while stopping: what fails for it now is expected, not news. */
+  private redisDropped = false;
   private readonly startedAt = new Date().toISOString();
 
   constructor(private readonly options: TaskWorkerOptions) {
@@ -70,7 +88,7 @@ export class TaskWorker {
     }
     this.timing = resolveTiming(options.timing);
     const { queue, name } = options;
-    const onError = (error: Error) => options.onEvent({ kind: 'error', message: error.message });
+    const onError = (error: Error) => this.reportError(error);
     this.heartbeat = new WorkerHeartbeat({
       queue,
       report: () => this.report(),
@@ -111,9 +129,19 @@ export class TaskWorker {
     this.cancels = await queue.onCancel((taskId) => {
       if (this.cancel(taskId)) onEvent({ kind: 'cancelling', task: taskId, reason: 'tsk cancel' });
     });
+    const executor = this.options.executor;
     const processor = new TaskProcessor({
       queue,
-      executor: this.options.executor,
+      executor: {
+        run: async (spec, options) => {
+          this.executing += 1;
+          try {
+            return await executor.run(spec, options);
+          } finally {
+            this.executing -= 1;
+          }
+        },
+      },
       worker: this.options.name,
       trust: this.options.trust,
       dataDir: this.options.dataDir,
@@ -134,7 +162,14 @@ export class TaskWorker {
         onError: (error) => this.reportError(error),
         onLost: (lost) => onEvent({ kind: 'lost', ...lost }),
       },
-      (job) => processor.process(job),
+      async (job) => {
+        this.handling += 1;
+        try {
+          return await processor.process(job);
+        } finally {
+          this.handling -= 1;
+        }
+      },
     );
     this.every(this.timing.reapIntervalMs, () => this.reaper.sweep());
     await this.options.trust.ledger.prune();
@@ -162,19 +197,57 @@ export class TaskWorker {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
-    this.options.onEvent({ kind: 'stopping', running: this.running.size, graceMs });
+    const { queue, onEvent } = this.options;
+    onEvent({ kind: 'stopping', running: this.running.size, graceMs });
     // `tsk workers` shows it stopping at once, not at the next beat.
     this.heartbeat.beatNow();
+    this.consumer?.stopTaking();
+    const graceOver = Date.now() + graceMs;
     const timer = setTimeout(() => this.cancelRunning(), graceMs);
     try {
-      await this.consumer?.close();
+      const drained = await this.untilDrained(graceOver);
+      // Graceful only while Redis answers: BullMQ's graceful close waits for it, however long it is away.
+      const closed = drained && queue.connected && this.consumer !== undefined && (await settleWithin(this.consumer.close(), REDIS_STOP_WAIT_MS));
+      if (!closed && this.consumer !== undefined) {
+        // Nothing more can be written: the tasks it could not end stay RUNNING on this worker until its
+        // heartbeat expires, then the "worker lost" rule settles them (FAILED, or re-queued).
+        onEvent({ kind: 'error', message: 'Redis does not answer: stopping without it (tasks not recorded as ended will be settled as lost)' });
+        this.cancelRunning();
+        this.redisDropped = true;
+        queue.disconnect();
+        await settleWithin(this.consumer.close({ force: true }), REDIS_STOP_WAIT_MS);
+      }
     } finally {
       clearTimeout(timer);
       this.timers.forEach((t) => clearInterval(t));
-      await this.cancels?.close();
+      if (this.cancels !== undefined) await settleWithin(this.cancels.close(), REDIS_STOP_WAIT_MS);
       // A worker that stopped cleanly left nothing behind: it leaves the registry and is never reaped.
-      await this.heartbeat.stop().catch((error: unknown) => this.reportError(error));
-      this.options.onEvent({ kind: 'stopped', worker: this.options.name });
+      const left = this.heartbeat.stop();
+      left.catch((error: unknown) => this.reportError(error));
+      if (!(await settleWithin(left, REDIS_STOP_WAIT_MS))) {
+        this.redisDropped = true;
+        queue.disconnect();
+      }
+      onEvent({ kind: 'stopped', worker: this.options.name });
+    }
+  }
+
+  /**
+   * Wait until no job is being handled here (true), or until waiting is pointless (false): no sandbox runs
+   * here any more and Redis has not answered for a while, or cancelled tasks did not let go of their
+   * sandboxes long after the grace period. A stopping worker never waits for Redis however long it is away.
+   */
+  private async untilDrained(graceOver: number): Promise<boolean> {
+    let awaySince: number | undefined;
+    for (;;) {
+      if (this.handling === 0) return true;
+      const now = Date.now();
+      awaySince = this.options.queue.connected ? undefined : (awaySince ?? now);
+      if (this.executing === 0 && awaySince !== undefined && now - awaySince >= REDIS_STOP_WAIT_MS) return false;
+      // A run that hangs on Redis after its sandbox was stopped (a result's push asks whether the task is
+      // still this worker's), or a Redis that answers too slowly.
+      if (now > graceOver + SANDBOX_STOP_WAIT_MS) return false;
+      await new Promise((resolve) => setTimeout(resolve, STOP_POLL_MS));
     }
   }
 
@@ -221,6 +294,7 @@ export class TaskWorker {
 
   /** Report a background failure, but the same message at most every 30s (Redis away repeats them). */
   private reportError(error: unknown): void {
+    if (this.redisDropped) return;
     const message = error instanceof Error ? error.message : String(error);
     const now = Date.now();
     if (message === this.lastError.message && now - this.lastError.at < 30_000) return;
