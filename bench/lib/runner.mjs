@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { cleanUp, createContext, machine, root } from './harness.mjs';
 import { renderMarkdown } from './figures.mjs';
 
-const SECTIONS = ['startup', 'workspace', 'run', 'queue', 'throughput', 'logs', 'tests'];
+const SECTIONS = ['startup', 'workspace', 'run', 'queue', 'throughput', 'logs'];
 
 export const USAGE = `Usage: node bench/run.mjs [options] [section …]
 
