@@ -6,7 +6,7 @@ import { getAgent, type HomeFile } from '../agents/index.js';
 import { cutLine } from '../common/line-splitter.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
-import { engineCpuCount, SANDBOX_RESOLV_CONF, taskLimits, type BuildLimits, type ImageBuilder, type TerminalSession } from '../docker/index.js';
+import { SANDBOX_RESOLV_CONF, taskLimits, type BuildLimits, type ImageBuilder, type TerminalSession } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
 import { collectResult, prepareWorkspace, RemoteMirror, resultRef, snapshotRef, type RefUpdate } from '../git/index.js';
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
@@ -16,7 +16,8 @@ import { denialsSummaryLine, summaryWithDenials } from '../proxy/proxy-denials.j
 import { NO_GRANT, type TaskGrant } from '../trust/index.js';
 import { agentIds, type AgentIds } from './agent-ids.js';
 import { keepSessionTranscript, prepareSessionHome, type SessionOptions } from './agent-session.js';
-import { ensureTaskImage } from './steps/ensure-task-image.js';
+import { dockerSandboxRuntime, type SandboxRuntime } from '../docker/sandbox-runtime.js';
+import { dockerTaskImages, type TaskImages } from './steps/ensure-task-image.js';
 import { runAgent, type AgentRunResult } from './steps/run-agent.js';
 
 export interface TaskRunnerOptions {
@@ -31,6 +32,10 @@ export interface TaskRunnerOptions {
   agentIds?: AgentIds;
   /** Where the agent API gateway sends agents' requests (`[agent_api]`). @defaultValue the real services */
   agentApiEndpoints?: AgentApiEndpoints;
+  /** Where sandboxes run. @defaultValue containers of `docker` */
+  sandboxes?: SandboxRuntime;
+  /** Where task images come from. @defaultValue built and cached on `docker` by `images` */
+  taskImages?: TaskImages;
 }
 
 export interface RunTaskOptions {
@@ -87,9 +92,13 @@ interface Execution extends AgentRunResult {
 export class TaskRunner {
   private engineCpus: number | undefined;
   private readonly ids: AgentIds;
+  private readonly sandboxes: SandboxRuntime;
+  private readonly taskImages: TaskImages;
 
   constructor(private readonly options: TaskRunnerOptions) {
     this.ids = options.agentIds ?? agentIds();
+    this.sandboxes = options.sandboxes ?? dockerSandboxRuntime(options.docker);
+    this.taskImages = options.taskImages ?? dockerTaskImages(options);
   }
 
   async run(spec: TaskSpec, options: RunTaskOptions): Promise<TaskResult> {
@@ -181,7 +190,7 @@ export class TaskRunner {
     try {
       const limits = await this.limits(spec);
       // After the clone: the project layer may COPY files of the task's snapshot.
-      const image = await ensureTaskImage(this.options, spec, this.ids, { log, signal, projectDir: workspaceDir, network: lease.network.build, limits });
+      const image = await this.taskImages.ensure(spec, this.ids, { log, signal, projectDir: workspaceDir, network: lease.network.build, limits });
       const api = agent.api?.sandbox(BRIDGE_URL);
       if (grant.credential !== undefined && api !== undefined) gateway = await this.openGateway(dir, grant.credential, log);
       const homeMounts = await this.writeHome(dir, api?.files ?? []);
@@ -192,7 +201,7 @@ export class TaskRunner {
       if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
       throwIfCancelled(spec.id, signal);
       const result = await runAgent({
-        docker: this.options.docker,
+        sandboxes: this.sandboxes,
         spec,
         agent,
         image,
@@ -383,7 +392,7 @@ export class TaskRunner {
 
   /** The task's limits, its CPUs clamped to what the engine has (asked once per runner). */
   private async limits(spec: TaskSpec): Promise<BuildLimits> {
-    this.engineCpus ??= await engineCpuCount(this.options.docker);
+    this.engineCpus ??= await this.sandboxes.cpuCount();
     return taskLimits(spec.config, this.engineCpus);
   }
 }

@@ -47,6 +47,19 @@ export interface EnsureTaskImageOptions {
 }
 
 /**
+ * Where a task's image comes from: built (or found cached) on the Docker engine in production
+ * ({@link dockerTaskImages}); a stand-in in the runner's fast tests. Returns the image's tag.
+ */
+export interface TaskImages {
+  ensure(spec: TaskSpec, ids: AgentIds, options: EnsureTaskImageOptions): Promise<string>;
+}
+
+/** Task images built and cached on this Docker engine by its image builder (see {@link ensureTaskImage}). */
+export function dockerTaskImages(engine: { docker: Dockerode; images: ImageBuilder }): TaskImages {
+  return { ensure: (spec, ids, options) => ensureTaskImage(engine, spec, ids, options) };
+}
+
+/**
  * Make sure the task's image exists, building it (and the base image, on hosts with no registry) with
  * progress when it does not, and return its tag. A build runs the task's own Dockerfile lines, so it gets
  * the task's limits and network.

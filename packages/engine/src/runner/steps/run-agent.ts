@@ -1,7 +1,7 @@
-import type Dockerode from 'dockerode';
 import { INSTRUCTIONS_PATH, type Agent } from '../../agents/index.js';
 import type { EnvVar } from '../../config/index.js';
-import { buildSandboxSpec, SandboxContainer, type SandboxNetwork, type TerminalSession } from '../../docker/index.js';
+import { buildSandboxSpec, type SandboxNetwork, type TerminalSession } from '../../docker/index.js';
+import type { SandboxRuntime } from '../../docker/sandbox-runtime.js';
 import type { LogSink } from '../../logging/index.js';
 import { bridgedCommand } from '../../agent-api/index.js';
 import type { AgentUsage } from '../../model/index.js';
@@ -9,7 +9,8 @@ import type { TaskBudget } from '../../trust/index.js';
 import type { TaskSpec } from '../../model/index.js';
 
 export interface RunAgentOptions {
-  docker: Dockerode;
+  /** Where the sandbox runs (the Docker engine; a stand-in in the runner's fast tests). */
+  sandboxes: SandboxRuntime;
   spec: TaskSpec;
   agent: Agent;
   image: string;
@@ -68,8 +69,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
   const parser = agent.createLogParser();
   const agentCommand = terminal ? [...SHELL_COMMAND] : agent.command({ maxTurns: budget.maxTurns, resumeSessionId: options.resumeSessionId, model: spec.config.model });
   if (!terminal && budget.maxTurns !== undefined && !agent.takesMaxTurns) log.write('warn', `max_turns ${budget.maxTurns}: ${agent.name} takes no turn limit; ignored`);
-  await using container = await SandboxContainer.create(
-    options.docker,
+  await using container = await options.sandboxes.create(
     buildSandboxSpec({
       taskId: spec.id,
       workerName: options.workerName,
