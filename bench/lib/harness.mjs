@@ -104,6 +104,7 @@ export function createContext({ quick }) {
   };
   delete env.TSK_REDIS_URL;
   delete env.TSK_REMOTE_URL;
+  delete env.TSK_LOCK_DIR; // the lock domain (and so the clean-up) follows this run's data dir
   const repos = new Map();
   let containerCount = 0;
   const ctx = {
