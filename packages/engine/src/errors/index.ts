@@ -6,6 +6,6 @@ export { GitCommandError, type GitCommandErrorDetails } from './git-command-erro
 export { ImageBuildError } from './image-build-error.js';
 export { ContainerError, DockerUnavailableError } from './container-error.js';
 export { TaskCancelledError } from './task-cancelled-error.js';
-export { QueueError, TaskPayloadError } from './queue-error.js';
+export { QueueError, TaskPayloadError, summarizeProblems } from './queue-error.js';
 export { ProxyError } from './proxy-error.js';
 export { TrustError, TaskRefusedError } from './trust-error.js';

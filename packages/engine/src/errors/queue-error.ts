@@ -13,7 +13,19 @@ export class TaskPayloadError extends TskError {
   readonly problems: readonly string[];
 
   constructor(jobId: string, problems: readonly string[]) {
-    super('QUEUE', `Job ${jobId} is not a valid task: ${problems.join('; ')}`);
+    super('QUEUE', `Job ${jobId} is not a valid task: ${summarizeProblems(problems)}`);
     this.problems = problems;
   }
+}
+
+/** Problems a message names before "and N more". */
+const PROBLEMS_SHOWN = 5;
+
+/**
+ * A payload's problems for one line: the first few, then how many more. A list of 10,000 bad entries
+ * would otherwise make a message (and a task record, and a terminal line) of megabytes.
+ */
+export function summarizeProblems(problems: readonly string[]): string {
+  const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
+  return problems.length > PROBLEMS_SHOWN ? `${shown}; and ${problems.length - PROBLEMS_SHOWN} more` : shown;
 }

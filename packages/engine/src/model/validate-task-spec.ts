@@ -72,7 +72,8 @@ class Checker {
 
   matches(object: Json, key: string, at: string, pattern: RegExp, what: string): void {
     const value = object[key];
-    if (typeof value !== 'string' || !pattern.test(value)) this.fail(`${at}${key} must be ${what}`);
+    // Bounded before the pattern sees it: a pattern alone lets a megabyte of valid characters through.
+    if (typeof value !== 'string' || value.length > TASK_LIMITS.pathChars || !pattern.test(value)) this.fail(`${at}${key} must be ${what}`);
   }
 
   text(object: Json, key: string, at: string, maxBytes: number, options: { optional?: boolean } = {}): void {
@@ -254,7 +255,7 @@ export function validateTaskSpec(payload: unknown, jobId: string): TaskSpec {
   if (typeof payload.type === 'string' && typeof payload.name === 'string' && typeof payload.id === 'string') {
     if (payload.branch !== resultBranchName(payload.type, payload.name, payload.id)) check.fail('branch must be tsk/<type>/<name>/<id> for this task');
   }
-  if (payload.parentBranch !== undefined && (typeof payload.parentBranch !== 'string' || !isBranchName(payload.parentBranch))) {
+  if (payload.parentBranch !== undefined && (typeof payload.parentBranch !== 'string' || payload.parentBranch.length > TASK_LIMITS.pathChars || !isBranchName(payload.parentBranch))) {
     check.fail('parentBranch must be a valid branch name');
   }
   if (payload.parentTaskId !== undefined && (typeof payload.parentTaskId !== 'string' || !isTaskId(payload.parentTaskId) || payload.parentTaskId === payload.id)) {

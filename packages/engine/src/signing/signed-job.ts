@@ -1,3 +1,4 @@
+import { oneLine } from '../common/terminal-text.js';
 import { TaskRefusedError } from '../errors/index.js';
 import { TASK_LIMITS, TASK_SPEC_VERSION, validateTaskSpec, type TaskSigner, type TaskSpec } from '../model/index.js';
 import type { KeyRing, TrustedSigner } from './key-ring.js';
@@ -91,7 +92,8 @@ export function openSignedJob(data: unknown, ring: KeyRing, jobId: string): Veri
   const key = typeof claimed?.key === 'string' ? claimed.key : '';
   const signer = ring.find(key);
   if (signer === undefined) {
-    const who = typeof claimed?.name === 'string' ? ` (it calls itself "${claimed.name.slice(0, 64)}")` : '';
+    // The name is the job's claim: one printable line of it.
+    const who = typeof claimed?.name === 'string' ? ` (it calls itself "${oneLine(claimed.name.slice(0, 64))}")` : '';
     return refuse(
       key ? `it is signed by a key this worker does not trust: ${shortKey(key)}${who}` : 'it names no signer',
       'to accept that person’s tasks, add the line `tsk key show` prints on their machine to [worker] trusted_keys',

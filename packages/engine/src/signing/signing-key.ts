@@ -74,9 +74,12 @@ function publicKeyObject(publicKey: string): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
-/** A short, stable way to name a key in messages: `ed25519:AbCdEf12…`. */
+/**
+ * A short, stable way to name a key in messages: `ed25519:AbCdEf12…`. The key may be a job's claim: what
+ * is not of a key's alphabet shows as `?`, so a message never carries a terminal control from Redis.
+ */
 export function shortKey(publicKey: string): string {
-  return `${publicKey.slice(0, PREFIX.length + 8)}…`;
+  return `${publicKey.slice(0, PREFIX.length + 8).replace(/[^A-Za-z0-9:+/=]/g, '?')}…`;
 }
 
 /** Ed25519 signature (base64) of `data`. */

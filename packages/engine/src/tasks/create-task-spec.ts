@@ -1,6 +1,6 @@
 import { newTaskId } from '../common/ids.js';
 import { resultBranchName } from '../common/sanitize.js';
-import { InputError, TaskPayloadError } from '../errors/index.js';
+import { InputError, summarizeProblems, TaskPayloadError } from '../errors/index.js';
 import { createSnapshot, deleteSnapshotRef, pushSnapshot, snapshotRef } from '../git/index.js';
 import type { LogSink } from '../logging/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type FollowUp, type TaskSigner, type TaskSpec } from '../model/index.js';
@@ -140,6 +140,6 @@ function checkLimits(spec: TaskSpec): void {
     validateTaskSpec(JSON.parse(JSON.stringify(spec)), spec.id);
   } catch (error) {
     if (!(error instanceof TaskPayloadError)) throw error;
-    throw new InputError(`This task cannot be queued: ${error.problems.join('; ')}`);
+    throw new InputError(`This task cannot be queued: ${summarizeProblems(error.problems)}`);
   }
 }
