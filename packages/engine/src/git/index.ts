@@ -3,7 +3,8 @@ export { resolveRepository, type RepositoryInfo } from './repository.js';
 export { createSnapshot, deleteSnapshotRef, snapshotRef, type CreateSnapshotOptions, type Snapshot } from './snapshot.js';
 export { prepareWorkspace, type PrepareWorkspaceOptions, type Workspace } from './workspace.js';
 export { pushSnapshot, pinRemoteSnapshot, deleteRemoteTaskRefs, fetchResult, RemoteMirror, type FetchResultOptions, type RefUpdate } from './remote.js';
-export { collectResult, type CollectResultOptions, type CollectedResult, type FastForward } from './result.js';
+export { collectResult, type CollectResultOptions, type CollectedResult, type FastForward, type LayerBase } from './result.js';
+export { ensureWorkspaceBase, pruneWorkspaceBases, workspaceBasesDir, BASE_IDLE_MS, MAX_BASES, type WorkspaceBase, type EnsureWorkspaceBaseOptions } from './workspace-base.js';
 export { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
 export {
   isCommitHash,

@@ -1,7 +1,8 @@
 import { constants } from 'node:fs';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isResultBranch } from '../common/sanitize.js';
+import { GitCommandError } from '../errors/git-command-error.js';
 import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
@@ -9,6 +10,7 @@ import { checkedFetchArgs, runGit, tryGit } from './git-cli.js';
 import { isBranchName, isCommitHash } from './git-values.js';
 import { hostIdentity } from './identity.js';
 import { LFS_FILTER, lfsObjectsDir, shareObjects } from './lfs.js';
+import { dropWhiteouts, layerChanges, readLayerChanges, type LayerChanges } from './layer-changes.js';
 import { originDirs } from './origin.js';
 import { inspectWorkspaceGitDir, readWorkspaceHead } from './workspace-git-dir.js';
 
@@ -47,6 +49,19 @@ export interface CollectResultOptions {
   fastForward?: FastForward;
   /** Receives user-facing progress lines. @defaultValue silentSink */
   log?: LogSink;
+  /**
+   * The workspace was a copy-on-write layer (`workspaceDir` is its upper directory) over this shared base:
+   * only what the layer holds is read, the rest is the base's, unchanged.
+   */
+  layer?: LayerBase;
+}
+
+/** The shared base under a task's copy-on-write layer (see `workspace-base.ts`). */
+export interface LayerBase {
+  /** The base's checkout (tsk's own, never written by the sandbox). */
+  baseDir: string;
+  /** The origin's object directory the base borrows. */
+  objectsDir: string;
 }
 
 /** The branch a follow-up's result moves forward: its earlier task's result branch and result commit. */
@@ -91,14 +106,63 @@ const SCRATCH_CONFIG = [
  * symbolic link (`logs/HEAD` → a file of the host) would make git write through it, and its config can
  * run programs.
  */
-async function scratchRepository(scratchDir: string, workspaceGitDir: string): Promise<string[]> {
+async function scratchRepository(scratchDir: string, workspaceGitDir: string, view: LayerView | undefined): Promise<string[]> {
   await mkdir(scratchDir, { mode: 0o700 });
   await runGit(['init', '--quiet', '--bare', '--', scratchDir], { cwd: scratchDir });
-  await writeFile(join(scratchDir, 'objects', 'info', 'alternates'), `${join(workspaceGitDir, 'objects')}\n`);
+  // A layer's objects are the agent's new ones, the base's (none but what submodules brought) and the
+  // origin's: tsk names those itself, never through a file the agent could have written.
+  const ownObjects = join(workspaceGitDir, 'objects');
+  const hasOwn = view === undefined || (await lstat(ownObjects).catch(() => undefined))?.isDirectory() === true;
+  const objects = [...(hasOwn ? [ownObjects] : []), ...(view === undefined ? [] : [...(view.changes.gitDir === 'opaque' ? [] : [join(view.base.baseDir, '.git', 'objects')]), view.base.objectsDir])];
+  await writeFile(join(scratchDir, 'objects', 'info', 'alternates'), `${objects.join('\n')}\n`);
   // The agent's index only saves re-hashing unchanged files: whatever it claims, the agent decides what its
-  // result contains anyway. Copied, so git never writes to the agent's file.
-  await copyFile(join(workspaceGitDir, 'index'), join(scratchDir, 'index'), constants.COPYFILE_EXCL).catch(() => undefined);
+  // result contains anyway. Copied, so git never writes to the agent's file. A layer's index is the base's
+  // until the agent's git wrote one.
+  const index = view === undefined ? join(workspaceGitDir, 'index') : await layerIndex(workspaceGitDir, view);
+  if (index !== undefined) await copyFile(index, join(scratchDir, 'index'), constants.COPYFILE_EXCL).catch(() => undefined);
   return ['--git-dir', scratchDir, ...SCRATCH_CONFIG];
+}
+
+/** A copy-on-write layer, read (see {@link readLayerChanges}). */
+interface LayerView {
+  base: LayerBase;
+  changes: LayerChanges;
+}
+
+/** The layer's index when the agent's git wrote one, none when it removed it, else the base's. */
+async function layerIndex(workspaceGitDir: string, view: LayerView): Promise<string | undefined> {
+  const own = await lstat(join(workspaceGitDir, 'index')).catch(() => undefined);
+  if (own?.isFile()) return join(workspaceGitDir, 'index');
+  if (own !== undefined || view.changes.gitDir === 'opaque') return undefined;
+  return join(view.base.baseDir, '.git', 'index');
+}
+
+/**
+ * Make the scratch index see only what the layer changed: every entry the layer does not reach is marked
+ * skip-worktree, so `add --all` over the layer leaves it as it is (and git reads an unchanged
+ * `.gitignore` or `.gitattributes` from the index), while entries under a removed or opaque folder, missing
+ * from the layer, are removed. The layer's whiteouts go first: git must see a removed path as missing.
+ */
+async function narrowToLayer(git: string[], scratchDir: string, upperDir: string, view: LayerView): Promise<void> {
+  const scratch = { cwd: scratchDir, trustRepository: true };
+  const listed = await runGit([...git, 'ls-files', '-z', '--cached'], scratch);
+  const unchanged = [...new Set(listed.split('\0').filter((path) => path.length > 0 && !layerChanges(view.changes.entries, path)))];
+  if (unchanged.length > 0) {
+    await runGit([...git, '--work-tree', upperDir, 'update-index', '-z', '--skip-worktree', '--stdin'], { ...scratch, input: `${unchanged.join('\0')}\0`, env: { GIT_LITERAL_PATHSPECS: '1' } });
+  }
+  await dropWhiteouts(view.changes);
+}
+
+/**
+ * `add --all` over a layer. When every entry `.` matches in the index is skip-worktree (the layer holds
+ * only ignored files, say), git says so and exits 1 after updating the index as asked: that is no failure.
+ */
+async function addLayer(inTree: string[], upperDir: string): Promise<void> {
+  try {
+    await runGit([...inTree, 'add', '--all', '--', '.'], { cwd: upperDir, trustRepository: true });
+  } catch (error) {
+    if (!(error instanceof GitCommandError && /outside of your sparse-checkout definition/.test(error.message))) throw error;
+  }
 }
 
 /**
@@ -106,12 +170,14 @@ async function scratchRepository(scratchDir: string, workspaceGitDir: string): P
  * on top of HEAD (`tsk automated changes for task: <name>`) made with the origin's identity — never the
  * one the agent's config names.
  */
-async function resultCommit(options: CollectResultOptions, git: string[], head: string | undefined, originWorkdir: string): Promise<string> {
+async function resultCommit(options: CollectResultOptions, git: string[], head: string | undefined, originWorkdir: string, view: LayerView | undefined): Promise<string> {
   const scratch = { cwd: options.scratchDir, trustRepository: true };
   const inTree = [...git, '--work-tree', options.workspaceDir];
   const indexed = await tryGit([...git, 'ls-files', '--cached', '--error-unmatch', '--', '.'], scratch);
   if (indexed === undefined && head !== undefined) await runGit([...git, 'read-tree', '--end-of-options', head], scratch);
-  await runGit([...inTree, 'add', '--all', '--', '.'], { cwd: options.workspaceDir, trustRepository: true });
+  if (view !== undefined) await narrowToLayer(git, options.scratchDir, options.workspaceDir, view);
+  if (view === undefined) await runGit([...inTree, 'add', '--all', '--', '.'], { cwd: options.workspaceDir, trustRepository: true });
+  else if (view.changes.entries.size > 0) await addLayer(inTree, options.workspaceDir);
   const tree = (await runGit([...git, 'write-tree'], scratch)).trim();
   const headTree = head === undefined ? undefined : (await runGit([...git, 'rev-parse', '--verify', '--end-of-options', `${head}^{tree}`], scratch)).trim();
   if (head !== undefined && tree === headTree) return head;
@@ -188,11 +254,16 @@ async function fastForwardBranch(originDir: string, fastForward: FastForward, co
 export async function collectResult(options: CollectResultOptions): Promise<CollectedResult> {
   const log = options.log ?? silentSink;
   const workspaceGitDir = join(options.workspaceDir, '.git');
-  await inspectWorkspaceGitDir(workspaceGitDir);
-  const head = await readWorkspaceHead(workspaceGitDir);
+  const view = options.layer && { base: options.layer, changes: await readLayerChanges(options.workspaceDir, options.layer.baseDir) };
+  if (view !== undefined && view.changes.gitDir !== 'dir' && view.changes.gitDir !== 'opaque') {
+    throw new GitCommandError(`${workspaceGitDir} is not a directory: the workspace's repository was replaced, refusing to use it`);
+  }
+  await inspectWorkspaceGitDir(workspaceGitDir, { whiteouts: view !== undefined });
+  const lowerGitDir = view === undefined || view.changes.gitDir === 'opaque' ? undefined : join(view.base.baseDir, '.git');
+  const head = await readWorkspaceHead(workspaceGitDir, lowerGitDir);
   const origin = await originDirs(options.repoPath);
-  const git = await scratchRepository(options.scratchDir, workspaceGitDir);
-  const commit = await resultCommit({ ...options, log }, git, head, origin.workdir);
+  const git = await scratchRepository(options.scratchDir, workspaceGitDir, view);
+  const commit = await resultCommit({ ...options, log }, git, head, origin.workdir, view);
   if (commit === options.baseCommit) {
     debug.git('workspace %s unchanged at %s', options.workspaceDir, commit);
     return { changed: false, commit: undefined };

@@ -22,11 +22,13 @@ function refuse(gitDir: string, path: string, why: string): never {
  * agent aim host git at any file of the host (to read it as objects, or — had git written there — to
  * overwrite it); a FIFO or device would hang or feed it; an alternates file would lend it another
  * repository's objects. The agent's container is gone by now, so nothing changes the folder after this
- * check.
+ * check. With `whiteouts`, `gitDir` is the `.git` of a task's copy-on-write layer: its overlay whiteouts
+ * (character devices 0:0, which only the overlay can make) mark removed files and are allowed; the base's
+ * own alternates file is tsk's and lives in the base, so one in the layer is the agent's and refused.
  *
  * @throws GitCommandError naming the first offending entry
  */
-export async function inspectWorkspaceGitDir(gitDir: string): Promise<void> {
+export async function inspectWorkspaceGitDir(gitDir: string, options: { whiteouts?: boolean } = {}): Promise<void> {
   const top = await lstat(gitDir).catch(() => undefined);
   if (!top?.isDirectory()) throw new GitCommandError(`${gitDir} is not a directory: the workspace's repository was replaced, refusing to use it`);
   let count = 0;
@@ -37,6 +39,7 @@ export async function inspectWorkspaceGitDir(gitDir: string): Promise<void> {
       const rel = relative(gitDir, path);
       if (entry.isSymbolicLink()) refuse(gitDir, rel, 'is a symbolic link');
       if (entry.isDirectory()) await walk(path);
+      else if (options.whiteouts && entry.isCharacterDevice() && (await lstat(path)).rdev === 0) continue;
       else if (!entry.isFile()) refuse(gitDir, rel, 'is not a regular file');
       else if (REDIRECTS.has(rel) || /^modules\/.+\/(commondir|gitdir|objects\/info\/(http-)?alternates)$/.test(rel)) refuse(gitDir, rel, 'redirects git');
     }
@@ -78,12 +81,13 @@ async function packedRef(gitDir: string, ref: string): Promise<string | undefine
 /**
  * The commit the agent's HEAD names, read from the files themselves rather than through git (which would
  * read the agent's config first), or undefined when HEAD is a branch with no commit yet. Only what a
- * checked {@link inspectWorkspaceGitDir} folder holds is read. Whether the commit exists is for git to
+ * checked {@link inspectWorkspaceGitDir} folder holds is read (and `lowerGitDir`, tsk's own base of a
+ * copy-on-write layer, for a branch the layer does not hold). Whether the commit exists is for git to
  * find out later.
  *
  * @throws GitCommandError when HEAD is not something git itself would have written
  */
-export async function readWorkspaceHead(gitDir: string): Promise<string | undefined> {
+export async function readWorkspaceHead(gitDir: string, lowerGitDir?: string): Promise<string | undefined> {
   const head = (await readSmallFile(join(gitDir, 'HEAD')))?.trim();
   if (head === undefined) throw new GitCommandError(`${gitDir}/HEAD is missing: the agent removed it`);
   if (isCommitHash(head)) return head;
@@ -95,5 +99,14 @@ export async function readWorkspaceHead(gitDir: string): Promise<string | undefi
     if (!isCommitHash(loose)) throw new GitCommandError(`${gitDir}/${ref} does not hold a commit hash`);
     return loose;
   }
+  const packed = await packedRef(gitDir, ref);
+  if (packed !== undefined || lowerGitDir === undefined) return packed;
+  // A copy-on-write layer's HEAD may name a branch the agent left as the base had it.
+  return readWorkspaceHeadRef(lowerGitDir, ref);
+}
+
+async function readWorkspaceHeadRef(gitDir: string, ref: string): Promise<string | undefined> {
+  const loose = (await readSmallFile(join(gitDir, ref)))?.trim();
+  if (loose !== undefined && isCommitHash(loose)) return loose;
   return packedRef(gitDir, ref);
 }

@@ -53,14 +53,16 @@ export function withoutCredentials(url: string): string {
 /** How often a local clone is tried before giving up (see {@link clone}). */
 const LOCAL_CLONE_ATTEMPTS = 3;
 
-async function clone(source: TaskSource, dir: string): Promise<void> {
+async function clone(source: TaskSource, dir: string, shared: boolean): Promise<void> {
   const cwd = dirname(dir);
   await mkdir(cwd, { recursive: true });
   // A plain path clones locally, file by file. --no-hardlinks makes those files copies: a hard link would
   // be the origin's own object file, which the sandbox (as the owner of the workspace) could rewrite in
-  // place, changing the user's existing history. It has no effect on other transports.
+  // place, changing the user's existing history. It has no effect on other transports. --shared (a
+  // copy-on-write base, see workspace-base.ts) copies no object at all: the base borrows the origin's
+  // object directory, which the sandbox only ever sees through a read-only mount.
   const from = source.kind === 'local' ? source.repoPath : source.url;
-  const args = ['clone', '--no-checkout', '--quiet', '--no-hardlinks', '--', from, dir];
+  const args = ['clone', '--no-checkout', '--quiet', shared ? '--shared' : '--no-hardlinks', '--', from, dir];
   for (let attempt = 1; ; attempt++) {
     try {
       await runGit(args, { cwd, trustRepository: true });
@@ -139,20 +141,35 @@ export async function prepareWorkspace(options: PrepareWorkspaceOptions): Promis
   const { source, branch } = options;
   const dir = resolve(options.dir);
   checkOptions(source, branch);
+  return checkOut({ ...options, dir }, { branch, shared: false });
+}
+
+/**
+ * Clone and check out, on `branch` or (a copy-on-write base, shared by tasks) on a detached HEAD, with
+ * `--shared` objects or copies of them.
+ */
+export async function checkOut(options: PrepareWorkspaceOptions, how: { branch: string | undefined; shared: boolean }): Promise<Workspace> {
+  const { source, dir } = options;
+  const { branch } = how;
   const log = options.log ?? silentSink;
   const origin = source.kind === 'local' ? await originDirs(source.repoPath) : undefined;
   const git = { cwd: dir, trustRepository: true };
 
   log.write('tsk', source.kind === 'local' ? `Cloning repository ${source.repoPath}…` : `Cloning repository ${withoutCredentials(source.url)}…`);
-  await clone(source, dir);
+  await clone(source, dir, how.shared);
   const baseCommit = await ensureCommit(dir, source);
   await writeIdentity(dir, options);
   await prepareLfs(dir, baseCommit, origin, log);
 
-  log.write('tsk', `Checking out ${baseCommit.slice(0, 12)} on branch ${branch}`);
-  // -C: the clone only has the origin's default branch; should it carry this name, start it over here.
   // `switch` rather than `checkout`: checkout reads what follows --end-of-options as paths.
-  await runGit(['switch', '--quiet', '--no-guess', '-C', branch, '--end-of-options', baseCommit], git);
+  if (branch === undefined) {
+    log.write('tsk', `Checking out ${baseCommit.slice(0, 12)}`);
+    await runGit(['switch', '--quiet', '--detach', '--end-of-options', baseCommit], git);
+  } else {
+    log.write('tsk', `Checking out ${baseCommit.slice(0, 12)} on branch ${branch}`);
+    // -C: the clone only has the origin's default branch; should it carry this name, start it over here.
+    await runGit(['switch', '--quiet', '--no-guess', '-C', branch, '--end-of-options', baseCommit], git);
+  }
 
   const hasSubmodules = (await tryGit(['ls-files', '--error-unmatch', '.gitmodules'], git)) !== undefined;
   if (hasSubmodules) {
