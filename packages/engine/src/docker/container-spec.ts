@@ -43,6 +43,13 @@ export interface SandboxSpecOptions {
   project: string;
   /** Host directory of the task's repository clone, mounted read-write at `/workspace/<project>`. */
   workspaceDir: string;
+  /**
+   * A copy-on-write workspace: this Docker volume (an overlay of a shared base and the task's layer, see
+   * `workspace-volume.ts`) is mounted at `/workspace/<project>` instead of `workspaceDir`.
+   */
+  workspaceVolume?: string;
+  /** Host folders mounted read-only at the same path: the origin's objects a copy-on-write base borrows. */
+  readOnlyPaths?: string[];
   /** Host path of the rendered instructions, mounted read-only at {@link INSTRUCTIONS_PATH}. */
   instructionsFile: string;
   command: string[];
@@ -125,7 +132,8 @@ export function buildSandboxSpec(options: SandboxSpecOptions): Dockerode.Contain
     AttachStderr: true,
     HostConfig: {
       Mounts: [
-        bind(options.workspaceDir, workdir, false),
+        options.workspaceVolume === undefined ? bind(options.workspaceDir, workdir, false) : { Type: 'volume', Source: options.workspaceVolume, Target: workdir, ReadOnly: false },
+        ...(options.readOnlyPaths ?? []).map((path) => bind(path, path, true)),
         bind(options.instructionsFile, INSTRUCTIONS_PATH, true),
         ...(options.agentApi ? [bind(options.agentApi.socket, GATEWAY_SOCKET_PATH, false), bind(options.agentApi.bridgeScript, BRIDGE_SCRIPT_PATH, true)] : []),
         ...Object.entries(options.homeMounts).map(([path, source]) => bind(source, `${SANDBOX_HOME}/${path}`, false)),

@@ -21,6 +21,7 @@ export {
 } from './image-builder.js';
 export {
   bootstrapBaseImage,
+  checkBootstrapOptions,
   ensureBaseImage,
   imageId,
   debianSuiteOf,
@@ -46,3 +47,12 @@ export {
 } from './container-spec.js';
 export { SandboxContainer, type SandboxExit, type SandboxRunOptions, type SandboxTerminalOptions } from './sandbox-container.js';
 export type { TerminalSession, TerminalSize } from './terminal-session.js';
+export {
+  WorkspaceVolume,
+  overlayVolumeProblem,
+  removeWorkspaceVolumes,
+  workspaceVolumeName,
+  workspaceVolumeSpec,
+  LABEL_ROLE_WORKSPACE,
+  type LayerDirs,
+} from './workspace-volume.js';
