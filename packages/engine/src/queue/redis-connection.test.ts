@@ -13,11 +13,9 @@ describe('redactRedisUrl', () => {
 
 describe('connectRedis', () => {
   it('fails fast with one QueueError naming the (redacted) URL when nothing listens', async () => {
-    const started = Date.now();
     const error = await connectRedis({ url: 'redis://:pw@127.0.0.1:1', purpose: 'cli' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(QueueError);
     expect((error as QueueError).message).toMatch(/^Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: .*ECONNREFUSED/);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 

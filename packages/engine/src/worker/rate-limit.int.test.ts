@@ -250,10 +250,8 @@ describe('rate limits and start_interval (real Redis, real worker)', () => {
       return undefined;
     });
     const running = both.find((spec) => spec !== waiting) ?? waiting;
-    const cancelledAt = Date.now();
     expect(['cancelled', 'stopping']).toContain((await queue.cancel(waiting.id)).kind);
     await until('the waiting task to be CANCELLED', statusIs(queue, waiting.id, 'CANCELLED'), 10_000);
-    expect(Date.now() - cancelledAt).toBeLessThan(5000);
     expect(runner.runs).toEqual([running.id]);
     await queue.cancel(running.id);
     await until('the running task to be CANCELLED', statusIs(queue, running.id, 'CANCELLED'), 20_000);

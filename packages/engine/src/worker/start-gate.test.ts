@@ -16,11 +16,10 @@ describe('StartGate', () => {
 
   it('ends a wait when its signal aborts', async () => {
     const controller = new AbortController();
-    const started = Date.now();
+    // Without the abort the wait would outlast the test's own timeout.
     const waiting = waitUnlessAborted(10_000, controller.signal);
     setTimeout(() => controller.abort(), 50);
     expect(await waiting).toBe(false);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(await waitUnlessAborted(10, new AbortController().signal)).toBe(true);
   });
 });

@@ -49,38 +49,31 @@ function fileOnBranch(branch: string, path: string): string {
 }
 
 describe('queue workers (real Redis, real Docker)', () => {
-  it('runs 4 tasks on a 2-task worker never more than 2 at once, in about half the serial time', async () => {
+  // How much faster two at a time is belongs to the benchmark report (throughput with 1, 2 and 4 workers).
+  it('runs 4 tasks on a 2-task worker, 2 at once and never more', async () => {
     const ns = harness.namespace();
     const producer = await harness.openQueue(ns);
     let running = 0;
     let maxRunning = 0;
-    let serialMs = 0;
     const runner = harness.runner('pair');
     const counting: TaskExecutor = {
       async run(spec, options): Promise<TaskResult> {
         running += 1;
         maxRunning = Math.max(maxRunning, running);
-        const started = Date.now();
         try {
           return await runner.run(spec, options);
         } finally {
-          serialMs += Date.now() - started;
           running -= 1;
         }
       },
     };
     const specs = [];
     for (let i = 0; i < 4; i++) specs.push(await add(producer, `sleep 6; echo ${i} > out-${i}.txt`, { name: `par-${i}` }));
-    const started = Date.now();
     await harness.startWorker(ns, { concurrency: 2, name: 'pair', executor: counting });
     const ended = await producer.waitFor(specs.map((spec) => spec.id), { timeoutMs: 180_000 });
-    const wallMs = Date.now() - started;
 
     expect(ended.map((task) => task.status)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE', 'COMPLETE']);
     expect(maxRunning).toBe(2);
-    // Two at a time: about half of what one after the other takes (some slack for start-up and git).
-    expect(wallMs / serialMs).toBeLessThan(0.65);
-    expect(wallMs / serialMs).toBeGreaterThan(0.4);
   });
 
   it('chains 3 levels: each task starts from its parent’s result, and one added after its parent ended starts at once', async () => {
@@ -161,11 +154,9 @@ describe('queue workers (real Redis, real Docker)', () => {
     await until('the container to start', async () => ((await producer.readLog(running.id)).some((e) => e.line === 'started') ? true : undefined));
     expect(harness.containersOf(running.id)).toHaveLength(1);
 
-    const cancelledAt = Date.now();
     expect(await producer.cancel(running.id)).toEqual({ kind: 'stopping' });
     await until('the task to end', async () => ((await statusOf(producer, running.id)).status === 'CANCELLED' ? true : undefined), 15_000);
     await until('the container to go', async () => (harness.containersOf(running.id).length === 0 ? true : undefined), 15_000);
-    expect(Date.now() - cancelledAt).toBeLessThan(10_000);
     expect(events.some((event) => event.kind === 'started' && event.task === queued.id)).toBe(false);
     expect(await producer.cancel(running.id)).toEqual({ kind: 'ended', status: 'CANCELLED' });
   });

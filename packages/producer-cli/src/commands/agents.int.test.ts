@@ -296,14 +296,11 @@ describe('the real claude and codex CLIs end to end (real Docker, real proxy, te
       { delayMs: 120_000, content: [{ type: 'text', text: 'never reached' }], usage: { input_tokens: 1, output_tokens: 1 } },
     ];
     await serve({ anthropic: { conversations: [{ turns }] } });
-    const started = Date.now();
     const result = await tsk(['run', '--json', '--agent', 'claude', '-n', 'budget', '--max-cost', '0.50', '-p', 'Do two steps.']);
     const task = JSON.parse(result.stdout) as TaskJson;
     expect(result.exitCode).toBe(1);
     expect(task.status).toBe('FAILED');
     expect(task.error).toMatch(/^budget exceeded: \$\d+\.\d\d of \$0\.50$/);
-    // Stopped at the costly message, not after the slow third turn.
-    expect(Date.now() - started).toBeLessThan(100_000);
     expect(git(repo, 'log', '--format=%s', `main..${task.branch}`)).toContain('agent: step 1');
     expect(task.costUsd).toBeGreaterThan(0.5);
   });

@@ -52,14 +52,11 @@ function expectWorkKept(task: TaskJson): void {
 
 describe('budgets stop the agent and keep its work (built CLI, real Docker, real git)', () => {
   it('tsk run --timeout stops the agent at its wall time: FAILED "timed out", the work on the branch', async () => {
-    const started = Date.now();
     const result = await tsk(['run', '--json', '--agent', 'script', '-n', 'slow', '--timeout', '3s', '-p', WORK_THEN_HANG]);
     const task = JSON.parse(result.stdout) as TaskJson;
     expect(result.exitCode).toBe(1);
     expect(task.status).toBe('FAILED');
     expect(task.error).toBe('timed out after 3s');
-    // The hang was 600 s: the stop came from the budget (image build included in the elapsed time).
-    expect(Date.now() - started).toBeLessThan(240_000);
     expect(result.stderr).toContain('Stopping the agent: timed out after 3s');
     expectWorkKept(task);
   });

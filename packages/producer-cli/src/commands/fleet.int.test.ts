@@ -368,12 +368,10 @@ describe('a fleet of two workers in containers on networks of their own (real en
     expect(await docker('ps', '-q', '--filter', `label=tsk.locks=${domainOf(victimMachine)}`, '--filter', 'label=tsk.role=proxy')).not.toBe('');
 
     await docker('kill', workerContainers.get(victim) ?? '');
-    const killedAt = Date.now();
 
     // The survivor's sweep records it once the victim's heartbeat has expired (15 s, swept every 5 s).
     const recorded = `${id} FAILED: worker ${victim} lost`;
     await until('the survivor to record the task lost', async () => ((await workerLog(survivor)).includes(recorded) ? true : undefined), 60_000);
-    expect(Date.now() - killedAt).toBeLessThan(40_000);
     expect(await listed(id)).toMatchObject({ status: 'FAILED', error: `worker ${victim} lost` });
 
     // Same engine: the survivor removes the sandbox the victim left running.

@@ -220,10 +220,9 @@ describe('tsk queue commands (built CLI, real Redis, real Docker)', () => {
       execFileSync('docker', ['volume', 'rm', '-f', `${name}-data`], { stdio: 'ignore' });
     }
 
-    const started = Date.now();
+    // How fast it fails is in the benchmark report (tsk list with Redis unreachable).
     const unreachable = await tsk(['list'], { ...home.env, TSK_REDIS_URL: 'redis://:secret@127.0.0.1:1' });
     expect(unreachable.exitCode).toBe(1);
     expect(unreachable.stderr).toMatch(/^Error: Cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1 \(.*\)\n$/);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
