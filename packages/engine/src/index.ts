@@ -16,6 +16,7 @@ export {
   ensureBaseImage,
   imageId,
   bootstrapBaseImage,
+  checkBootstrapOptions,
   DEFAULT_BASE_IMAGE,
   renderDryRun,
   detectStack,
@@ -48,6 +49,7 @@ export {
 } from './proxy/index.js';
 export { TaskRunner, type TaskRunnerOptions, type RunTaskOptions } from './runner/task-runner.js';
 export { agentIds, type AgentIds } from './runner/agent-ids.js';
+export { cleanWorkspaces, TaskWorkspace, workspaceModeFromEnv, type TaskWorkspaceOptions, type WorkspaceMode, type WorkspaceMount, type WorkspaceTask } from './runner/task-workspace.js';
 export { createTaskSpec, resolveTaskContext, planRepositoryImage, buildRepositoryImage, type CreateTaskSpecOptions } from './tasks/index.js';
 export {
   earlierFromQueue,

@@ -8,7 +8,7 @@ import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
 import { SANDBOX_RESOLV_CONF, taskLimits, type BuildLimits, type ImageBuilder, type TerminalSession } from '../docker/index.js';
 import { TaskCancelledError, TskError } from '../errors/index.js';
-import { collectResult, prepareWorkspace, RemoteMirror, resultRef, snapshotRef, type RefUpdate } from '../git/index.js';
+import { collectResult, RemoteMirror, resultRef, snapshotRef, type RefUpdate } from '../git/index.js';
 import { boundedSink, log as debug, LOG_LIMITS, type LogSink } from '../logging/index.js';
 import type { TaskResult, TaskSource, TaskSpec } from '../model/index.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
@@ -19,6 +19,7 @@ import { keepSessionTranscript, prepareSessionHome, type SessionOptions } from '
 import { dockerSandboxRuntime, type SandboxRuntime } from '../docker/sandbox-runtime.js';
 import { dockerTaskImages, type TaskImages } from './steps/ensure-task-image.js';
 import { runAgent, type AgentRunResult } from './steps/run-agent.js';
+import { TaskWorkspace, workspaceModeFromEnv, type TaskWorkspaceOptions, type WorkspaceMode } from './task-workspace.js';
 
 export interface TaskRunnerOptions {
   docker: Dockerode;
@@ -32,6 +33,8 @@ export interface TaskRunnerOptions {
   agentIds?: AgentIds;
   /** Where the agent API gateway sends agents' requests (`[agent_api]`). @defaultValue the real services */
   agentApiEndpoints?: AgentApiEndpoints;
+  /** Copy-on-write workspaces where the engine can mount them, or always a copy. @defaultValue `TSK_WORKSPACES` (`copy`), else `auto` */
+  workspaces?: WorkspaceMode;
   /** Where sandboxes run. @defaultValue containers of `docker` */
   sandboxes?: SandboxRuntime;
   /** Where task images come from. @defaultValue built and cached on `docker` by `images` */
@@ -76,6 +79,7 @@ interface TaskOrigin {
 interface Execution extends AgentRunResult {
   baseCommit: string;
   origin: TaskOrigin;
+  workspace: TaskWorkspace;
   /** The agent failed on its API's rate or usage limit, which resets then (epoch ms). */
   rateLimitedUntil?: number;
   /** The agent's session transcript was kept (`session.keepTo`). */
@@ -131,8 +135,12 @@ export class TaskRunner {
       return finish('COMPLETE', { branch: spec.branch, commit: spec.publishes.commit, summary: `The result task ${spec.publishes.task} kept, pushed` });
     }
     const dir = taskDir(this.options.dataDir, spec.id);
+    let workspace: TaskWorkspace | undefined;
     try {
-      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal, session: options.session }, (commit) => (baseCommit = commit));
+      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal, session: options.session }, (prepared) => {
+        workspace = prepared;
+        baseCommit = prepared.baseCommit;
+      });
       if (result.sessionKept) agentSessionId = result.sessionId;
       const usage = result.usage === undefined ? {} : { usage: result.usage };
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled', ...usage });
@@ -154,6 +162,8 @@ export class TaskRunner {
       debug.runner('[%s] failed: %O', spec.id, error);
       return finish('FAILED', { error: error instanceof TskError ? error.userMessage : (error as Error).message });
     } finally {
+      // The volume before the folder under it; the base's lease ends with the task.
+      await workspace?.release().catch((error: unknown) => log.write('warn', `Could not remove the workspace volume of task ${spec.id}: ${(error as Error).message}`));
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
         log.write('warn', `Could not remove task directory ${dir}: ${(error as Error).message}`);
       });
@@ -164,20 +174,19 @@ export class TaskRunner {
     spec: TaskSpec,
     dir: string,
     { grant, log, signal, terminal, session }: ExecuteOptions,
-    onBase: (commit: string) => void,
+    onWorkspace: (workspace: TaskWorkspace) => void,
   ): Promise<Execution> {
     const agent = getAgent(spec.agent);
-    const workspaceDir = join(dir, 'repo');
     const instructionsFile = join(dir, 'instructions.md');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
 
     log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
     const origin = await this.origin(spec, log);
-    // The workspace shares no file with the user's repository or the mirror (prepareWorkspace copies), so
-    // handing it over with `chown -R` re-owns only tsk's copies.
-    const workspace = await prepareWorkspace({ source: origin.source, dir: workspaceDir, branch: spec.branch, log });
-    onBase(workspace.baseCommit);
+    // A copy-on-write layer over a checkout shared by tasks of the same commit, or a clone of the task's own
+    // (see task-workspace.ts): either way the sandbox can write no file of the user's repository or mirror.
+    const workspace = await TaskWorkspace.prepare(this.workspaceOptions(), spec, origin.source, dir, log, signal);
+    onWorkspace(workspace);
     throwIfCancelled(spec.id, signal);
 
     // Before any image is built: an agent that cannot authenticate would only fail later.
@@ -190,7 +199,7 @@ export class TaskRunner {
     try {
       const limits = await this.limits(spec);
       // After the clone: the project layer may COPY files of the task's snapshot.
-      const image = await this.taskImages.ensure(spec, this.ids, { log, signal, projectDir: workspaceDir, network: lease.network.build, limits });
+      const image = await this.taskImages.ensure(spec, this.ids, { log, signal, projectDir: workspace.projectDir, network: lease.network.build, limits });
       const api = agent.api?.sandbox(BRIDGE_URL);
       if (grant.credential !== undefined && api !== undefined) gateway = await this.openGateway(dir, grant.credential, log);
       const homeMounts = await this.writeHome(dir, api?.files ?? []);
@@ -198,14 +207,16 @@ export class TaskRunner {
       if (keepsSession) Object.assign(homeMounts, await prepareSessionHome(join(dir, 'home'), agent, spec.project, session));
       const resolvConfFile = join(dir, 'resolv.conf');
       await writeFile(resolvConfFile, SANDBOX_RESOLV_CONF, { mode: 0o644 });
-      if (this.needsHandOver()) await this.handOver(dir, workspaceDir);
+      if (this.needsHandOver()) await this.handOver(dir);
+      const mount = await workspace.mount(image, log);
       throwIfCancelled(spec.id, signal);
       const result = await runAgent({
         sandboxes: this.sandboxes,
         spec,
         agent,
         image,
-        workspaceDir,
+        workspaceDir: mount.hostDir,
+        ...(mount.volume ? { workspaceVolume: mount.volume } : {}),
         instructionsFile,
         env: [...spec.config.env, ...grant.env, ...agent.env(), ...(api?.env ?? [])],
         homeMounts,
@@ -231,7 +242,7 @@ export class TaskRunner {
       const denials = await lease.denials();
       if (denials.count > 0) log.write('warn', denialsSummaryLine(denials));
       const rateLimitedUntil = rateLimit(result, gateway);
-      return { ...result, sessionKept, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
+      return { ...result, sessionKept, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, workspace, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
     } finally {
       await gateway?.close();
       await lease.release();
@@ -296,7 +307,7 @@ export class TaskRunner {
   private async collect(spec: TaskSpec, dir: string, run: Execution, log: LogSink): Promise<Partial<TaskResult>> {
     const { mirror, source } = run.origin;
     const result = await collectResult({
-      workspaceDir: join(dir, 'repo'),
+      ...run.workspace.collected,
       scratchDir: join(dir, 'collect'),
       branch: spec.branch,
       ref: mirror && resultRef(spec.id),
@@ -381,13 +392,18 @@ export class TaskRunner {
     return process.getuid?.() !== this.ids.uid;
   }
 
-  /** Give the task's directory (workspace, sandbox home) to the sandbox user. */
-  private async handOver(dir: string, workspaceDir: string): Promise<void> {
+  /** Give the task's directory and the sandbox's home to the sandbox user (the workspace: `TaskWorkspace.mount`). */
+  private async handOver(dir: string): Promise<void> {
     await chown(dir, this.ids.uid, this.ids.gid);
-    const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, '--', workspaceDir, join(dir, 'home')]);
+    const result = await runProcess('chown', ['-R', `${this.ids.uid}:${this.ids.gid}`, '--', join(dir, 'home')]);
     if (result.exitCode !== 0) {
       throw new TskError('CONTAINER', `Could not hand the workspace to uid ${this.ids.uid}: ${result.stderr.trim()}`);
     }
+  }
+
+  private workspaceOptions(): TaskWorkspaceOptions {
+    const { docker, dataDir, workerName, workspaces } = this.options;
+    return { docker, dataDir, workerName, ids: this.ids, mode: workspaces ?? workspaceModeFromEnv() };
   }
 
   /** The task's limits, its CPUs clamped to what the engine has (asked once per runner). */

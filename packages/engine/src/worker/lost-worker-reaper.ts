@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from '../docker/index.js';
+import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER, removeWorkspaceVolumes } from '../docker/index.js';
 import { dockerStatus } from '../docker/docker-client.js';
 import type { WorkerQueue } from '../queue/index.js';
 import { isTaskId } from '../common/ids.js';
@@ -91,6 +91,8 @@ export class LostWorkerReaper {
     if (!isTaskId(taskId)) return;
     const dir = taskDir(this.options.dataDir, taskId);
     const existed = (await readdir(dir).catch(() => undefined)) !== undefined;
+    // A copy-on-write workspace's volume first: its layer lives in the folder.
+    await removeWorkspaceVolumes(this.options.docker, [`${LABEL_TASK}=${taskId}`]).catch(() => 0);
     await rm(dir, { recursive: true, force: true });
     if (existed) this.options.onEvent({ kind: 'reaped', what: 'workspace', name: dir, worker });
   }

@@ -148,6 +148,8 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
     // The secret repository is only ever read, never a source for any task.
     if (secret) expect(fileDigests(secret)).toEqual(secretState);
     for (const id of taskIds) expect(containersOf(id)).toBe('');
+    // Copy-on-write workspaces: each task's volume went with it, whether it completed or failed.
+    for (const id of taskIds) expect(execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=tsk.task=${id}`], { encoding: 'utf8' }).trim()).toBe('');
     if (project) {
       const images = execFileSync('docker', ['images', '-q', '--filter', `label=tsk.project=${project}`], { encoding: 'utf8' }).trim();
       if (images) execFileSync('docker', ['rmi', ...new Set(images.split('\n'))], { stdio: 'ignore' });
@@ -156,13 +158,13 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  async function run(repo: string, args: string[]): Promise<TaskRun> {
-    const outcome = parseTask(await runTsk(['run', '--repo', repo, '--json', '--project', project, ...args], { env: home.env }));
+  async function run(repo: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<TaskRun> {
+    const outcome = parseTask(await runTsk(['run', '--repo', repo, '--json', '--project', project, ...args], { env: { ...home.env, ...env } }));
     taskIds.push(outcome.task.id);
     return outcome;
   }
 
-  const script = (repo: string, name: string, lines: string[]) => run(repo, ['--agent', 'script', '-n', name, '-p', lines.join('\n')]);
+  const script = (repo: string, name: string, lines: string[], env: NodeJS.ProcessEnv = {}) => run(repo, ['--agent', 'script', '-n', name, '-p', lines.join('\n')], env);
 
   // Finding 7. The agent defines filter drivers, hooks and an fsmonitor in its `.git` (config and info/),
   // all of which would run a program on the host if host git read that config. Before the fix, result
@@ -336,6 +338,41 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
       return repo;
     }
 
+    /** The copy path, whose defence (copies in the workspace) these cases attack in place. */
+    const COPY = { TSK_WORKSPACES: 'copy' };
+
+    /**
+     * On the copy-on-write path the workspace holds no object of the origin's: the sandbox sees the origin's
+     * object directory itself, read-only, at its own path. The same attack, aimed there, writes nothing.
+     */
+    const tamperOrigin = (objects: string) => [
+      `find ${objects} -type f | sort > /tmp/object-files`,
+      `chmod -R u+w ${objects} 2>/dev/null || true`,
+      'while read -r file; do',
+      `  if printf 'garbage from a hostile agent\\n' > "$file" 2>/dev/null; then echo "OVERWROTE $file"; fi`,
+      'done < /tmp/object-files',
+      `if (echo planted > ${objects}/planted) 2>/dev/null; then echo "PLANTED"; fi`,
+      `echo "TRIED $(wc -l < /tmp/object-files) object files"`,
+      'echo after > after.txt',
+    ];
+
+    it('copy-on-write: the sandbox cannot write the origin\'s objects it borrows, even as their owner', async () => {
+      const repo = objectRichRepo(join(root, 'cow-objects'));
+      // Owned by the sandbox's uid: only the read-only mount stands in the way.
+      execFileSync('chown', ['-R', '1000:1000', join(repo, '.git', 'objects')]);
+      const before = objectState(repo);
+      const run = await script(repo, 'tamper-cow', tamperOrigin(join(repo, '.git', 'objects')));
+      expect(run.result.stderr).toMatch(/TRIED [1-9]\d* object files/);
+      expect(run.result.stderr).not.toMatch(/OVERWROTE|PLANTED/);
+      expectStatus(run, 'COMPLETE');
+      const after = objectState(repo);
+      // The result's fetch added objects and a branch; every object file the user had is as it was.
+      for (const [path, digest] of Object.entries(before.objects)) expect(after.objects[path], path).toBe(digest);
+      expect(after.lfs).toEqual(before.lfs);
+      expectFsckClean(repo);
+      expect(git(repo, 'show', `${run.task.branch!}:after.txt`)).toBe('after');
+    });
+
     const TAMPER = [
       'find .git/objects .git/lfs/objects -type f | sort > /tmp/object-files',
       'chmod -R u+w .git/objects .git/lfs || true',
@@ -369,12 +406,13 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
     // Before the fix, the workspace was a `git clone` with hard links: its object files (and LFS objects)
     // were the user's own. As root, tsk's `chown -R` of the workspace re-owned the user's object files to
     // the sandbox uid; as an ordinary user the sandbox already was their owner. Either way the agent could
-    // chmod and rewrite them, destroying the user's history. Now they are copies.
+    // chmod and rewrite them, destroying the user's history. Now they are copies (the copy path,
+    // `TSK_WORKSPACES=copy`), or borrowed through a read-only mount (copy-on-write, below).
     it('leaves the user\'s objects byte for byte unchanged when tsk runs as this process\'s user', async () => {
       const repo = objectRichRepo(join(root, 'objects'));
       const before = objectState(repo);
 
-      const { task, result } = await script(repo, 'tamper', TAMPER);
+      const { task, result } = await script(repo, 'tamper', TAMPER, COPY);
 
       expectTampered(result);
       expectNoResult({ task, result });
@@ -417,7 +455,7 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
         };
 
         const args = ['run', '--repo', repo, '--json', '--project', project, '--agent', 'script', '-n', 'tamper', '-p', TAMPER.join('\n')];
-        const { task, result } = parseTask(await runTskAs(user, args, { env, cwd: userRoot }));
+        const { task, result } = parseTask(await runTskAs(user, args, { env: { ...env, ...COPY }, cwd: userRoot }));
         taskIds.push(task.id);
 
         expectTampered(result);

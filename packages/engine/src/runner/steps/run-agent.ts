@@ -15,6 +15,8 @@ export interface RunAgentOptions {
   agent: Agent;
   image: string;
   workspaceDir: string;
+  /** A copy-on-write workspace's volume, mounted instead of `workspaceDir`, and what it borrows read-only. */
+  workspaceVolume?: { name: string; readOnlyPaths: string[] };
   instructionsFile: string;
   /** The sandbox's environment: the task's own, what the machine grants, the agent's. */
   env: EnvVar[];
@@ -76,6 +78,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentRunResult
       image: options.image,
       project: spec.project,
       workspaceDir: options.workspaceDir,
+      ...(options.workspaceVolume ? { workspaceVolume: options.workspaceVolume.name, readOnlyPaths: options.workspaceVolume.readOnlyPaths } : {}),
       instructionsFile: options.instructionsFile,
       command: options.agentApi ? bridgedCommand(agentCommand) : agentCommand,
       agentApi: options.agentApi,
