@@ -57,7 +57,7 @@ export function targetText(target) {
   return target.max !== undefined ? `≤ ${target.max}×` : `≥ ${target.min}×`;
 }
 
-const ms = (value) => (value === undefined ? '—' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`);
+const ms = (value) => (value === undefined ? '—' : value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(value < 10 ? 1 : 0)} ms`);
 
 /** The report as Markdown: one table per section, every figure with its baseline, ratio and target. */
 export function renderMarkdown(report) {

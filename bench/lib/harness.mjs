@@ -265,7 +265,11 @@ export async function cleanUp(ctx) {
     }
   }
   if (ourVolumes.length > 0) await docker(['volume', 'rm', '-f', ...ourVolumes]);
-  rmSync(ctx.work, { recursive: true, force: true });
+  try {
+    rmSync(ctx.work, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    process.stderr.write(`[bench] could not remove ${ctx.work}: ${error.message}\n`);
+  }
   return { containers: mine.length, networks: networks.length, volumes: ourVolumes.length };
 }
 
