@@ -16,6 +16,8 @@ Sections (all when none is named, in this order): ${SECTIONS.join(', ')}
 Options:
   --quick        fewer samples and smaller fixtures: a few minutes instead of ~20
   --check        exit 1 when a figure misses its target (otherwise the exit code ignores figures)
+  --lock <file>  hold this flock(1) lock file during each section that runs containers (run, queue,
+                 throughput, logs), not between them: where several people share one Docker engine
   --out <dir>    write REPORT.md and report.json there (default: bench/ for a full run without --quick,
                  nowhere otherwise: the report is printed either way)
   -h, --help     show this help
@@ -24,7 +26,7 @@ Options:
 export async function runBench(argv, loaded = {}) {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, out: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { quick: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, out: { type: 'string' }, lock: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -63,12 +65,15 @@ export async function runBench(argv, loaded = {}) {
       ctx.progress(`section ${name}: ${section.title}`);
       const started = Date.now();
       const entry = { name, title: section.title, about: section.about, figures: [] };
+      const lock = values.lock && section.docker ? await acquireLock(values.lock, ctx) : undefined;
       try {
         entry.figures = await section.run(ctx);
       } catch (error) {
         // One broken section must not hide the others' figures: it is reported as failed.
         entry.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
         process.stderr.write(`[bench] section ${name} failed: ${entry.error}\n`);
+      } finally {
+        await lock?.release();
       }
       entry.seconds = (Date.now() - started) / 1000;
       report.sections.push(entry);
@@ -89,6 +94,27 @@ export async function runBench(argv, loaded = {}) {
   const failedSections = report.sections.filter((s) => s.error).length;
   if (values.check && (failedSections > 0 || figures.some((f) => f.pass === false))) return 1;
   return failedSections > 0 ? 1 : 0;
+}
+
+/**
+ * Hold `file` with flock(1) until release(): `flock` runs `cat`, which keeps the lock while its stdin is
+ * open. Waits as long as others hold it.
+ */
+export async function acquireLock(file, ctx) {
+  const { spawn } = await import('node:child_process');
+  const { track, exited } = await import('./harness.mjs');
+  ctx.progress(`waiting for the lock ${file}`);
+  const holder = track(spawn('flock', [file, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] }));
+  await new Promise((resolve, reject) => {
+    holder.stdout.once('data', resolve);
+    holder.once('exit', (code) => reject(new Error(`flock ${file} exited (${code})`)));
+  });
+  return {
+    async release() {
+      holder.stdin.end();
+      await exited(holder);
+    },
+  };
 }
 
 /** `node bench/sections/<name>.mjs [options]`: that section alone, as `node bench/run.mjs <name>`. */

@@ -30,6 +30,7 @@ function latencies(child) {
 
 export const section = {
   name: 'logs',
+  docker: true, // runs containers: holds --lock while it runs
   title: 'Log latency',
   about:
     "A script agent prints a time-stamped line every 0.25 s; each line's delay until `tsk logs -f` prints it (one `tsk-worker`), " +

@@ -25,6 +25,7 @@ async function fillQueue(ctx, repo, count) {
 
 export const section = {
   name: 'queue',
+  docker: true, // runs containers: holds --lock while it runs
   title: 'Queue: `tsk add` → container start, and commands with 1,000 tasks queued',
   about:
     "`tsk add` → container start: from starting `tsk add` to Docker's start event of the task's sandbox (one `tsk-worker`, " +

@@ -8,6 +8,7 @@ import { figure } from '../lib/figures.mjs';
 
 export const section = {
   name: 'run',
+  docker: true, // runs containers: holds --lock while it runs
   title: '`tsk run` overhead',
   about:
     '`tsk run --agent no-op` on an unchanged 10,000-file tree (warm image, repeated task), against `docker run --rm` of the ' +

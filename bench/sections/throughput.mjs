@@ -8,6 +8,7 @@ import { figure } from '../lib/figures.mjs';
 
 export const section = {
   name: 'throughput',
+  docker: true, // runs containers: holds --lock while it runs
   title: 'Throughput with 1, 2 and 4 worker processes',
   about:
     '`sleep 10` tasks (script agent, warm image) queued at once with one `tsk add -a script,script,…`; N `tsk-worker` processes ' +
