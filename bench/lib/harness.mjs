@@ -185,12 +185,13 @@ const docker = (argv) =>
   new Promise((resolve) => execFile('docker', argv, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => resolve(error ? '' : stdout.toString())));
 
 /**
- * Docker's container start events as they come: name, tsk task id, image and wall-clock ms (Docker's own
- * clock, the same host clock as Date.now()).
+ * Docker's container events (`start` unless told) as they come: action, name, tsk task id, image and
+ * wall-clock ms (Docker's own clock, the same host clock as Date.now()).
  */
-export function watchContainerStarts() {
+export function watchContainerStarts(actions = ['start']) {
   const starts = [];
-  const events = track(spawn('docker', ['events', '--filter', 'type=container', '--filter', 'event=start', '--format', '{{json .}}']));
+  const filters = actions.flatMap((action) => ['--filter', `event=${action}`]);
+  const events = track(spawn('docker', ['events', '--filter', 'type=container', ...filters, '--format', '{{json .}}']));
   let pending = '';
   events.stdout.on('data', (chunk) => {
     const lines = (pending + chunk).split('\n');
@@ -199,7 +200,7 @@ export function watchContainerStarts() {
       try {
         const event = JSON.parse(line);
         const attributes = event.Actor?.Attributes ?? {};
-        starts.push({ name: attributes.name, task: attributes['tsk.task'], image: event.from ?? attributes.image, at: Number(BigInt(event.timeNano) / 1_000_000n) });
+        starts.push({ action: event.status ?? event.Action, name: attributes.name, task: attributes['tsk.task'], image: event.from ?? attributes.image, at: Number(BigInt(event.timeNano) / 1_000_000n) });
       } catch {
         // not an event line
       }
