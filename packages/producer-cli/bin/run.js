@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { execute } from '@oclif/core';
+import { flush, handle, run } from '@oclif/core';
 
 // Whoever reads tsk's output may go away first (a closed terminal, `| head`, a killed parent). Writing
 // then fails (EPIPE, EIO); unhandled, that would end the process before a running task is cancelled and
@@ -18,4 +18,15 @@ const { ensureManifest } = await import('../dist/oclif-manifest.js');
 const problem = await ensureManifest(fileURLToPath(new URL('..', import.meta.url)));
 if (problem !== undefined) process.stderr.write(`Warning: ${problem}\n`);
 
-await execute({ dir: import.meta.url });
+// oclif's `execute`, but an unknown command — or a word too many after one, `tsk list extra` — is a
+// mistake like a bad flag: one `Error:` line and exit code 1, as BaseCommand reports every other
+// failure (oclif's own is " ›   Error: command list:extra not found" and exit code 2).
+await run(process.argv.slice(2), import.meta.url)
+  .then(() => flush())
+  .catch((error) => {
+    const notFound = /^command (.+) not found$/s.exec(error?.message ?? '');
+    if (notFound === null || error?.oclif?.exit !== 2) return handle(error);
+    const words = notFound[1].replaceAll(':', ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
+    process.stderr.write(`Error: tsk has no command "${words}" (see tsk --help)\n`);
+    process.exitCode = 1;
+  });

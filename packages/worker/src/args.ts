@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '@tsk/engine';
 
 /** The worker's command line, checked. */
@@ -30,6 +30,19 @@ Options:
   -h, --help               show this help
 `;
 
+/** The options `tsk-worker` takes (node's `parseArgs`); also what the input fuzzer derives its cases from. */
+export const WORKER_OPTIONS = {
+  workers: { type: 'string', short: 'w' },
+  name: { type: 'string' },
+  'quit-when-empty': { type: 'boolean', short: 'q', default: false },
+  'health-host': { type: 'string', default: '127.0.0.1' },
+  'health-port': { type: 'string', default: '0' },
+  'no-health': { type: 'boolean', default: false },
+  grace: { type: 'string', default: '300' },
+  'check-data-dir': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
 function integer(value: string | undefined, option: string, min: number): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
@@ -42,17 +55,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        workers: { type: 'string', short: 'w' },
-        name: { type: 'string' },
-        'quit-when-empty': { type: 'boolean', short: 'q', default: false },
-        'health-host': { type: 'string', default: '127.0.0.1' },
-        'health-port': { type: 'string', default: '0' },
-        'no-health': { type: 'boolean', default: false },
-        grace: { type: 'string', default: '300' },
-        'check-data-dir': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: WORKER_OPTIONS,
       strict: true,
       allowPositionals: false,
     }));

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { runProcess } from '../common/index.js';
-import { ImageBuildError } from '../errors/index.js';
+import { ImageBuildError, InputError } from '../errors/index.js';
 import { log, type LogSink } from '../logging/index.js';
+import { IMAGE_REF } from '../model/validate-task-spec.js';
 import { readProgressStream } from './build-stream.js';
 import { debootstrapProgress } from './debootstrap-progress.js';
 import { dockerStatus } from './docker-client.js';
@@ -168,6 +169,34 @@ export function upgradeNotice(earlier: string): string {
   );
 }
 
+/** A Debian suite or codename as debootstrap takes it (trixie, bookworm-backports, stable). */
+const DEBIAN_SUITE = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Check what a user asks `tsk docker bootstrap` for before anything runs: the suite and the mirror go on
+ * debootstrap's command line (run as root), the tag to Docker. Throws an {@link InputError} naming the flag.
+ */
+export function checkBootstrapOptions(options: { tag: string; suite?: string; mirror?: string }): void {
+  const shown = (value: string) => JSON.stringify(value.slice(0, 80));
+  if (options.tag.length > 255 || !IMAGE_REF.test(options.tag)) {
+    throw new InputError(`--image: expected an image name such as debian:trixie-slim, got ${shown(options.tag)}`);
+  }
+  if (options.suite !== undefined && !DEBIAN_SUITE.test(options.suite)) {
+    throw new InputError(`--suite: expected a Debian suite such as trixie, got ${shown(options.suite)}`);
+  }
+  if (options.mirror !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = options.mirror.length <= 2048 && !/[\s\u0000-\u001f]/.test(options.mirror) ? new URL(options.mirror) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new InputError(`--mirror: expected an http:// or https:// URL of a Debian mirror, got ${shown(options.mirror)}`);
+    }
+  }
+}
+
 /**
  * Build a base image without a registry: `debootstrap --variant=minbase` into a temporary directory, then
  * import that root filesystem as `tag`. Needs root and debootstrap. The temporary directory is always
@@ -177,6 +206,7 @@ export async function bootstrapBaseImage(options: BootstrapBaseImageOptions): Pr
   const { tag, docker, signal } = options;
   const suite = options.suite ?? debianSuiteOf(tag);
   const mirror = options.mirror ?? 'http://deb.debian.org/debian';
+  checkBootstrapOptions({ tag, suite, mirror });
   if (suite === undefined) {
     throw new ImageBuildError(tag, `Cannot tell which Debian suite to bootstrap as ${tag}`, {}, {
       hint: 'name one with --suite, or bootstrap a debian:<suite>[-slim] tag',

@@ -21,7 +21,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const VOLUME_NAME = /^tsk-[A-Za-z0-9][A-Za-z0-9_.-]{0,123}$/;
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,254}$/;
 // A Docker image reference: [registry[:port]/]path[:tag][@sha256:digest].
-const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+/** A Docker image reference: `[registry[:port]/]name[/name…][:tag][@sha256:…]`, lower case. */
+export const IMAGE_REF = /^(?:[a-z0-9.-]+(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
 /** Fields a spec and its config have; anything else is refused (see {@link validateTaskSpec}). */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
+import { InputError } from '../errors/index.js';
 import type { LogSink } from '../logging/index.js';
-import { dockerServices, openConfiguredQueue } from '../queue/index.js';
+import { dockerServices, isWorkerName, openConfiguredQueue } from '../queue/index.js';
 import { TaskRunner } from '../runner/task-runner.js';
 import { loadLocalTrust } from '../trust/index.js';
 import { RunLedger } from './run-ledger.js';
@@ -41,8 +42,26 @@ export interface CreatedWorkerServer {
   close(): Promise<void>;
 }
 
+/** Most tasks one worker runs at once, and the longest grace a stop gives (a Node timer holds ~24.8 days at most). */
+export const WORKER_OPTION_LIMITS = { concurrency: 1024, graceSeconds: 7 * 86_400 } as const;
+
+/** A worker's own options, checked before Redis or Docker is asked anything, so what is malformed is said as such. */
+function checkWorkerOptions(options: CreateWorkerServerOptions): void {
+  if (options.name !== undefined && !isWorkerName(options.name)) {
+    throw new InputError(`Invalid worker name ${JSON.stringify(options.name.slice(0, 140))}`, { hint: 'use 1 to 128 letters, digits and . _ : @ -, starting with a letter or digit' });
+  }
+  const { concurrency, graceMs } = options;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > WORKER_OPTION_LIMITS.concurrency)) {
+    throw new InputError(`--workers: expected a whole number from 1 to ${WORKER_OPTION_LIMITS.concurrency}, got ${concurrency}`);
+  }
+  if (graceMs !== undefined && (!Number.isFinite(graceMs) || graceMs < 0 || graceMs > WORKER_OPTION_LIMITS.graceSeconds * 1000)) {
+    throw new InputError(`--grace: expected seconds from 0 to ${WORKER_OPTION_LIMITS.graceSeconds}, got ${graceMs / 1000}`);
+  }
+}
+
 /** The worker's composition root (shared by `tsk-worker` and `tsk server start`). */
 export async function createWorkerServer(options: CreateWorkerServerOptions): Promise<CreatedWorkerServer> {
+  checkWorkerOptions(options);
   const env = options.env ?? process.env;
   const name = options.name ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const opened = await openConfiguredQueue({ purpose: 'worker', log: options.log, env });

@@ -30,7 +30,11 @@ export default class Run extends BaseCommand {
     // Before reading stdin or snapshotting anything: without a terminal there is no point.
     if (flags.edit) assertEditorTerminal('--edit');
     const { spec, grant, agentApi, followUp, proxyIdleTimeoutMs } = await createLocalTask(flags, log);
-    const context = await createEngineContext();
+    // Without an engine the task cannot start: its snapshot ref goes, as it does after a run.
+    const context = await createEngineContext().catch(async (error: unknown) => {
+      await deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined);
+      throw error;
+    });
     // Kept so the task can be followed up (`--follow-up`) and listed; a record that cannot be written costs a warning, not the task.
     const runs = new RunRecords(context.dataDir);
     const started = startedRunRecord(spec);

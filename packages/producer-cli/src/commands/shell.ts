@@ -31,7 +31,11 @@ export default class Shell extends BaseCommand {
       // Before anything is snapshotted: without a terminal there is nothing to attach to.
       using terminal = UserTerminal.open(cancel.cancel);
       const { spec, grant, agentApi, proxyIdleTimeoutMs } = await createLocalTask(flags, log);
-      const context = await createEngineContext();
+      // Without an engine the shell cannot start: its snapshot ref goes, as it does after a session.
+      const context = await createEngineContext().catch(async (error: unknown) => {
+        await deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined);
+        throw error;
+      });
       const result = await createInlineRunner(context, agentApi, { proxyIdleTimeoutMs })
         .run(spec, { log, signal: cancel.signal, grant, terminal })
         .finally(() => deleteSnapshotRef(spec.repoPath, spec.id).catch(() => undefined));

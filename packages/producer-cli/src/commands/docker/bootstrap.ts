@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { bootstrapBaseImage, DEFAULT_BASE_IMAGE, ensureBaseImage, loadConfig } from '@tsk/engine';
+import { bootstrapBaseImage, checkBootstrapOptions, DEFAULT_BASE_IMAGE, ensureBaseImage, loadConfig } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
 import { printConfigWarnings } from '../../config-warnings.js';
 import { createEngineContext } from '../../engine-context.js';
@@ -26,6 +26,8 @@ export default class DockerBootstrap extends BaseCommand {
     const { task, warnings } = await loadConfig({});
     printConfigWarnings(warnings);
     const tag = flags.image ?? task.baseImage;
+    // Before Docker is asked anything: what is malformed is said as such, with or without an engine.
+    checkBootstrapOptions({ tag, suite: flags.suite, mirror: flags.mirror });
     const { docker } = await createEngineContext();
     const options = { docker, tag, mirror: flags.mirror, suite: flags.suite, log };
     if (!flags['if-missing']) return bootstrapBaseImage(options);

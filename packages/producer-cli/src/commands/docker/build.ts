@@ -4,7 +4,7 @@ import { agentIds, assetsRoot, buildRepositoryImage, createDocker, ensureBaseIma
 import { parseAgent } from '../../task-flags.js';
 import { BaseCommand } from '../../base-command.js';
 import { printConfigWarnings } from '../../config-warnings.js';
-import { createEngineContext, createProxyManager } from '../../engine-context.js';
+import { createEngineContext, createProxyManager, type EngineContext } from '../../engine-context.js';
 import { terminalSink } from '../../terminal-sink.js';
 
 export default class DockerBuild extends BaseCommand {
@@ -32,7 +32,10 @@ export default class DockerBuild extends BaseCommand {
     if (flags['proxy-only']) return this.buildProxy(flags['dry-run'], flags['no-cache']);
     const log = terminalSink();
     // A dry run needs no engine; when one answers, its base image id makes the printed tag the real one.
-    const context = flags['dry-run'] ? undefined : await createEngineContext();
+    // The engine is asked for only once the plan has checked the flags and the configuration, so what is
+    // malformed is said as such, with or without Docker.
+    let engine: Promise<EngineContext> | undefined;
+    const context = () => (engine ??= createEngineContext());
     const planned = await planRepositoryImage(
       {
         repoPath: flags.repo ?? process.cwd(),
@@ -40,16 +43,19 @@ export default class DockerBuild extends BaseCommand {
         agent: parseAgent(flags.agent),
         project: flags.project,
         baseImageId: async (baseImage) =>
-          context ? (await ensureBaseImage({ docker: context.docker, tag: baseImage, log })).id : imageId(createDocker(), baseImage).catch(() => undefined),
+          flags['dry-run']
+            ? imageId(createDocker(), baseImage).catch(() => undefined)
+            : (await ensureBaseImage({ docker: (await context()).docker, tag: baseImage, log })).id,
       },
       agentIds(),
     );
     printConfigWarnings(planned.warnings);
-    if (!context) {
+    if (flags['dry-run']) {
       process.stdout.write(renderDryRun(planned.plan));
       return;
     }
-    const { tag, built } = await buildRepositoryImage(planned, { ...context, network: createProxyManager(context, log), log, noCache: flags['no-cache'] });
+    const ready = await context();
+    const { tag, built } = await buildRepositoryImage(planned, { ...ready, network: createProxyManager(ready, log), log, noCache: flags['no-cache'] });
     process.stdout.write(`${tag}${built ? '' : ' (up to date)'}\n`);
   }
 

@@ -8,7 +8,8 @@ export default class ServerStop extends BaseCommand {
     'They stop taking tasks and let running ones finish within their grace period, then cancel them. --now cancels running tasks at once.';
   static override flags = {
     now: Flags.boolean({ description: 'Cancel running tasks at once.', default: false }),
-    timeout: Flags.integer({ description: 'Seconds to wait for the servers to exit.', default: 600, min: 0 }),
+    // A week at most: more would overflow the timer that waits.
+    timeout: Flags.integer({ description: 'Seconds to wait for the servers to exit.', default: 600, min: 0, max: 7 * 86_400 }),
   };
 
   async run(): Promise<void> {
