@@ -97,8 +97,8 @@ describe('tsk start-up loads only what the command needs', () => {
   });
 
   it('the recorder sees what a command that needs git and Docker loads (the check can fail)', async () => {
-    // `tsk add` loads the whole engine before it finds no prompt.
-    const run = await recorded(['add']);
+    // `tsk add` loads the whole engine before it fails (on a Redis that is not there: no Docker, no container).
+    const run = await recorded(['add', '-p', 'x'], { ...home.env, TSK_REDIS_URL: 'redis://127.0.0.1:1' });
     expect(run.exitCode).toBe(1);
     expect(heavyIn(run)).toEqual(expect.arrayContaining(['nodegit', 'dockerode']));
   });
