@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
-import { isTerminal, oneLine } from '@tsk/engine/core';
 import type { TaskQueue, TaskView } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
+import { cancelReport } from '../queue/cancel-report.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
@@ -30,15 +30,9 @@ export default class Cancel extends BaseCommand {
 
   private async cancelOne(queue: TaskQueue, task: TaskView): Promise<TaskView> {
     const outcome = await queue.cancel(task.id);
-    if (outcome.kind === 'ended') {
-      this.log(`${task.id} had already ended (${oneLine(outcome.status)})`);
-    } else if (outcome.kind === 'cancelled') {
-      this.log(`Cancelled ${task.id}`);
-    } else if (outcome.kind === 'stopping') {
-      const [after] = await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS });
-      if (after !== undefined && isTerminal(after.status)) this.log(`Cancelled ${task.id} (was running${task.worker ? ` on ${oneLine(task.worker)}` : ''})`);
-      else this.log(`Stopping ${task.id}: its worker has been told`);
-    }
+    const [after] = outcome.kind === 'stopping' ? await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS }) : [];
+    const report = cancelReport(task, outcome, after);
+    if (report !== undefined) this.log(report);
     return (await queue.get(task.id)) ?? task;
   }
 }
