@@ -384,6 +384,8 @@ async function main() {
   // What happened, for the report.
   const counts = { added: 0, addErrors: 0, cancelsAsked: 0, cancelsRefused: 0, kills: 0, redisRestarts: 0, engineRestarts: 0 };
   const ids = [];
+  /** Each `tsk cancel` and what it said. */
+  const cancels = [];
   const restarts = new Set();
 
   // Each chaos event fires before the task at its position is added, spread over the run.
@@ -435,12 +437,18 @@ async function main() {
       void restart.catch(() => undefined).finally(() => restarts.delete(restart));
     } else if (event.kind === 'cancel') {
       if (ids.length === 0) return;
-      // Mostly recent tasks: those are queued or running.
-      const id = random() < 0.8 ? ids[Math.max(0, ids.length - 1 - Math.floor(random() * 6))] : pick(ids);
+      // Mostly a task that has not ended (queued, running, waiting), as the list shows it now; else any.
+      const listing = await tsk(['list', '--json'], producerEnv, repo);
+      const open = listing.code === 0 ? JSON.parse(listing.stdout).filter((task) => !TERMINAL.has(task.status)).map((task) => task.id) : [];
+      const id = open.length > 0 && random() < 0.9 ? pick(open.sort()) : pick(ids);
       const result = await tsk(['cancel', id], producerEnv, repo);
       counts.cancelsAsked += 1;
       if (result.code !== 0) counts.cancelsRefused += 1;
-      say(`tsk cancel ${id}: ${result.code === 0 ? 'ok' : `exit ${result.code}: ${lines(result.stderr).slice(-1)[0] ?? ''}`}`);
+      // "Cancelled <id>", "<id> ended COMPLETE … before it could be cancelled" (its agent had finished), "Stopping
+      // <id>: its worker has been told" or "<id> had already ended (…)".
+      const said = result.code === 0 ? (lines(result.stdout)[0] ?? '') : `exit ${result.code}: ${lines(result.stderr).slice(-1)[0] ?? ''}`;
+      cancels.push({ id, said });
+      say(`tsk cancel ${id}: ${said}`);
     } else if (event.kind === 'redis') {
       await quiesce();
       const down = 500 + Math.floor(random() * 2500);
@@ -564,6 +572,9 @@ async function main() {
     const reason = (task.error ?? '(no reason)').replaceAll(task.id, '<id>').replace(/\/tmp\/\S+/g, '<path>').slice(0, 160);
     reasons.set(reason, [...(reasons.get(reason) ?? []), task.id]);
   }
+  // A task `tsk cancel` said it cancelled ends CANCELLED; one it was stopping may still have finished first.
+  const cancelsIgnored = cancels.filter((cancel) => cancel.said.startsWith('Cancelled') && byId.get(cancel.id)?.status !== 'CANCELLED');
+  const said = (prefix) => cancels.filter((cancel) => cancel.said.startsWith(prefix) || cancel.said.includes(prefix)).length;
   const unexpectedFailures = failures.filter((task) => !/^worker \S+ lost/.test(task.error ?? ''));
 
   // -------------------------------------------------------------------------------------------------
@@ -571,8 +582,9 @@ async function main() {
   const statuses = tally(listed.filter((task) => idSet.has(task.id)));
   const rows = [
     ['tasks added', ids.length, `${statuses}; ${counts.addErrors} add attempts failed (retried)`, false],
-    ['chaos', counts.kills + counts.redisRestarts + counts.engineRestarts + counts.cancelsAsked, `${counts.kills} worker SIGKILLs, ${counts.redisRestarts} Redis restarts, ${counts.engineRestarts} engine restarts, ${counts.cancelsAsked} cancels (${counts.cancelsRefused} refused: already ended)`, false],
+    ['chaos', counts.kills + counts.redisRestarts + counts.engineRestarts + counts.cancelsAsked, `${counts.kills} worker SIGKILLs, ${counts.redisRestarts} Redis restarts, ${counts.engineRestarts} engine restarts, ${counts.cancelsAsked} cancels (${said('Cancelled')} cancelled, ${said('before it could be cancelled')} finished first, ${said('Stopping')} stopping, ${said('already ended')} already ended, ${counts.cancelsRefused} refused)`, false],
     ['failed, by reason', failures.length, [...reasons].map(([reason, tasks]) => `${tasks.length}× ${reason}`).join('; '), false],
+    ['cancels not honoured', cancelsIgnored.length, cancelsIgnored.map((cancel) => `${cancel.id}: "${cancel.said}" but ${byId.get(cancel.id)?.status ?? 'missing'}`).join('; '), true],
     ['tasks lost', lost.length, lost.join(' '), true],
     ['stuck non-terminal', stuck.length, stuck.map((id) => `${id}=${byId.get(id).status}`).join(' '), true],
     ['run twice', runTwice.size, [...runTwiceByContainers.map((id) => `${id}: ${events.starts.get(id).size} sandbox starts`), ...branchProblems].join('; '), true],
