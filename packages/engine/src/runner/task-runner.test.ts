@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { DEFAULT_AGENT_API_ENDPOINTS } from '../agent-api/endpoints.js';
+import { GATEWAY_SOCKET_PATH } from '../agent-api/bridge.js';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { newTaskId } from '../common/ids.js';
 import { taskDir } from '../common/task-paths.js';
@@ -9,6 +12,7 @@ import { ImageBuilder } from '../docker/image-builder.js';
 import type { LogSink } from '../logging/index.js';
 import type { TaskSpec } from '../model/index.js';
 import { DirectNetworkProvider } from '../proxy/direct-network-provider.js';
+import { anthropicRateLimitTurn, startAgentApiServer } from '../test-utils/agent-api-server.js';
 import { FakeSandboxRuntime, fakeTaskImages, hostScriptAgent, type FakeAgent } from '../test-utils/fake-sandbox.js';
 import { git, isolateGitConfig, makeRepo, repoState, tempDir } from '../test-utils/git-fixtures.js';
 import { taskSpecFixture } from '../test-utils/task-spec-fixture.js';
@@ -31,7 +35,7 @@ interface Setup {
   log: LogSink;
 }
 
-async function setUp(agent: FakeAgent = hostScriptAgent): Promise<Setup> {
+async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: string } = {}): Promise<Setup> {
   await isolateGitConfig();
   // A copy, never a copy-on-write volume: that needs the Docker engine.
   vi.stubEnv('TSK_WORKSPACES', 'copy');
@@ -50,6 +54,7 @@ async function setUp(agent: FakeAgent = hostScriptAgent): Promise<Setup> {
     agentIds: { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
     sandboxes,
     taskImages: images,
+    ...(options.anthropic === undefined ? {} : { agentApiEndpoints: { ...DEFAULT_AGENT_API_ENDPOINTS, anthropic: options.anthropic } }),
   });
   const lines: string[] = [];
   return { repo, dataDir, sandboxes, images, runner, lines, log: { write: (source, line) => lines.push(`[${source}] ${line}`) } };
@@ -185,5 +190,52 @@ describe('TaskRunner.run: what the sandbox is given', () => {
     expect(seen?.readme).toBe('# demo\n');
     expect(seen?.env.FOO).toBe('bar');
     expect(seen?.cpus).toBe(2 * 1e9);
+  });
+});
+
+describe('TaskRunner.run: a rate-limited agent', () => {
+  it('FAILED with retryAt when the gateway saw the API answer 429 and the agent gave up', async () => {
+    const resetAt = new Date(Date.now() + 3_600_000);
+    const server = await startAgentApiServer({ anthropic: { conversations: [{ turns: [anthropicRateLimitTurn(resetAt)] }] } });
+    try {
+      // The agent's one model request, through the gateway's socket mounted into its sandbox, then it gives up.
+      const setup = await setUp(
+        async ({ spec, stdout }) => {
+          const socketPath = spec.HostConfig?.Mounts?.find((mount) => mount.Target === GATEWAY_SOCKET_PATH)?.Source;
+          if (socketPath === undefined) throw new Error('no gateway socket mounted');
+          const status = await new Promise<number>((resolve, reject) => {
+            const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'hi' }], tools: [{ name: 'Bash', description: 'Run a command', input_schema: { type: 'object' } }] });
+            const call = request({ socketPath, path: '/v1/messages', method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'placeholder', 'anthropic-version': '2023-06-01' } }, (response) => {
+              response.resume();
+              response.on('end', () => resolve(response.statusCode ?? 0));
+            });
+            call.on('error', reject);
+            call.end(body);
+          });
+          stdout(JSON.stringify({ type: 'result', subtype: 'error', is_error: true, result: `API Error: ${status}` }));
+          return 1;
+        },
+        { anthropic: server.url },
+      );
+      const spec = taskOn(setup, 'Do it.', { agent: 'claude' });
+      const result = await setup.runner.run(spec, { log: setup.log, grant: { ...NO_GRANT, credential: { kind: 'api-key', service: 'anthropic', key: 'sk-ant-test', source: 'test' } } });
+      expect(result.status).toBe('FAILED');
+      expect(result.error).toBe(`rate limited until ${result.retryAt ?? ''}`);
+      // The reset the API's headers gave (to the second), not the agent's say.
+      expect(Math.abs(Date.parse(result.retryAt ?? '') - resetAt.getTime())).toBeLessThanOrEqual(2000);
+      expect(server.modelRequests()).toHaveLength(1);
+      expect(server.modelRequests()[0]?.headers['x-api-key']).toBe('sk-ant-test');
+      expectReleased(setup, spec);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('no retryAt when the agent failed for another reason', async () => {
+    const setup = await setUp(async () => 2);
+    const spec = taskOn(setup, 'Do it.');
+    const result = await setup.runner.run(spec, { log: setup.log });
+    expect(result.status).toBe('FAILED');
+    expect(result.retryAt).toBeUndefined();
   });
 });
