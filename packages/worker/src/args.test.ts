@@ -24,5 +24,10 @@ describe('parseWorkerArgs', () => {
     expect(() => parseWorkerArgs(['-w', '0'])).toThrow('--workers must be an integer ≥ 1, got "0"');
     expect(() => parseWorkerArgs(['--health-port', '70000'])).toThrow('--health-port must be at most 65535');
     expect(() => parseWorkerArgs(['--bogus'])).toThrow(/Unknown option '--bogus'/);
+    // Found by the input fuzzer: Number() took these.
+    expect(() => parseWorkerArgs(['-w', '0x10'])).toThrow('--workers must be an integer ≥ 1, got "0x10"');
+    expect(() => parseWorkerArgs(['--grace', '1e3'])).toThrow('--grace must be an integer ≥ 0, got "1e3"');
+    expect(() => parseWorkerArgs(['--health-port', ''])).toThrow('--health-port must be an integer ≥ 0, got ""');
+    expect(() => parseWorkerArgs(['--health-host=--upload-pack=x'])).toThrow('--health-host must be an IP address');
   });
 });

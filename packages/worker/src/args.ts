@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '@tsk/engine';
 
@@ -45,8 +46,9 @@ export const WORKER_OPTIONS = {
 
 function integer(value: string | undefined, option: string, min: number): number | undefined {
   if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min) throw new InputError(`${option} must be an integer ≥ ${min}, got "${value}"`);
+  // Digits only: Number() would also take "0x10", "1e3" and "" (0).
+  const number = /^[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(number) || number < min) throw new InputError(`${option} must be an integer ≥ ${min}, got ${JSON.stringify(value.slice(0, 40))}`);
   return number;
 }
 
@@ -62,6 +64,8 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
   } catch (error) {
     throw new InputError((error as Error).message, { hint: 'see tsk-worker --help' });
   }
+  const host = values['health-host'] ?? '127.0.0.1';
+  if (isIP(host) === 0) throw new InputError(`--health-host must be an IP address, got ${JSON.stringify(host.slice(0, 40))}`, { hint: 'e.g. 127.0.0.1, or 0.0.0.0 in a container' });
   const port = integer(values['health-port'], '--health-port', 0) ?? 0;
   if (port > 65535) throw new InputError(`--health-port must be at most 65535, got ${port}`);
   return {
@@ -69,7 +73,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
     workers: integer(values.workers, '--workers', 1),
     name: values.name,
     quitWhenEmpty: values['quit-when-empty'] ?? false,
-    health: values['no-health'] ? undefined : { host: values['health-host'] ?? '127.0.0.1', port },
+    health: values['no-health'] ? undefined : { host, port },
     graceSeconds: integer(values.grace, '--grace', 0) ?? 300,
     checkDataDir: values['check-data-dir'] ?? false,
   };
