@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,7 @@ describe('tsk run (real Docker, real git)', () => {
     expect(task.branch).toBeNull();
     expect(git(repo, 'branch', '--list', 'tsk/generic/bad/*')).toBe('');
     expect(containersOf(task.id)).toBe('');
+    expect(workspaceVolumesOf(task.id)).toBe('');
   });
 
   it('cancels on Ctrl+C: CANCELLED, container gone', async () => {
@@ -135,6 +136,9 @@ describe('tsk run (real Docker, real git)', () => {
     const task = JSON.parse(result.stdout) as TaskJson;
     expect(task.status).toBe('CANCELLED');
     expect(containersOf(task.id)).toBe('');
+    // Its copy-on-write workspace went with it: the volume, and the layer in the task's folder.
+    expect(workspaceVolumesOf(task.id)).toBe('');
+    expect(existsSync(join(home.env.TSK_DATA_HOME!, 'tsk', 'tasks', task.id))).toBe(false);
     expect(git(repo, 'branch', '--list', 'tsk/generic/slow/*')).toBe('');
   });
 
@@ -199,3 +203,8 @@ describe('tsk run (real Docker, real git)', () => {
     expect(unknownAgent.stderr).toMatch(/^Error: Unknown agent "gpt-9"/);
   });
 });
+
+/** The workspace volumes a task left (labelled with its id). */
+function workspaceVolumesOf(id: string): string {
+  return execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=tsk.task=${id}`], { encoding: 'utf8' }).trim();
+}
