@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { cleanUp, createContext, machine, root } from './harness.mjs';
 import { renderMarkdown } from './figures.mjs';
 
-const SECTIONS = ['startup', 'workspace', 'run', 'queue', 'throughput', 'logs'];
+const SECTIONS = ['startup', 'workspace', 'run', 'queue', 'cancel', 'throughput', 'logs'];
 
 export const USAGE = `Usage: node bench/run.mjs [options] [section …]
 
@@ -17,7 +17,7 @@ Options:
   --quick        fewer samples and smaller fixtures: a few minutes instead of ~20
   --check        exit 1 when a figure misses its target (otherwise the exit code ignores figures)
   --lock <file>  hold this flock(1) lock file during each section that runs containers (run, queue,
-                 throughput, logs), not between them: where several people share one Docker engine
+                 cancel, throughput, logs), not between them: where several people share one Docker engine
   --out <dir>    write REPORT.md and report.json there (default: bench/ for a full run without --quick,
                  nowhere otherwise: the report is printed either way)
   -h, --help     show this help
@@ -63,9 +63,9 @@ export async function runBench(argv, loaded = {}) {
     for (const name of names) {
       const section = loaded[name] ?? (await import(`../sections/${name}.mjs`)).section;
       ctx.progress(`section ${name}: ${section.title}`);
-      const started = Date.now();
       const entry = { name, title: section.title, about: section.about, figures: [] };
       const lock = values.lock && section.docker ? await acquireLock(values.lock, ctx) : undefined;
+      const started = Date.now(); // not counting the wait for the lock
       try {
         entry.figures = await section.run(ctx);
       } catch (error) {
