@@ -94,7 +94,10 @@ export function renderMarkdown(report) {
       const notes = section.figures.filter((f) => f.note).map((f) => `- ${f.name}: ${f.note}`);
       if (notes.length > 0) lines.push(...notes, '');
     }
-    if (section.seconds !== undefined) lines.push(`<sub>section took ${section.seconds.toFixed(0)} s</sub>`, '');
+    if (section.seconds !== undefined) {
+      const when = section.ranAt ? ` on ${section.ranAt}, commit ${section.commit}` : '';
+      lines.push(`<sub>section ran ${section.seconds.toFixed(0)} s${when}${section.quick && !report.quick ? ', quick profile' : ''}</sub>`, '');
+    }
   }
   return lines.join('\n');
 }

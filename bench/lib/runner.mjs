@@ -1,7 +1,7 @@
 // Runs benchmark sections in one throwaway tsk home, writes the report, and removes what it made on
 // success, failure, Ctrl+C and SIGTERM. A figure below its target never fails the run; `--check` makes
 // the exit code say whether every target was met.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cleanUp, createContext, machine, root } from './harness.mjs';
@@ -18,6 +18,8 @@ Options:
   --check        exit 1 when a figure misses its target (otherwise the exit code ignores figures)
   --lock <file>  hold this flock(1) lock file during each section that runs containers (run, queue,
                  cancel, throughput, logs), not between them: where several people share one Docker engine
+  --update       replace only the named sections in <out>/report.json (default out: bench/) and write the
+                 report again: one section re-run after a change, the others kept with their own date
   --out <dir>    write REPORT.md and report.json there (default: bench/ for a full run without --quick,
                  nowhere otherwise: the report is printed either way)
   -h, --help     show this help
@@ -26,7 +28,7 @@ Options:
 export async function runBench(argv, loaded = {}) {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { quick: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, out: { type: 'string' }, lock: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { quick: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, out: { type: 'string' }, lock: { type: 'string' }, update: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     allowPositionals: true,
   });
   if (values.help) {
@@ -40,7 +42,7 @@ export async function runBench(argv, loaded = {}) {
   }
   const names = positionals.length > 0 ? SECTIONS.filter((name) => positionals.includes(name)) : SECTIONS;
   const full = names.length === SECTIONS.length;
-  const out = values.out ?? (full && !values.quick ? join(root, 'bench') : undefined);
+  const out = values.out ?? ((full && !values.quick) || values.update ? join(root, 'bench') : undefined);
 
   const ctx = createContext({ quick: values.quick });
   let cleaning;
@@ -76,11 +78,26 @@ export async function runBench(argv, loaded = {}) {
         await lock?.release();
       }
       entry.seconds = (Date.now() - started) / 1000;
+      entry.ranAt = new Date(started).toISOString().replace(/\.\d+Z$/, 'Z');
+      entry.commit = report.machine.commit;
+      entry.quick = values.quick;
       report.sections.push(entry);
     }
   } finally {
     const removed = await clean();
     ctx.progress(`cleaned up: ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes, ${ctx.work}`);
+  }
+  if (values.update && out) {
+    // Sections not run now keep their figures from the earlier report, each with the date it ran.
+    const earlier = existsSync(join(out, 'report.json')) ? JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) : { sections: [] };
+    const now = new Map(report.sections.map((section) => [section.name, section]));
+    const merged = SECTIONS.map((name) => now.get(name) ?? earlier.sections.find((section) => section.name === name)).filter(Boolean);
+    for (const section of merged) {
+      section.ranAt ??= earlier.generatedAt;
+      section.commit ??= earlier.machine?.commit;
+    }
+    report.sections = merged;
+    report.command = `npm run bench, then ${report.command}`;
   }
   const markdown = renderMarkdown(report);
   process.stdout.write(`${markdown}\n`);
