@@ -15,8 +15,10 @@ const TEMP_INDEX_CONFIG = ['-c', 'core.splitIndex=false'];
 /**
  * Start the temporary index from a copy of the user's: it carries the stat data of every tracked file, so
  * `git add -A` only rehashes (and runs LFS clean filters on) what changed instead of the whole tree. A
- * split index cannot be copied alone (it points at a shared index by path), so that case, like a
- * repository without an index, is left to `read-tree`.
+ * split index cannot be copied alone (it points at a shared index by path, and git freshens that file in
+ * the user's git directory when it reads a copy), so that case, like a repository without an index, is
+ * left to `read-tree`. The user's index is only read. `snapshot-stat-reuse.int.test.ts` holds the result
+ * to a fresh index's and counts what gets hashed.
  */
 async function seedIndex(info: RepositoryInfo, indexFile: string): Promise<boolean> {
   const names = await readdir(info.gitDir);
