@@ -268,7 +268,7 @@ export class ProxyManager implements SandboxNetworkProvider {
 
   /**
    * Remove this user's proxies no live task uses, with their networks, and task networks left by this
-   * user's crashed tasks (`tsk proxy stop`, the worker's sweep).
+   * user's crashed tasks, at once however long their idle time still runs (`tsk proxy stop`).
    */
   stopIdle(): Promise<StopIdleProxiesResult> {
     return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, force: true });
