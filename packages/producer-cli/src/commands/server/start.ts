@@ -34,5 +34,8 @@ export default class ServerStart extends BaseCommand {
       log: terminalSink(process.stderr),
       onEvent: printEvent,
     });
+    // The worker has stopped and closed what it opened; a library's leftover timer (BullMQ waits a few
+    // seconds on a connection dropped when Redis went away) must not keep the process past that.
+    setTimeout(() => process.exit(), 1000).unref();
   }
 }
