@@ -4,10 +4,11 @@ import type { CancelOutcome, TaskView } from '@tsk/engine/queue';
 /**
  * What `tsk cancel` says about one task, from what the queue did with it (`outcome`) and, for a running
  * task, how it stands once its worker was told (`after`). A running task whose agent had already finished
- * when the cancel reached its worker ends as it finished (its result collected, COMPLETE or FAILED): that is
- * said as such, never "Cancelled". Undefined for a task the queue does not know.
+ * when the cancel reached its worker ends as it finished (its result collected, COMPLETE or FAILED), and one
+ * lost with its worker meanwhile ends FAILED: either is said as such, with why, never "Cancelled". Undefined
+ * for a task the queue does not know.
  */
-export function cancelReport(task: Pick<TaskView, 'id' | 'worker'>, outcome: CancelOutcome, after: Pick<TaskView, 'status'> | undefined): string | undefined {
+export function cancelReport(task: Pick<TaskView, 'id' | 'worker'>, outcome: CancelOutcome, after: Pick<TaskView, 'status' | 'error'> | undefined): string | undefined {
   // Ids, statuses and worker names come from Redis.
   const id = oneLine(task.id);
   switch (outcome.kind) {
@@ -21,7 +22,8 @@ export function cancelReport(task: Pick<TaskView, 'id' | 'worker'>, outcome: Can
       if (after === undefined || !isTerminal(after.status)) return `Stopping ${id}: its worker has been told`;
       const where = task.worker ? ` on ${oneLine(task.worker)}` : '';
       if (after.status === 'CANCELLED') return `Cancelled ${id} (was running${where})`;
-      return `${id} ended ${oneLine(after.status)}${where} before it could be cancelled (it had finished running)`;
+      const why = after.status === 'COMPLETE' ? 'its agent had finished' : (after.error ?? 'its agent had finished');
+      return `${id} ended ${oneLine(after.status)}${where} before it could be cancelled: ${oneLine(why)}`;
     }
   }
 }
