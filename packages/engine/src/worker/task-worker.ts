@@ -211,7 +211,8 @@ export class TaskWorker {
       if (!closed && this.consumer !== undefined) {
         // Nothing more can be written: the tasks it could not end stay RUNNING on this worker until its
         // heartbeat expires, then the "worker lost" rule settles them (FAILED, or re-queued).
-        onEvent({ kind: 'error', message: 'Redis does not answer: stopping without it (tasks not recorded as ended will be settled as lost)' });
+        const why = queue.connected ? 'the queue did not close in time: stopping without it' : 'Redis does not answer: stopping without it';
+        onEvent({ kind: 'error', message: `${why} (tasks not recorded as ended will be settled as lost)` });
         this.cancelRunning();
         this.redisDropped = true;
         queue.disconnect();
