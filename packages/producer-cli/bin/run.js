@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { fileURLToPath } from 'node:url';
-import { flush, handle, run } from '@oclif/core';
+// oclif's subpaths, not its index (which loads all of oclif): less to load before anything is printed.
+import { flush } from '@oclif/core/flush';
+import { handle } from '@oclif/core/handle';
+import { run } from '@oclif/core/run';
 
 // Whoever reads tsk's output may go away first (a closed terminal, `| head`, a killed parent). Writing
 // then fails (EPIPE, EIO); unhandled, that would end the process before a running task is cancelled and

@@ -1,4 +1,7 @@
-import { Command, Flags, ux } from '@oclif/core';
+// oclif's subpaths, not its index: every command loads this file, and the index loads all of oclif.
+import { Command } from '@oclif/core/command';
+import * as Flags from '@oclif/core/flags';
+import { ux } from '@oclif/core/ux';
 import { escapeControlInJson, stripControl, TskError } from '@tsk/engine/core';
 
 /**

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Plugin } from '@oclif/core';
 
 /**
  * tsk's oclif manifest (`oclif.manifest.json` in the package): every command's id, flags, arguments and
@@ -39,6 +38,8 @@ export async function buildFingerprint(root: string): Promise<string> {
 
 /** Build the manifest by loading every command (what oclif does without one) and write it atomically. */
 export async function writeManifest(root: string, fingerprint?: string): Promise<void> {
+  // Loaded here: a `tsk` whose manifest is current never needs it.
+  const { Plugin } = await import('@oclif/core/config');
   const plugin = new Plugin({ root, type: 'core', ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
   await plugin.load();
   const manifest: TskManifest = { ...plugin.manifest, tskBuild: fingerprint ?? (await buildFingerprint(root)) };
