@@ -173,6 +173,28 @@ describe('TaskRunner.run without Docker (stand-in sandbox, real git)', () => {
   });
 });
 
+describe('TaskRunner.run: a cost budget', () => {
+  it('stops the agent once its running cost passes max_cost_usd, keeps its work: FAILED "budget exceeded"', async () => {
+    const setup = await setUp(async ({ workspaceDir, stdout, signal }) => {
+      await writeFile(join(workspaceDir, 'step1.txt'), 'first\n');
+      // One costly message, as Claude's stream-json reports it; then it would go on until stopped.
+      const message = { id: 'msg_budget', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'Thinking hard.' }], usage: { input_tokens: 400_000, output_tokens: 100_000 } };
+      stdout(JSON.stringify({ type: 'assistant', message, parent_tool_use_id: null, session_id: 's-1' }));
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      return 137;
+    });
+    const spec = taskOn(setup, 'Do two steps.', { agent: 'claude' });
+    const grant = { ...NO_GRANT, budget: { maxCostUsd: 0.5 }, credential: { kind: 'api-key' as const, service: 'anthropic' as const, key: 'sk-ant-test', source: 'test' } };
+    const result = await setup.runner.run(spec, { log: setup.log, grant });
+    expect(result.status).toBe('FAILED');
+    expect(result.error).toMatch(/^budget exceeded: \$\d+\.\d\d of \$0\.50$/);
+    expect(result.usage?.costUsd).toBeGreaterThan(0.5);
+    expect(result.branch).toBe(spec.branch);
+    expect(git(setup.repo, 'show', `${spec.branch}:step1.txt`)).toBe('first');
+    expectReleased(setup, spec);
+  });
+});
+
 describe('TaskRunner.run: what the sandbox is given', () => {
   it('the instructions, the workspace at the task’s commit, the task’s environment; the CPU limit clamped to the runtime’s', async () => {
     let seen: { instructions: string; readme: string; env: Record<string, string>; cpus: number | undefined } | undefined;
