@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isResultBranch } from '../common/sanitize.js';
 import { GitCommandError } from '../errors/git-command-error.js';
@@ -154,6 +154,35 @@ async function narrowToLayer(git: string[], scratchDir: string, upperDir: string
 }
 
 /**
+ * A submodule's commit as the agent left it: in a layer, the submodule's folder has no `.git` pointer
+ * (that is the base's), so `add` keeps each gitlink as it was. The pointer is read from the base (tsk's),
+ * the submodule's HEAD from its git directory in the layer, else the base; a layer that replaced the
+ * pointer keeps whatever `add` made of it. Files only (checked by inspectWorkspaceGitDir), never git.
+ */
+async function layerGitlinks(git: string[], scratchDir: string, upperDir: string, view: LayerView): Promise<void> {
+  const scratch = { cwd: scratchDir, trustRepository: true };
+  const staged = await runGit([...git, 'ls-files', '-z', '--stage'], scratch);
+  for (const record of staged.split('\0')) {
+    const match = /^160000 ([0-9a-f]{40}) 0\t(.+)$/.exec(record);
+    if (!match?.[1] || !match[2]) continue;
+    const [, current, path] = match;
+    if ((await lstat(join(upperDir, path, '.git')).catch(() => undefined)) !== undefined) continue;
+    const pointer = await readFile(join(view.base.baseDir, path, '.git'), 'utf8').catch(() => undefined);
+    const gitdir = /^gitdir: (\.\.\/[^\n]*\.git\/modules\/[^\n]+)\n?$/.exec(pointer ?? '')?.[1];
+    if (gitdir === undefined) continue;
+    const relative = join(path, gitdir);
+    if (relative.startsWith('..') || !relative.startsWith('.git/modules/')) continue;
+    const layerModule = join(upperDir, relative);
+    if (!(await lstat(layerModule).catch(() => undefined))?.isDirectory()) continue;
+    const baseModule = join(view.base.baseDir, relative);
+    const hasHead = (await lstat(join(layerModule, 'HEAD')).catch(() => undefined))?.isFile() === true;
+    const commit = await readWorkspaceHead(hasHead ? layerModule : baseModule, hasHead ? baseModule : undefined).catch(() => undefined);
+    if (commit === undefined || commit === current) continue;
+    await runGit([...git, 'update-index', '--cacheinfo', `160000,${commit},${path}`], { ...scratch, env: { GIT_LITERAL_PATHSPECS: '1' } });
+  }
+}
+
+/**
  * `add --all` over a layer. When every entry `.` matches in the index is skip-worktree (the layer holds
  * only ignored files, say), git says so and exits 1 after updating the index as asked: that is no failure.
  */
@@ -178,6 +207,7 @@ async function resultCommit(options: CollectResultOptions, git: string[], head: 
   if (view !== undefined) await narrowToLayer(git, options.scratchDir, options.workspaceDir, view);
   if (view === undefined) await runGit([...inTree, 'add', '--all', '--', '.'], { cwd: options.workspaceDir, trustRepository: true });
   else if (view.changes.entries.size > 0) await addLayer(inTree, options.workspaceDir);
+  if (view !== undefined) await layerGitlinks(git, options.scratchDir, options.workspaceDir, view);
   const tree = (await runGit([...git, 'write-tree'], scratch)).trim();
   const headTree = head === undefined ? undefined : (await runGit([...git, 'rev-parse', '--verify', '--end-of-options', `${head}^{tree}`], scratch)).trim();
   if (head !== undefined && tree === headTree) return head;

@@ -230,6 +230,22 @@ describe.runIf(root)('copy-on-write workspaces', () => {
     expect(readdirSync(join(o.dataDir, 'workspace-bases')).filter((name) => /^[0-9a-f]{32}$/.test(name))).toEqual(bases);
   });
 
+  it('records a submodule\'s new commit the agent left in the layer\'s .git/modules', async () => {
+    const lib = await makeRepo({ 'lib.txt': 'v1\n' });
+    await writeFiles(lib, { 'lib.txt': 'v2\n' });
+    git(lib, 'commit', '-qam', 'v2');
+    const v2 = git(lib, 'rev-parse', 'HEAD');
+    const v1 = git(lib, 'rev-parse', 'HEAD~1');
+    git(lib, 'checkout', '-q', v1);
+    const o = await origin({ 'a.txt': 'a\n' });
+    git(o.repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'vendor/lib');
+    git(o.repo, 'commit', '-qm', 'submodule');
+    const { collected } = await runTask(o, `set -e; cat vendor/lib/lib.txt > seen.txt; echo ${v2} > .git/modules/vendor/lib/HEAD`);
+    expect(collected.changed).toBe(true);
+    expect(git(o.repo, 'show', `${collected.commit!}:seen.txt`)).toBe('v1');
+    expect(git(o.repo, 'ls-tree', collected.commit!, 'vendor/lib')).toBe(`160000 commit ${v2}\tvendor/lib`);
+  });
+
   describe('refuses a layer whose .git points elsewhere', () => {
     for (const [name, script] of [
       ['an alternates file', 'echo /tmp > .git/objects/info/alternates; echo x > x.txt'],
