@@ -465,6 +465,41 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
           expectFsckClean(repo);
         });
       });
+
+      // Copy-on-write as an ordinary user: the sandbox runs as the repository's owner, so only the read-only
+      // mount keeps it from the objects; and the layer's work folder, which the kernel makes as root, still
+      // goes with the task.
+      it('copy-on-write: leaves the objects of a repository owned by the user running tsk unchanged, and no task folder', async (context) => {
+        if (user === undefined) return context.skip();
+        const repo = objectRichRepo(join(userRoot, 'cow-repo'));
+        const userHome = join(userRoot, 'cow-home');
+        mkdirSync(userHome);
+        execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, userRoot]);
+        chmodSync(userRoot, 0o755);
+        const before = trustingAnyOwner(() => objectState(repo));
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          HOME: userHome,
+          TSK_CONFIG_HOME: join(userHome, 'config'),
+          TSK_DATA_HOME: join(userHome, 'data'),
+          TSK_RUNTIME_DIR: join(userHome, 'run'),
+          NO_COLOR: '1',
+        };
+        const lines = tamperOrigin(join(repo, '.git', 'objects'));
+        const args = ['run', '--repo', repo, '--json', '--project', project, '--agent', 'script', '-n', 'tamper-cow', '-p', lines.join('\n')];
+        const run = parseTask(await runTskAs(user, args, { env, cwd: userRoot }));
+        taskIds.push(run.task.id);
+        expect(run.result.stderr).not.toMatch(/copy-on-write workspaces unavailable/);
+        expect(run.result.stderr).toMatch(/TRIED [1-9]\d* object files/);
+        expect(run.result.stderr).not.toMatch(/OVERWROTE|PLANTED/);
+        expectStatus(run, 'COMPLETE');
+        trustingAnyOwner(() => {
+          const after = objectState(repo);
+          for (const [path, digest] of Object.entries(before.objects)) expect(after.objects[path], path).toBe(digest);
+          expectFsckClean(repo);
+        });
+        expect(readdirSync(join(userHome, 'data', 'tsk', 'tasks'))).toEqual([]);
+      });
     });
   });
 
