@@ -1,16 +1,16 @@
 import type Dockerode from 'dockerode';
+import { existsSync } from 'node:fs';
 import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { isTaskId } from '../common/ids.js';
 import { runProcess } from '../common/run-process.js';
+import { taskDir } from '../common/task-paths.js';
 import { overlayVolumeProblem, removeAsRoot, removeWorkspaceVolumes, WorkspaceVolume } from '../docker/workspace-volume.js';
 import { TskError } from '../errors/index.js';
 import { ensureWorkspaceBase, prepareWorkspace, pruneWorkspaceBases, workspaceBasesDir, type LayerBase, type WorkspaceBase } from '../git/index.js';
-import { taskDir } from '../common/task-paths.js';
-import { isTaskId } from '../common/ids.js';
-import { existsSync } from 'node:fs';
-import type { LogSink } from '../logging/index.js';
-import { log as debug } from '../logging/index.js';
+import { log as debug, type LogSink } from '../logging/index.js';
 import type { TaskSource, TaskSpec } from '../model/index.js';
+import { LABEL_TASK } from '../docker/container-spec.js';
 import type { AgentIds } from './agent-ids.js';
 
 /** What of a task its workspace needs. */
@@ -194,7 +194,7 @@ async function chownTree(dir: string, ids: AgentIds): Promise<void> {
 export async function cleanWorkspaces(docker: Dockerode, dataDir: string): Promise<{ bases: number; volumes: number }> {
   const bases = await pruneWorkspaceBases(dataDir, { idleMs: 0, maxBases: 0 });
   const volumes = await removeWorkspaceVolumes(docker, [], (labels) => {
-    const task = labels['tsk.task'];
+    const task = labels[LABEL_TASK];
     return task === undefined || !isTaskId(task) || !existsSync(taskDir(dataDir, task));
   }).catch(() => 0); // no engine answers: the bases are cleaned all the same
   return { bases, volumes };
