@@ -297,13 +297,15 @@ async function repoState(repo) {
 class SandboxStarts {
   constructor() {
     this.starts = new Map();
+    /** Task id → its sandboxes' exits: when (ms since the epoch) and with which code. */
+    this.dies = new Map();
     this.since = Math.floor(Date.now() / 1000) - 1;
     this.child = undefined;
     this.stopped = false;
   }
 
   follow() {
-    const child = track(spawn('docker', ['events', '--since', String(this.since), '--filter', 'type=container', '--filter', 'event=start', '--filter', 'label=tsk.task', '--format', '{{json .}}'], { stdio: ['ignore', 'pipe', 'ignore'] }));
+    const child = track(spawn('docker', ['events', '--since', String(this.since), '--filter', 'type=container', '--filter', 'event=start', '--filter', 'event=die', '--filter', 'label=tsk.task', '--format', '{{json .}}'], { stdio: ['ignore', 'pipe', 'ignore'] }));
     this.child = child;
     let buffer = '';
     child.stdout.on('data', (chunk) => {
@@ -317,6 +319,12 @@ class SandboxStarts {
           const task = event.Actor?.Attributes?.['tsk.task'];
           // Proxies and helpers carry no tsk.task; a sandbox's id is unique per start (its container id).
           if (task === undefined) continue;
+          this.since = Math.max(this.since, Number(event.time ?? 0));
+          if (event.Action === 'die' || event.status === 'die') {
+            const at = Number(event.timeNano ?? 0) / 1e6 || Number(event.time ?? 0) * 1000;
+            this.dies.set(task, [...(this.dies.get(task) ?? []), { at, exitCode: event.Actor?.Attributes?.exitCode }]);
+            continue;
+          }
           const ids = this.starts.get(task) ?? new Set();
           ids.add(`${event.id ?? event.Actor?.ID}@${event.timeNano ?? event.time}`);
           this.starts.set(task, ids);
@@ -370,10 +378,16 @@ async function main() {
   const baseEnv = { ...process.env, TSK_CONFIG_HOME: configHome, TSK_REDIS_URL: redis.url, NO_COLOR: '1' };
   delete baseEnv.TSK_LOCK_DIR;
   const producerEnv = { ...baseEnv, TSK_DATA_HOME: join(root, 'producer', 'data'), TSK_RUNTIME_DIR: join(root, 'producer', 'run') };
-  const repo = join(root, 'chaos-repo');
-  mkdirSync(repo);
-  await makeRepo(repo);
-  const repoBefore = await repoState(repo);
+  // Two repositories (two projects, two images), tasks alternating between them.
+  const repos = [join(root, 'chaos-repo'), join(root, 'chaos-repo-b')];
+  for (const dir of repos) {
+    mkdirSync(dir);
+    await makeRepo(dir);
+  }
+  const repo = repos[0];
+  const reposBefore = await Promise.all(repos.map((dir) => repoState(dir)));
+  /** Task id → the repository it was added in. */
+  const repoOf = new Map();
 
   const events = new SandboxStarts();
   events.follow();
@@ -405,9 +419,12 @@ async function main() {
       ? ['add', '-a', 'no-op', '-n', `chaos-${n}`, '-p', `chaos no-op task ${n}`, '--json']
       : ['add', '-a', 'script', '-n', `chaos-${n}`, '-p', `mkdir -p chaos\necho "task ${n}" > chaos/task-${n}.txt\nsleep ${seconds}\n`, '--json'];
     for (let attempt = 1; ; attempt++) {
-      const result = await tsk(args, producerEnv, repo);
+      const result = await tsk(args, producerEnv, repos[n % repos.length]);
       if (result.code === 0) {
-        for (const task of JSON.parse(result.stdout)) ids.push(task.id);
+        for (const task of JSON.parse(result.stdout)) {
+          ids.push(task.id);
+          repoOf.set(task.id, repos[n % repos.length]);
+        }
         counts.added += 1;
         return;
       }
@@ -441,13 +458,14 @@ async function main() {
       const listing = await tsk(['list', '--json'], producerEnv, repo);
       const open = listing.code === 0 ? JSON.parse(listing.stdout).filter((task) => !TERMINAL.has(task.status)).map((task) => task.id) : [];
       const id = open.length > 0 && random() < 0.9 ? pick(open.sort()) : pick(ids);
+      const askedAt = Date.now();
       const result = await tsk(['cancel', id], producerEnv, repo);
       counts.cancelsAsked += 1;
       if (result.code !== 0) counts.cancelsRefused += 1;
       // "Cancelled <id>", "<id> ended COMPLETE … before it could be cancelled" (its agent had finished), "Stopping
       // <id>: its worker has been told" or "<id> had already ended (…)".
       const said = result.code === 0 ? (lines(result.stdout)[0] ?? '') : `exit ${result.code}: ${lines(result.stderr).slice(-1)[0] ?? ''}`;
-      cancels.push({ id, said });
+      cancels.push({ id, said, askedAt });
       say(`tsk cancel ${id}: ${said}`);
     } else if (event.kind === 'redis') {
       await quiesce();
@@ -514,21 +532,23 @@ async function main() {
 
   // Result branches: each completed script task has one, with exactly one commit beyond its snapshot
   // (a second run would add its own), and no task has two branches.
-  const resultBranches = lines(await git(repo, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/tsk/'));
+  const branchesOf = new Map();
+  for (const dir of repos) branchesOf.set(dir, lines(await git(dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/tsk/')));
   const branchProblems = [];
   const missingResults = [];
   for (const task of listed.filter((t) => idSet.has(t.id))) {
     if (task.status === 'COMPLETE' && task.agent === 'script' && !task.branch) missingResults.push(`${task.id}: COMPLETE without a branch`);
     if (!task.branch) continue;
-    if (!resultBranches.includes(task.branch)) {
+    const taskRepo = repoOf.get(task.id) ?? repo;
+    if (!branchesOf.get(taskRepo).includes(task.branch)) {
       missingResults.push(`${task.id}: branch ${task.branch} missing`);
       continue;
     }
-    const commits = lines(await git(repo, 'log', '--format=%s', `main..${task.branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
+    const commits = lines(await git(taskRepo, 'log', '--format=%s', `main..${task.branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
     if (commits.length !== 1) branchProblems.push(`${task.id}: ${task.branch} has ${commits.length} result commits`);
   }
   const claimed = new Set(listed.map((task) => task.branch).filter(Boolean));
-  const strayBranches = resultBranches.filter((branch) => !claimed.has(branch));
+  const strayBranches = repos.flatMap((dir) => branchesOf.get(dir).filter((branch) => !claimed.has(branch)).map((branch) => `${dir}:${branch}`));
   const runTwice = new Set([...runTwiceByContainers, ...branchProblems.map((line) => line.split(':')[0])]);
 
   // Leftovers, before `tsk proxy stop` (which would also sweep what a lost task left): sandboxes, task
@@ -561,8 +581,8 @@ async function main() {
     proxiesAfter.push(...(await containersOf(`label=tsk.locks=${slot.lockDomain}`)));
     networksAfter.push(...lines(await docker('network', 'ls', '--filter', `label=tsk.locks=${slot.lockDomain}`, '--format', '{{.Name}}')));
   }
-  const repoAfter = await repoState(repo);
-  const repoChanges = Object.keys(repoBefore).filter((key) => repoBefore[key] !== repoAfter[key]);
+  const reposAfter = await Promise.all(repos.map((dir) => repoState(dir)));
+  const repoChanges = repos.flatMap((dir, i) => Object.keys(reposBefore[i]).filter((key) => reposBefore[i][key] !== reposAfter[i][key]).map((key) => `${dir}: ${key}`));
   const crashes = slots.flatMap((slot) => slot.unexpectedExits);
   // A task fails under chaos only with its worker (killed: "worker <name> lost") or, when the engine was
   // restarted, with its container; anything else is a bug the chaos uncovered.
@@ -573,7 +593,13 @@ async function main() {
     reasons.set(reason, [...(reasons.get(reason) ?? []), task.id]);
   }
   // A task `tsk cancel` said it cancelled ends CANCELLED; one it was stopping may still have finished first.
-  const cancelsIgnored = cancels.filter((cancel) => cancel.said.startsWith('Cancelled') && byId.get(cancel.id)?.status !== 'CANCELLED');
+  // And one that "finished first" really had: its sandbox exited before the cancel, or within the moment
+  // its worker needs to hear it (pub/sub, else a poll every 2 s), never running on for long after.
+  const CANCEL_REACH_MS = 3000;
+  const ranOn = (cancel) => (events.dies.get(cancel.id) ?? []).find((die) => die.at > cancel.askedAt + CANCEL_REACH_MS && String(die.exitCode) === '0');
+  const cancelsIgnored = cancels.filter(
+    (cancel) => (cancel.said.startsWith('Cancelled') && byId.get(cancel.id)?.status !== 'CANCELLED') || (byId.get(cancel.id)?.status === 'COMPLETE' && cancel.said.includes('before it could be cancelled') && ranOn(cancel)),
+  );
   const said = (prefix) => cancels.filter((cancel) => cancel.said.startsWith(prefix) || cancel.said.includes(prefix)).length;
   const unexpectedFailures = failures.filter((task) => !/^worker \S+ lost/.test(task.error ?? ''));
 
@@ -584,7 +610,7 @@ async function main() {
     ['tasks added', ids.length, `${statuses}; ${counts.addErrors} add attempts failed (retried)`, false],
     ['chaos', counts.kills + counts.redisRestarts + counts.engineRestarts + counts.cancelsAsked, `${counts.kills} worker SIGKILLs, ${counts.redisRestarts} Redis restarts, ${counts.engineRestarts} engine restarts, ${counts.cancelsAsked} cancels (${said('Cancelled')} cancelled, ${said('before it could be cancelled')} finished first, ${said('Stopping')} stopping, ${said('already ended')} already ended, ${counts.cancelsRefused} refused)`, false],
     ['failed, by reason', failures.length, [...reasons].map(([reason, tasks]) => `${tasks.length}× ${reason}`).join('; '), false],
-    ['cancels not honoured', cancelsIgnored.length, cancelsIgnored.map((cancel) => `${cancel.id}: "${cancel.said}" but ${byId.get(cancel.id)?.status ?? 'missing'}`).join('; '), true],
+    ['cancels not honoured', cancelsIgnored.length, cancelsIgnored.map((cancel) => `${cancel.id}: "${cancel.said}" but ${byId.get(cancel.id)?.status ?? 'missing'}${ranOn(cancel) ? `; its sandbox ran ${((ranOn(cancel).at - cancel.askedAt) / 1000).toFixed(1)} s after the cancel` : ''}`).join('; '), true],
     ['tasks lost', lost.length, lost.join(' '), true],
     ['stuck non-terminal', stuck.length, stuck.map((id) => `${id}=${byId.get(id).status}`).join(' '), true],
     ['run twice', runTwice.size, [...runTwiceByContainers.map((id) => `${id}: ${events.starts.get(id).size} sandbox starts`), ...branchProblems].join('; '), true],
