@@ -35,7 +35,8 @@ export async function createEngineContext(env: NodeJS.ProcessEnv = process.env):
  * Squid proxies (or Docker's bridge for tasks with isolation off). Proxy progress goes to stderr.
  */
 export function createProxyManager(context: EngineContext, log: LogSink = terminalSink(process.stderr), idleTimeoutMs = 0): ProxyManager {
-  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: context.lockDir, log, idleTimeoutMs });
+  // A CLI process is short-lived: a proxy it leaves warm gets an idle reaper that removes it at its deadline.
+  return new ProxyManager({ docker: context.docker, images: context.images, lockDir: context.lockDir, log, idleTimeoutMs, idleReaper: true });
 }
 
 /**

@@ -16,6 +16,7 @@ import { ProxyDenialFeed, type DenialWatch } from './proxy-denial-feed.js';
 import { buildProxyContainerSpec } from './proxy-container-spec.js';
 import { proxyBuildArgs, proxyEnv } from './proxy-env.js';
 import { DEFAULT_PROXY_BASE_IMAGE, ensureProxyImage, planProxyImage, type ProxyImagePlan } from './proxy-image.js';
+import { ensureIdleReaper } from './idle-reaper.js';
 import { ProxyLease } from './proxy-lease.js';
 import { withProxyLock } from './proxy-lock.js';
 import {
@@ -29,7 +30,7 @@ import {
   proxyContainerName,
   taskNetworkName,
 } from './proxy-names.js';
-import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine, type RetireOptions } from './proxy-teardown.js';
+import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine, type RetireOptions, type RetireOutcome } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
 import { currentOwner, lockDomain, ownerMayBeAlive } from './task-owner.js';
@@ -59,6 +60,13 @@ export interface ProxyManagerOptions {
    * @defaultValue 0
    */
   idleTimeoutMs?: number;
+  /**
+   * This is a short-lived process (`tsk run`, `tsk shell`): when it leaves a proxy warm, start the
+   * proxy's idle reaper (see `idle-reaper.ts`) so that the proxy goes at its deadline even if no tsk
+   * process of this lock folder runs again. A worker sweeps by itself and leaves this off.
+   * @defaultValue false
+   */
+  idleReaper?: boolean;
 }
 
 /** What tsk learned about the engine once: whether it isolates, and where the host is seen from a container. */
@@ -181,7 +189,9 @@ export class ProxyManager implements SandboxNetworkProvider {
         // Leave nothing half set up: this task's network goes, and the proxy too if no one else uses it
         // (after its idle time: a warm proxy is not the failed task's to take away).
         await detachTaskNetwork(this.engine, fingerprint, network).catch(() => undefined);
-        await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions({ fresh: true })).catch(() => undefined);
+        await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions({ fresh: true }))
+          .then((outcome) => this.leftWarm(fingerprint, outcome))
+          .catch(() => undefined);
         throw error;
       }
     });
@@ -203,6 +213,7 @@ export class ProxyManager implements SandboxNetworkProvider {
         const outcome = await retireProxyIfIdle(this.engine, fingerprint, this.retireOptions({ fresh: true }));
         if (outcome === 'removed') debug.proxy('[%s] last task ended: proxy removed', fingerprint);
         if (outcome === 'kept') debug.proxy('[%s] last task ended: proxy kept warm for %dms', fingerprint, this.idleTimeoutMs);
+        await this.leftWarm(fingerprint, outcome);
       }).finally(() => this.sweepExpired());
     let stopForwarding: () => Promise<void>;
     try {
@@ -292,6 +303,20 @@ export class ProxyManager implements SandboxNetworkProvider {
       if (removed.length > 0) debug.proxy('idle past their deadline, removed: %s', removed.join(', '));
     } catch (error) {
       debug.proxy('sweep of idle proxies failed: %s', (error as Error).message);
+    }
+  }
+
+  /**
+   * After retiring a proxy under its lock: a short-lived process that left it warm makes sure its idle
+   * reaper waits for the deadline. Never fails the caller (at worst the proxy waits for the next sweep).
+   */
+  private async leftWarm(fingerprint: string, outcome: RetireOutcome): Promise<void> {
+    if (outcome !== 'kept' || this.options.idleReaper !== true) return;
+    try {
+      const pid = await ensureIdleReaper({ lockDir: this.options.lockDir, fingerprint, idleTimeoutMs: this.idleTimeoutMs });
+      debug.proxy('[%s] idle reaper: %s', fingerprint, pid ?? 'none (no built script)');
+    } catch (error) {
+      debug.proxy('[%s] could not start the idle reaper: %s', fingerprint, (error as Error).message);
     }
   }
 

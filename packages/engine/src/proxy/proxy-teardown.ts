@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { inspectContainer, removeContainer } from './proxy-container.js';
 import { clearIdleDeadline, idleVerdict, readIdleDeadline, writeIdleDeadline } from './idle-deadline.js';
 import { egressNetworkName, proxyContainerName } from './proxy-names.js';
+import { dismissIdleReaper } from './reaper-lease.js';
 import type { DockerNetworkClient } from './network-client.js';
 
 /** The Docker objects the teardown steps work on. */
@@ -77,5 +78,7 @@ export async function retireProxyIfIdle(engine: ProxyEngine, fingerprint: string
   if (info) await removeContainer(engine.docker, name);
   await engine.networks.remove(egressNetworkName(fingerprint));
   await clearIdleDeadline(options.lockDir, fingerprint);
+  // Nothing left to wait for: the proxy's idle reaper (when this is not it) stops now, not at the deadline.
+  await dismissIdleReaper(options.lockDir, fingerprint);
   return 'removed';
 }
