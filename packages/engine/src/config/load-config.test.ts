@@ -89,7 +89,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7, startIntervalMs: 2000 },
-      proxy: { idleTimeoutMs: 0 },
+      proxy: { idleTimeoutMs: 120_000 },
       agentApi: DEFAULT_AGENT_API_ENDPOINTS,
       worker: workerPolicyFixture(),
       baseImage: 'debian:trixie-slim',

@@ -157,15 +157,15 @@ export const userSchema: convict.Schema<UserTable> = {
     auto_clean_age_days: { doc: 'Age in days after which finished tasks are cleaned.', format: format.nonNegativeNumber, default: 7 },
     start_interval: { doc: 'Least time between two task starts of one worker ("2s"), so agents do not hit their API at once.', format: format.duration({ allowZero: true }), default: '2s' },
   },
-  // How long a proxy stays up after its last task: a repeated `tsk run` then finds it warm. A later tsk
-  // process of the same lock folder (and a worker's sweep) removes it once this has passed; `tsk proxy
-  // stop` at once. Off by default: a warm proxy whose lock folder is deleted (a throwaway TSK_DATA_HOME)
-  // has nobody left to remove it.
+  // How long a proxy stays up after its last task: a repeated `tsk run` then finds it warm. The proxy's
+  // idle reaper (a small detached process the last tsk process to leave it starts) removes it once this
+  // has passed, also when no tsk process of its lock folder runs again or the folder is deleted; a
+  // worker's sweep and any tsk process whose task ends do too; `tsk proxy stop` at once.
   proxy: {
     idle_timeout: {
       doc: 'How long a network proxy stays up after its last task ends ("10m"), so the next task starts on it; 0 removes it at once.',
       format: format.duration({ allowZero: true }),
-      default: '0',
+      default: '2m',
       env: 'TSK_PROXY_IDLE_TIMEOUT',
     },
   },

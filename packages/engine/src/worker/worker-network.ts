@@ -6,5 +6,7 @@ import { ProxyManager } from '../proxy/index.js';
  * behind shared Squid proxies, or Docker's bridge for tasks whose (policy-checked) isolation is off.
  */
 export function createWorkerNetworkProvider(services: DockerServices, options: { idleTimeoutMs?: number } = {}): ProxyManager {
-  return new ProxyManager({ docker: services.docker, images: services.images, lockDir: services.lockDir, idleTimeoutMs: options.idleTimeoutMs });
+  // Its periodic sweep removes warm proxies while it runs; the idle reaper covers the time after it stops
+  // (`--quit-when-empty`, `tsk server stop`, a crash), when no process of its lock folder may run again.
+  return new ProxyManager({ docker: services.docker, images: services.images, lockDir: services.lockDir, idleTimeoutMs: options.idleTimeoutMs, idleReaper: true });
 }

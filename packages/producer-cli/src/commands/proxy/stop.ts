@@ -5,7 +5,7 @@ import { createEngineContext, createProxyManager } from '../../engine-context.js
 export default class ProxyStop extends BaseCommand {
   static override summary = 'Remove your network proxies that no running task uses, with their networks.';
   static override description =
-    'A proxy stays up for [proxy] idle_timeout (default 0: not at all) after its last task ends, so the next task starts on it warm; ' +
+    'A proxy stays up for [proxy] idle_timeout (default 2m) after its last task ends, so the next task starts on it warm; ' +
     'this removes idle proxies at once, warm or not, and cleans up after tasks that were killed. ' +
     'Proxies and networks of running tasks are left alone, so it is safe to run at any time. ' +
     "Proxies are per OS user: other users' proxies are theirs to stop.";
