@@ -133,7 +133,7 @@ export function createContext({ quick }) {
       child.stderr.on('data', (d) => (output += d));
       const deadline = Date.now() + 300_000;
       while (!output.includes(' ready: ')) {
-        if (child.exitCode !== null) throw new Error(`tsk-worker exited (${child.exitCode}):\n${output}`);
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`tsk-worker exited (${child.exitCode ?? child.signalCode}):\n${output}`);
         if (Date.now() > deadline) throw new Error(`tsk-worker not ready after 300 s:\n${output}`);
         await sleep(20);
       }

@@ -8,6 +8,7 @@ import { figure } from '../lib/figures.mjs';
 /** Queue `count` tasks through the engine as `tsk add` would, minus `count` process starts (they never run). */
 async function fillQueue(ctx, repo, count) {
   const engine = await ctx.engine();
+  const ids = [];
   const opened = await engine.openConfiguredQueue({ purpose: 'cli', log: engine.silentSink, env: ctx.env });
   try {
     const { key } = await engine.loadLocalTrust(opened.config.machine);
@@ -17,10 +18,12 @@ async function fillQueue(ctx, repo, count) {
       const source = { ...template.source, ref: `refs/tsk/snapshots/${id}` };
       const spec = { ...template, id, name: `filler-${i}`, source, branch: `tsk/generic/filler-${i}/${id}`, createdAt: new Date().toISOString() };
       await opened.queue.add(engine.signTask(spec, key));
+      ids.push(id);
     }
   } finally {
     await opened.close();
   }
+  return ids;
 }
 
 export const section = {
@@ -96,15 +99,21 @@ export const section = {
 
     // Command latency with 1,000 tasks queued (no worker: they stay queued).
     ctx.progress(`queue: queueing ${queued} tasks`);
-    await fillQueue(ctx, repo, queued);
+    const fillers = await fillQueue(ctx, repo, queued);
     const full = { add: [], addBase: [], list: [], listBase: [] };
     for (let i = 0; i < samples; i++) {
       ctx.progress(`queue: commands with ${queued} tasks queued ${i + 1}/${samples}`);
       full.listBase.push((await nodeBaseline()).ms);
       full.list.push((await ctx.tsk(['list'], { cwd: repo })).ms);
       full.addBase.push((await nodeBaseline()).ms);
-      full.add.push((await ctx.tsk(['add', '--agent', 'no-op', '-n', `full-${i}`, '-p', 'bench'], { cwd: repo })).ms);
+      const added = await ctx.tsk(['add', '--agent', 'no-op', '-n', `full-${i}`, '-p', 'bench'], { cwd: repo });
+      full.add.push(added.ms);
+      fillers.push(...[...added.stdout.matchAll(/Queued (\S+) /g)].map((m) => m[1]));
     }
+    // The next sections share this Redis: nothing of these may wait ahead of their tasks.
+    ctx.progress(`queue: cancelling and removing the ${fillers.length} queued tasks`);
+    await ctx.tsk(['cancel', ...fillers], { cwd: repo });
+    await ctx.tsk(['clean'], { cwd: repo });
     figures.push(
       figure({ name: 'tsk add, empty queue', baseline: "node -e ''", measured: empty.add, base: empty.addBase }),
       figure({ name: 'tsk list, empty queue', baseline: "node -e ''", measured: empty.list, base: empty.listBase }),
