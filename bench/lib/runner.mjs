@@ -63,6 +63,7 @@ export async function runBench(argv, loaded = {}) {
   };
   try {
     for (const name of names) {
+      if (cleaning) break; // interrupted: no new section
       const section = loaded[name] ?? (await import(`../sections/${name}.mjs`)).section;
       ctx.progress(`section ${name}: ${section.title}`);
       const entry = { name, title: section.title, about: section.about, figures: [] };
