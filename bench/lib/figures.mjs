@@ -79,6 +79,7 @@ export function renderMarkdown(report) {
     '',
   );
   lines.push(`**Targets met: ${met} of ${judged.length}.**${judged.length > met ? ' Not met: ' + judged.filter((f) => !f.pass).map((f) => f.name).join('; ') + '.' : ''}`, '');
+  if (report.notMeasured?.length > 0) lines.push(`**Not measured in this report:** ${report.notMeasured.join(', ')} (the run ended or was stopped before them).`, '');
   for (const section of report.sections) {
     lines.push(`## ${section.title}`, '');
     if (section.about) lines.push(section.about, '');

@@ -83,35 +83,49 @@ export async function runBench(argv, loaded = {}) {
       entry.commit = report.machine.commit;
       entry.quick = values.quick;
       report.sections.push(entry);
+      // Written after every section: an interrupted or stalled run still leaves what it measured.
+      writeReport(report, out, values.update, SECTIONS);
     }
   } finally {
     const removed = await clean();
     ctx.progress(`cleaned up: ${removed.containers} containers, ${removed.networks} networks, ${removed.volumes} volumes, ${ctx.work}`);
   }
-  if (values.update && out) {
-    // Sections not run now keep their figures from the earlier report, each with the date it ran.
-    const earlier = existsSync(join(out, 'report.json')) ? JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) : { sections: [] };
-    const now = new Map(report.sections.map((section) => [section.name, section]));
-    const merged = SECTIONS.map((name) => now.get(name) ?? earlier.sections.find((section) => section.name === name)).filter(Boolean);
-    for (const section of merged) {
-      section.ranAt ??= earlier.generatedAt;
-      section.commit ??= earlier.machine?.commit;
-    }
-    report.sections = merged;
-    report.command = `npm run bench, then ${report.command}`;
-  }
-  const markdown = renderMarkdown(report);
-  process.stdout.write(`${markdown}\n`);
-  if (out) {
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'REPORT.md'), `${markdown}\n`);
-    writeFileSync(join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-    ctx.progress(`wrote ${join(out, 'REPORT.md')} and report.json`);
-  }
+  const written = writeReport(report, out, values.update, SECTIONS);
+  process.stdout.write(`${written}\n`);
+  if (out) ctx.progress(`wrote ${join(out, 'REPORT.md')} and report.json`);
   const figures = report.sections.flatMap((s) => s.figures);
   const failedSections = report.sections.filter((s) => s.error).length;
   if (values.check && (failedSections > 0 || figures.some((f) => f.pass === false))) return 1;
   return failedSections > 0 ? 1 : 0;
+}
+
+/**
+ * The report as it stands, written to `out` (if any) and returned as Markdown. With `update`, sections not
+ * run now keep their figures from the earlier report.json, each with the date it ran; sections measured by
+ * neither are listed as not measured.
+ */
+function writeReport(report, out, update, order) {
+  let sections = report.sections;
+  let command = report.command;
+  if (update && out) {
+    const earlier = existsSync(join(out, 'report.json')) ? JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) : { sections: [] };
+    const now = new Map(sections.map((section) => [section.name, section]));
+    sections = order.map((name) => now.get(name) ?? earlier.sections.find((section) => section.name === name)).filter(Boolean);
+    for (const section of sections) {
+      section.ranAt ??= earlier.generatedAt;
+      section.commit ??= earlier.machine?.commit;
+    }
+    if (earlier.command) command = earlier.command.includes(command) ? earlier.command : `${earlier.command}, then ${command}`;
+  }
+  const missing = order.filter((name) => !sections.some((section) => section.name === name));
+  const complete = { ...report, command, sections, notMeasured: missing };
+  const markdown = renderMarkdown(complete);
+  if (out) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'REPORT.md'), `${markdown}\n`);
+    writeFileSync(join(out, 'report.json'), `${JSON.stringify(complete, null, 2)}\n`);
+  }
+  return markdown;
 }
 
 /**
