@@ -137,6 +137,21 @@ describe('idle reaper of a warm proxy (tsk run, real Docker)', () => {
     await eventually('second reaper exited', () => !running(secondReaper), 10_000);
   });
 
+  it('should stop the reaper with `tsk proxy stop`, not leave it waiting for a deadline long away', async () => {
+    const { home, lockDir, domain } = await newHome();
+    const result = await runTsk(runArgs('stopped', 'no-op', 'nothing to do'), { env: { ...home.env, TSK_PROXY_IDLE_TIMEOUT: '10m' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const proxy = proxyOf(domain)!;
+    const pid = reaperPid(lockDir, proxy.fingerprint);
+    expect(running(pid)).toBe(true);
+
+    const stop = await runTsk(['proxy', 'stop'], { env: home.env });
+    expect(stop.exitCode, stop.stderr).toBe(0);
+    expect(objects(domain)).toEqual([]);
+    await eventually('reaper exited', () => !running(pid), 10_000);
+    expect(existsSync(join(lockDir, `proxy-${proxy.fingerprint}.reaper`))).toBe(false);
+  });
+
   it('should remove an orphaned proxy whose lock folder was deleted', async () => {
     const { home, lockDir, domain } = await newHome();
     const result = await runTsk(runArgs('orphan', 'no-op', 'nothing to do'), { env: home.env });
