@@ -189,6 +189,19 @@ describe.runIf(root)('copy-on-write workspaces', () => {
     expect(git(o.repo, 'log', '-1', '--format=%s', collected.commit!)).toBe('agent commit');
   });
 
+  it('a --shared clone: the objects it borrows are read-only in the sandbox too, or git there would miss them', async () => {
+    const lender = await makeRepo({ 'a.txt': 'lent\n' });
+    const user = join(await tempDir('tsk-cow-shared-'), 'user');
+    git(lender, 'clone', '-q', '--shared', lender, user);
+    const blob = git(user, 'rev-parse', 'HEAD:a.txt');
+    const lent = join(lender, '.git', 'objects', blob.slice(0, 2), blob.slice(2));
+    expect(existsSync(lent), 'the blob is a loose object of the lender only').toBe(true);
+    const { collected, exitCode } = await runTask({ repo: user, dataDir: await tempDir('tsk-cow-data-') }, `set -e; cat ${lent} > /dev/null; echo read > seen.txt; if echo x > ${lender}/.git/objects/probe; then echo wrote > seen.txt; fi`);
+    expect(exitCode).toBe(0);
+    expect(git(user, 'show', `${collected.commit}:seen.txt`)).toBe('read');
+    expect(existsSync(join(lender, '.git', 'objects', 'probe'))).toBe(false);
+  });
+
   it('the sandbox cannot write the origin\'s objects through its read-only mount, even when it owns them', async () => {
     const o = await origin({ 'a.txt': 'a\n' });
     git(o.repo, 'gc', '-q');

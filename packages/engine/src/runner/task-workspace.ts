@@ -7,7 +7,7 @@ import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
 import { overlayVolumeProblem, removeAsRoot, removeWorkspaceVolumes, WorkspaceVolume } from '../docker/workspace-volume.js';
 import { TskError } from '../errors/index.js';
-import { ensureWorkspaceBase, prepareWorkspace, pruneWorkspaceBases, workspaceBasesDir, type LayerBase, type WorkspaceBase } from '../git/index.js';
+import { borrowedObjectDirs, ensureWorkspaceBase, prepareWorkspace, pruneWorkspaceBases, workspaceBasesDir, type LayerBase, type WorkspaceBase } from '../git/index.js';
 import { log as debug, type LogSink } from '../logging/index.js';
 import type { TaskSource, TaskSpec } from '../model/index.js';
 import { LABEL_TASK } from '../docker/container-spec.js';
@@ -177,7 +177,9 @@ export class TaskWorkspace {
       for (const path of [...made, join(gitDir, 'HEAD'), refFile]) await chown(path, uid, gid);
     }
     this.volume = await WorkspaceVolume.create(this.options.docker, { taskId: this.spec.id, workerName: this.options.workerName, dirs: { lower: base.dir, upper, work } });
-    return { hostDir: upper, volume: { name: this.volume.name, readOnlyPaths: [base.objectsDir] } };
+    // What the origin borrows (a `--shared` or `--reference` clone) too, or git in the sandbox misses it.
+    const readOnlyPaths = [base.objectsDir, ...(await borrowedObjectDirs(base.objectsDir))];
+    return { hostDir: upper, volume: { name: this.volume.name, readOnlyPaths } };
   }
 }
 
