@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { readIdleDeadline } from './idle-deadline.js';
 import { withProxyLock } from './proxy-lock.js';
-import { retireProxyIfIdle, type ProxyEngine } from './proxy-teardown.js';
+import type { ProxyEngine, RetireOptions, RetireOutcome } from './proxy-teardown.js';
 import { isIdleReaper, readReaperLease, removeReaperLease, REAPER_SCRIPT_NAME, writeReaperLease } from './reaper-lease.js';
 
 /**
@@ -92,22 +92,25 @@ export interface ReapOptions {
  * another reaper took over the lease, or when the deadline lies further than `idleTimeoutMs` plus a
  * margin away (a worker's longer timeout: its sweep removes it): so it never outlives the last deadline
  * it read by more than that. A lock folder that is gone leaves the proxy orphaned: no tsk process can
- * take its lock any more, so the reaper removes it unless a task still uses it.
+ * take its lock any more, so the reaper removes it unless a task still uses it. `connect` makes the
+ * Docker client, called only once the reaper has something to ask the engine.
  */
-export async function reapIdleProxy(engine: ProxyEngine, options: ReapOptions): Promise<ReapOutcome> {
+export async function reapIdleProxy(connect: () => Promise<ProxyEngine>, options: ReapOptions): Promise<ReapOutcome> {
+  let engine: Promise<ProxyEngine> | undefined;
+  const engineOnce = () => (engine ??= connect());
   const { lockDir, fingerprint, idleTimeoutMs } = options;
   const now = options.now ?? Date.now;
   const self = options.pid ?? process.pid;
   const horizon = Math.max(0, idleTimeoutMs) + REAPER_MARGIN_MS;
   for (;;) {
-    if (!(await folderExists(lockDir))) return reapOrphan(engine, lockDir, fingerprint);
+    if (!(await folderExists(lockDir))) return reapOrphan(await engineOnce(), lockDir, fingerprint);
     const deadline = await readIdleDeadline(lockDir, fingerprint).catch(() => undefined);
     const wait = deadline === undefined ? 0 : deadline - now();
     if (wait > 0 && wait <= horizon) {
       await sleep(wait + WAKE_SLACK_MS);
       continue;
     }
-    if (!(await folderExists(lockDir))) return reapOrphan(engine, lockDir, fingerprint);
+    if (!(await folderExists(lockDir))) return reapOrphan(await engineOnce(), lockDir, fingerprint);
     let outcome: ReapOutcome | 'again';
     try {
       outcome = await withProxyLock(fingerprint, { lockDir, signal: AbortSignal.timeout(REAPER_MARGIN_MS) }, async () => {
@@ -122,7 +125,7 @@ export async function reapIdleProxy(engine: ProxyEngine, options: ReapOptions): 
         if (left > 0) return 'again';
         // No deadline: the proxy is in use (or gone), or its last task died without writing one; then
         // retiring gives it the full timeout from now, and the next round waits for that.
-        const retired = await retireProxyIfIdle(engine, fingerprint, { lockDir, idleTimeoutMs });
+        const retired = await retire(await engineOnce(), fingerprint, { lockDir, idleTimeoutMs });
         if (retired === 'kept') return 'again';
         await removeReaperLease(lockDir, fingerprint);
         return retired;
@@ -137,8 +140,17 @@ export async function reapIdleProxy(engine: ProxyEngine, options: ReapOptions): 
 
 /** Remove a proxy whose lock folder is gone, unless a task network is still attached to it. */
 async function reapOrphan(engine: ProxyEngine, lockDir: string, fingerprint: string): Promise<ReapOutcome> {
-  const retired = await retireProxyIfIdle(engine, fingerprint, { lockDir, idleTimeoutMs: 0, force: true });
+  const retired = await retire(engine, fingerprint, { lockDir, idleTimeoutMs: 0, force: true });
   return retired === 'removed' ? 'orphan-removed' : 'in-use';
+}
+
+/**
+ * `retireProxyIfIdle`, loaded when first needed: a reaper sleeps most of its life, and the Docker client
+ * behind it nearly doubles what a sleeping node process holds in memory.
+ */
+async function retire(engine: ProxyEngine, fingerprint: string, options: RetireOptions): Promise<RetireOutcome> {
+  const { retireProxyIfIdle } = await import('./proxy-teardown.js');
+  return retireProxyIfIdle(engine, fingerprint, options);
 }
 
 async function folderExists(path: string): Promise<boolean> {
