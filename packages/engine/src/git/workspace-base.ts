@@ -11,13 +11,14 @@ import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
 import type { TaskSource } from '../model/task-spec.js';
+import { runGit } from './git-cli.js';
 import { taskSourceProblems } from './git-values.js';
 import type { GitIdentity } from './identity.js';
 import { originDirs } from './origin.js';
 import { checkOut } from './workspace.js';
 
 /**
- * A read-only checkout of one commit of one origin, shared by every task that starts there: each task
+ * A read-only checkout of one tree of one origin, shared by every task that starts there (from any commit with that tree): each task
  * sees it through a copy-on-write layer (an overlay volume, `docker/workspace-volume.ts`) and the base
  * itself is never written once made. Its `.git/objects` holds no object: `objects/info/alternates` names
  * the origin's object directory, which the sandbox gets as a read-only mount at the same path.
@@ -62,12 +63,21 @@ export function workspaceBasesDir(dataDir: string): string {
   return join(dataDir, 'workspace-bases');
 }
 
-function baseKey(objectsDir: string, commit: string): string {
-  return createHash('sha256').update(`${objectsDir}\0${commit}`).digest('hex').slice(0, 32);
+/**
+ * A base is keyed by the commit's tree, not the commit: `tsk run` snapshots an unchanged working tree with
+ * uncommitted edits as a new commit each time (same tree, new timestamp), and its checkout is the same.
+ * Each task's layer names its own commit (HEAD and branch), so what the base's detached HEAD says is moot.
+ */
+function baseKey(objectsDir: string, tree: string): string {
+  return createHash('sha256').update(`${objectsDir}\0${tree}`).digest('hex').slice(0, 32);
+}
+
+async function treeOf(repoPath: string, commit: string): Promise<string> {
+  return (await runGit(['rev-parse', '--verify', '--end-of-options', `${commit}^{tree}`], { cwd: repoPath, trustRepository: true })).trim();
 }
 
 /**
- * The shared base for the task's origin and commit: reused when it exists, else checked out once (into a
+ * The shared base for the task's origin and its commit's tree: reused when it exists, else checked out once (into a
  * temporary folder renamed into place, under a lock, so two tasks never make it twice nor see it half
  * made). The caller holds a lease on it until {@link WorkspaceBase.release}.
  */
@@ -80,16 +90,17 @@ export async function ensureWorkspaceBase(options: EnsureWorkspaceBaseOptions): 
   const objectsDir = await realpath(join(origin.commonDir, 'objects'));
   const bases = workspaceBasesDir(dataDir);
   await mkdir(bases, { recursive: true, mode: 0o700 });
-  const key = baseKey(objectsDir, source.commit);
+  const tree = await treeOf(origin.commonDir, source.commit);
+  const key = baseKey(objectsDir, tree);
   const dir = join(bases, key);
-  const lock = await acquireBuildLock(join(bases, `${key}.lock`), { signal: options.signal, onWait: () => log.write('tsk', 'Waiting for another task checking out the same commit…') });
+  const lock = await acquireBuildLock(join(bases, `${key}.lock`), { signal: options.signal, onWait: () => log.write('tsk', 'Waiting for another task checking out the same tree…') });
   let made = false;
   try {
     if (!(await exists(dir))) {
       await makeBase(options, dir, objectsDir, log);
       made = true;
     } else {
-      log.write('tsk', `Reusing the checkout of ${source.commit.slice(0, 12)}`);
+      log.write('tsk', `Reusing the checkout of tree ${tree.slice(0, 12)}`);
     }
     await takeLease(bases, key, options.leaseId);
   } finally {

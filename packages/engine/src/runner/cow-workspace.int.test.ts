@@ -189,6 +189,20 @@ describe.runIf(root)('copy-on-write workspaces', () => {
     expect(git(o.repo, 'log', '-1', '--format=%s', collected.commit!)).toBe('agent commit');
   });
 
+  it('two snapshots of the same uncommitted tree (two commits) share one base; each result starts at its own snapshot', async () => {
+    const o = await origin({ 'a.txt': 'a\n' });
+    await writeFiles(o.repo, { 'a.txt': 'edited, not committed\n' });
+    const first = await runTask(o, 'echo one > one.txt');
+    const second = await runTask(o, 'echo two > two.txt');
+    const bases = readdirSync(join(o.dataDir, 'workspace-bases')).filter((name) => /^[0-9a-f]{32}$/.test(name));
+    expect(bases).toHaveLength(1);
+    const parents = [first, second].map((run) => git(o.repo, 'rev-parse', `${run.collected.commit}^`));
+    expect(parents[0]).not.toBe(parents[1]);
+    expect(git(o.repo, 'rev-parse', `${parents[0]}^{tree}`)).toBe(git(o.repo, 'rev-parse', `${parents[1]}^{tree}`));
+    expect(git(o.repo, 'show', `${second.collected.commit}:a.txt`)).toBe('edited, not committed');
+    expect(git(o.repo, 'ls-tree', '--name-only', second.collected.commit!).split('\n')).toEqual(['a.txt', 'two.txt']);
+  });
+
   it('a --shared clone: the objects it borrows are read-only in the sandbox too, or git there would miss them', async () => {
     const lender = await makeRepo({ 'a.txt': 'lent\n' });
     const user = join(await tempDir('tsk-cow-shared-'), 'user');
