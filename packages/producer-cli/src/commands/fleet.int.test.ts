@@ -144,6 +144,8 @@ async function startWorker(machine: Machine, name: string): Promise<string> {
     '-e', 'TSK_CONFIG_HOME=/etc/tsk-worker',
     '-e', 'HOME=/etc/tsk-worker/home',
     '-e', `TSK_DATA_HOME=${machine.data}`,
+    // No warm proxy: the test checks that nothing of a machine's lock domain outlives its tasks.
+    '-e', 'TSK_PROXY_IDLE_TIMEOUT=0',
     IMAGE, '--name', name, '-w', '2', '--grace', '5',
   );
   await until(`worker ${name} to be ready`, async () => ((await workerLog(name)).includes(`worker ${name} ready`) ? true : undefined), 60_000);
