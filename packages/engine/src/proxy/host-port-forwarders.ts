@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile, unlink } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { log as debug, type LogSink } from '../logging/index.js';
 import { ipv4InSubnet, type HostForwarding } from './host-forwarding.js';
 import { currentOwner, localOwnerAlive } from './task-owner.js';
@@ -244,7 +244,5 @@ async function readMarker(path: string): Promise<string | undefined> {
 
 /** Written aside and renamed into place: a reader never sees half a marker. */
 async function writeMarker(path: string, owner: string): Promise<void> {
-  const temporary = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${owner}\n`, { mode: 0o600 });
-  await rename(temporary, path);
+  await writeFileAtomic(path, `${owner}\n`);
 }

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists, removeIfExists, writeFileAtomic } from '../common/atomic-file.js';
 import { errorCode } from '../common/error-code.js';
 
 /**
@@ -15,14 +15,8 @@ export function idleDeadlinePath(lockDir: string, fingerprint: string): string {
 
 /** The recorded deadline; undefined when there is none or the file is not one tsk wrote. */
 export async function readIdleDeadline(lockDir: string, fingerprint: string): Promise<number | undefined> {
-  let text: string;
-  try {
-    text = await readFile(idleDeadlinePath(lockDir, fingerprint), 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseDeadline(text);
+  const text = await readTextIfExists(idleDeadlinePath(lockDir, fingerprint));
+  return text === undefined ? undefined : parseDeadline(text);
 }
 
 /** Parse a deadline file's text (pure): a whole number of milliseconds, else undefined. */
@@ -34,19 +28,12 @@ export function parseDeadline(text: string): number | undefined {
 
 /** Record the deadline atomically (a reader never sees half a number). */
 export async function writeIdleDeadline(lockDir: string, fingerprint: string, at: number): Promise<void> {
-  const path = idleDeadlinePath(lockDir, fingerprint);
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, `${Math.floor(at)}\n`, { mode: 0o600 });
-  await rename(temp, path);
+  await writeFileAtomic(idleDeadlinePath(lockDir, fingerprint), `${Math.floor(at)}\n`);
 }
 
 /** Forget the deadline (the proxy is in use, or gone); none is fine. */
 export async function clearIdleDeadline(lockDir: string, fingerprint: string): Promise<void> {
-  try {
-    await unlink(idleDeadlinePath(lockDir, fingerprint));
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw error;
-  }
+  await removeIfExists(idleDeadlinePath(lockDir, fingerprint));
 }
 
 /** Fingerprints with a recorded deadline at or before `now`: the proxies worth a look under their lock. */

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { errorCode } from '../common/error-code.js';
+import { readTextIfExists, removeIfExists, writeFileAtomic } from '../common/atomic-file.js';
 import { processAlive } from '../common/process-alive.js';
 
 /**
@@ -27,14 +27,8 @@ export interface ReaperLease {
 }
 
 export async function readReaperLease(lockDir: string, fingerprint: string): Promise<ReaperLease | undefined> {
-  let text: string;
-  try {
-    text = await readFile(reaperLeasePath(lockDir, fingerprint), 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  return parseReaperLease(text);
+  const text = await readTextIfExists(reaperLeasePath(lockDir, fingerprint));
+  return text === undefined ? undefined : parseReaperLease(text);
 }
 
 /** Parse a lease file's text (pure); undefined when it is not one tsk wrote. */
@@ -50,18 +44,11 @@ export function parseReaperLease(text: string): ReaperLease | undefined {
 }
 
 export async function writeReaperLease(lockDir: string, fingerprint: string, lease: ReaperLease): Promise<void> {
-  const path = reaperLeasePath(lockDir, fingerprint);
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(lease), { mode: 0o600 });
-  await rename(temp, path);
+  await writeFileAtomic(reaperLeasePath(lockDir, fingerprint), JSON.stringify(lease));
 }
 
 export async function removeReaperLease(lockDir: string, fingerprint: string): Promise<void> {
-  try {
-    await unlink(reaperLeasePath(lockDir, fingerprint));
-  } catch (error) {
-    if (errorCode(error) !== 'ENOENT') throw error;
-  }
+  await removeIfExists(reaperLeasePath(lockDir, fingerprint));
 }
 
 /**

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { log as debug } from '../logging/index.js';
 
 /**
@@ -61,15 +61,12 @@ export function embeddedRedisRecord(dataDir: string, containerName: string, env:
       }
     },
     async write(url) {
-      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         const record: RecordFile = { url, dockerHost };
-        await writeFile(temporary, JSON.stringify(record), { mode: 0o600, flag: 'wx' });
-        await rename(temporary, file);
+        await writeFileAtomic(file, JSON.stringify(record));
       } catch (error) {
         debug.queue('could not record the embedded Redis in %s: %s', file, (error as Error).message);
-        await rm(temporary, { force: true }).catch(() => undefined);
       }
     },
   };
