@@ -1,6 +1,9 @@
 import type Dockerode from 'dockerode';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { ContainerError } from '../errors/index.js';
 import { log } from '../logging/logger.js';
 import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER } from './container-spec.js';
@@ -107,6 +110,20 @@ export async function removeWorkspaceVolumes(docker: Dockerode, labels: string[]
     );
   }
   return removed;
+}
+
+/**
+ * {@link overlayVolumeProblem}, remembered per engine (its `docker info` ID) under `scratchParent` once the
+ * probe succeeded: the probe is a whole container's life, which every `tsk run` process would otherwise
+ * pay before its task's own. A failed probe is not remembered: it is asked again by the next process.
+ */
+export async function rememberedOverlayVolumeProblem(docker: Dockerode, image: string, scratchParent: string, user: string): Promise<string | undefined> {
+  const { ID } = (await docker.info()) as { ID?: string };
+  const marker = ID ? join(scratchParent, `.overlay-ok-${createHash('sha256').update(`${ID}\0${user}`).digest('hex').slice(0, 16)}`) : undefined;
+  if (marker !== undefined && existsSync(marker)) return undefined;
+  const problem = await overlayVolumeProblem(docker, image, scratchParent, user);
+  if (problem === undefined && marker !== undefined) await writeFileAtomic(marker, `${ID}\n`).catch(() => undefined);
+  return problem;
 }
 
 /**

@@ -11,9 +11,26 @@ import { TaskWorkspace, workspaceModeFromEnv } from './task-workspace.js';
 function engineWithoutOverlays(): Dockerode {
   const refuse = () => Promise.reject(new Error('error while mounting volume: permission denied'));
   return {
+    info: () => Promise.resolve({ ID: 'rootless-engine' }),
     createVolume: refuse,
     createContainer: refuse,
     getVolume: () => ({ remove: () => Promise.resolve() }),
+  } as unknown as Dockerode;
+}
+
+/**
+ * An engine that mounts overlays (its probe container exits 0), counting the probe containers it runs;
+ * each call is a new client, as each `tsk run` process makes its own.
+ */
+function engineWithOverlays(counter: { probes: number }): Dockerode {
+  return {
+    info: () => Promise.resolve({ ID: 'ENGINE:WITH:OVERLAYS' }),
+    createVolume: () => Promise.resolve({}),
+    getVolume: () => ({ remove: () => Promise.resolve() }),
+    createContainer: () => {
+      counter.probes++;
+      return Promise.resolve({ start: () => Promise.resolve(), wait: () => Promise.resolve({ StatusCode: 0 }), remove: () => Promise.resolve() });
+    },
   } as unknown as Dockerode;
 }
 
@@ -46,6 +63,23 @@ describe('TaskWorkspace', () => {
     const said = log.lines.filter((line) => line.includes('copy-on-write workspaces unavailable'));
     expect(said).toHaveLength(1);
     expect(said[0]).toMatch(/^warn: copy-on-write workspaces unavailable: .*permission denied.*; copying$/);
+  });
+
+  it('asks an engine whether it mounts overlays once: a later process finds the answer remembered under the data dir', async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const dataDir = await tempDir('tsk-ws-data-');
+    const counter = { probes: 0 };
+    const ids = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
+    for (const id of ['Pr000001', 'Pr000002']) {
+      const snapshot = await createSnapshot({ repoPath: repo, taskId: id, branch: undefined });
+      const source = { kind: 'local' as const, repoPath: repo, ref: snapshot.ref, commit: snapshot.commit };
+      const options = { docker: engineWithOverlays(counter), dataDir, workerName: 'w', ids, mode: 'auto' as const };
+      const workspace = await TaskWorkspace.prepare(options, { id, branch: `tsk/t/t/${id}` }, source, join(dataDir, 'tasks', id), recordingSink());
+      const mount = await workspace.mount('img', recordingSink());
+      expect(mount.volume?.name).toBe(`tsk-ws-${id}`);
+      await workspace.release();
+    }
+    expect(counter.probes).toBe(1);
   });
 
   it('TSK_WORKSPACES=copy forces the copy path: no shared base is made', async () => {

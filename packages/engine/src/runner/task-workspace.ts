@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { isTaskId } from '../common/ids.js';
 import { runProcess } from '../common/run-process.js';
 import { taskDir } from '../common/task-paths.js';
-import { overlayVolumeProblem, removeAsRoot, removeWorkspaceVolumes, WorkspaceVolume } from '../docker/workspace-volume.js';
+import { rememberedOverlayVolumeProblem, removeAsRoot, removeWorkspaceVolumes, WorkspaceVolume } from '../docker/workspace-volume.js';
 import { TskError } from '../errors/index.js';
 import { borrowedObjectDirs, ensureWorkspaceBase, prepareWorkspace, pruneWorkspaceBases, workspaceBasesDir, type LayerBase, type WorkspaceBase } from '../git/index.js';
 import { log as debug, type LogSink } from '../logging/index.js';
@@ -150,7 +150,7 @@ export class TaskWorkspace {
     let probe = probes.get(docker);
     if (probe === undefined) {
       const user = `${this.options.ids.uid}:${this.options.ids.gid}`;
-      probe = overlayVolumeProblem(docker, image, workspaceBasesDir(dataDir), user).catch((error: unknown) => (error as Error).message);
+      probe = rememberedOverlayVolumeProblem(docker, image, workspaceBasesDir(dataDir), user).catch((error: unknown) => (error as Error).message);
       probes.set(docker, probe);
     }
     return probe;
