@@ -434,15 +434,12 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
         if (userRoot) rmSync(userRoot, { recursive: true, force: true });
       });
 
-      // As an ordinary user the sandbox runs as that user's uid, the owner of the repository: the case
-      // where hard links let the agent rewrite the user's objects without any chown. Needs root to switch
-      // user; when this process is not root, the case above already is this one.
-      it('leaves the objects of a repository owned by the user running tsk unchanged', async (context) => {
-        if (user === undefined) return context.skip();
-        const repo = objectRichRepo(join(userRoot, 'repo'));
-        const userHome = join(userRoot, 'home');
+      /** An object-rich repository and a tsk home of `user`'s own, and the repository's objects before the task. */
+      function repositoryOfUser(owner: TestUser, repoName: string, homeName: string) {
+        const repo = objectRichRepo(join(userRoot, repoName));
+        const userHome = join(userRoot, homeName);
         mkdirSync(userHome);
-        execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, userRoot]);
+        execFileSync('chown', ['-R', `${owner.uid}:${owner.gid}`, userRoot]);
         chmodSync(userRoot, 0o755);
         const before = trustingAnyOwner(() => objectState(repo));
         const env: NodeJS.ProcessEnv = {
@@ -453,6 +450,15 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
           TSK_RUNTIME_DIR: join(userHome, 'run'),
           NO_COLOR: '1',
         };
+        return { repo, env, before, dataDir: join(userHome, 'data') };
+      }
+
+      // As an ordinary user the sandbox runs as that user's uid, the owner of the repository: the case
+      // where hard links let the agent rewrite the user's objects without any chown. Needs root to switch
+      // user; when this process is not root, the case above already is this one.
+      it('leaves the objects of a repository owned by the user running tsk unchanged', async (context) => {
+        if (user === undefined) return context.skip();
+        const { repo, env, before } = repositoryOfUser(user, 'repo', 'home');
 
         const args = ['run', '--repo', repo, '--json', '--project', project, '--agent', 'script', '-n', 'tamper', '-p', TAMPER.join('\n')];
         const { task, result } = parseTask(await runTskAs(user, args, { env: { ...env, ...COPY }, cwd: userRoot }));
@@ -471,20 +477,7 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
       // goes with the task.
       it('copy-on-write: leaves the objects of a repository owned by the user running tsk unchanged, and no task folder', async (context) => {
         if (user === undefined) return context.skip();
-        const repo = objectRichRepo(join(userRoot, 'cow-repo'));
-        const userHome = join(userRoot, 'cow-home');
-        mkdirSync(userHome);
-        execFileSync('chown', ['-R', `${user.uid}:${user.gid}`, userRoot]);
-        chmodSync(userRoot, 0o755);
-        const before = trustingAnyOwner(() => objectState(repo));
-        const env: NodeJS.ProcessEnv = {
-          PATH: process.env.PATH,
-          HOME: userHome,
-          TSK_CONFIG_HOME: join(userHome, 'config'),
-          TSK_DATA_HOME: join(userHome, 'data'),
-          TSK_RUNTIME_DIR: join(userHome, 'run'),
-          NO_COLOR: '1',
-        };
+        const { repo, env, before, dataDir } = repositoryOfUser(user, 'cow-repo', 'cow-home');
         const lines = tamperOrigin(join(repo, '.git', 'objects'));
         const args = ['run', '--repo', repo, '--json', '--project', project, '--agent', 'script', '-n', 'tamper-cow', '-p', lines.join('\n')];
         const run = parseTask(await runTskAs(user, args, { env, cwd: userRoot }));
@@ -498,7 +491,7 @@ describe('hostile agents (tsk run, real Docker, real git)', () => {
           for (const [path, digest] of Object.entries(before.objects)) expect(after.objects[path], path).toBe(digest);
           expectFsckClean(repo);
         });
-        expect(readdirSync(join(userHome, 'data', 'tsk', 'tasks'))).toEqual([]);
+        expect(readdirSync(join(dataDir, 'tsk', 'tasks'))).toEqual([]);
       });
     });
   });
