@@ -1,5 +1,5 @@
 import type { TaskResult, TaskSpec } from '@tsk/engine/core';
-import { taskViewJson, type TaskViewJson } from './queue/task-view-json.js';
+import { taskViewJson, type TaskViewJson } from '@tsk/engine/queue';
 
 /** The `--json` object of a task run inline by `tsk run`: the same shape as a queued task's. */
 export function taskJson(spec: TaskSpec, result: TaskResult): TaskViewJson {

@@ -13,6 +13,8 @@ export {
   redisServerArgs,
   deriveTaskView,
   taskDurationMs,
+  taskViewJson,
+  type TaskViewJson,
   deleteTask,
   cleanTasks,
   fetchTaskResults,

@@ -14,6 +14,7 @@ export { isWorkerName, LABEL_SEEN_WINDOW_MS, type WorkerReport, type WorkerInfo,
 export { waitingNote } from './waiting-note.js';
 export { verifiedResult, type TaskRecord } from './task-record.js';
 export { deriveTaskView, taskDurationMs, type TaskView, type JobState, type QueueFacts } from './task-view.js';
+export { taskViewJson, type TaskViewJson } from './task-view-json.js';
 export { type TaskLogEntry, type TaskLogWriter } from './task-log.js';
 export { originalForRetry, type RetryOverrides, type RetryTrust } from './retry-spec.js';
 export { pinSnapshot } from './snapshot-pin.js';

@@ -8,7 +8,7 @@ import { readPrompt } from '../prompt-input.js';
 import { noticeFirstRemoteUse } from '../remote-notice.js';
 import { multiAgentFlag, parseAgents } from '../queue/agents-flag.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
-import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { taskViewJson, type TaskViewJson } from '@tsk/engine/queue';
 import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
 import { agentRunFlags, agentRunOptions, parseRequires, requiresFlag, taskFlags } from '../task-flags.js';

@@ -1,10 +1,9 @@
 import { Args } from '@oclif/core';
-import type { TaskQueue, TaskView } from '@tsk/engine/queue';
+import { taskViewJson, type TaskQueue, type TaskView, type TaskViewJson } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { cancelReport } from '../queue/cancel-report.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
-import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 
 /** How long to wait for a running task's worker to stop it before reporting "stopping". */
 const STOP_WAIT_MS = 30_000;

@@ -1,8 +1,7 @@
-import { RunRecords, runRecordView, type TaskView } from '@tsk/engine/queue';
+import { RunRecords, runRecordView, taskViewJson, type TaskView, type TaskViewJson } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { renderTaskTable, summarizeTasks } from '../queue/task-table.js';
-import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { terminalSink } from '../terminal-sink.js';
 
 export default class List extends BaseCommand {

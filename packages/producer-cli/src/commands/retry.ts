@@ -1,11 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { oneLine } from '@tsk/engine/core';
-import type { TaskView } from '@tsk/engine/queue';
+import { taskViewJson, type TaskView, type TaskViewJson } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { editInEditor } from '../editor.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
-import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
 import { parseAgent } from '../task-flags.js';
 import { terminalSink } from '../terminal-sink.js';
 import { userTrust } from '../user-trust.js';

@@ -7,7 +7,7 @@ import { followUpFlag } from '../follow-up.js';
 import { createLocalTask } from '../local-task.js';
 import { agentRunFlags, requiresFlag, singleAgentFlag, taskFlags } from '../task-flags.js';
 import { taskJson } from '../task-json.js';
-import type { TaskViewJson } from '../queue/task-view-json.js';
+import type { TaskViewJson } from '@tsk/engine/queue';
 import { colorStatus, terminalSink } from '../terminal-sink.js';
 
 export default class Run extends BaseCommand {

@@ -3,7 +3,7 @@ import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
-import { taskViewJson, type TaskViewJson } from '../queue/task-view-json.js';
+import { taskViewJson, type TaskViewJson } from '@tsk/engine/queue';
 import { waitingNotes } from '../queue/waiting-notes.js';
 import { waitExitCode, waitReport } from '../queue/wait-report.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { TaskViewJson } from '../queue/task-view-json.js';
+import type { TaskViewJson } from '@tsk/engine/queue';
 import { runTsk, type TskRunResult } from './run-tsk.js';
 
 /** A task as `--json` prints it. */

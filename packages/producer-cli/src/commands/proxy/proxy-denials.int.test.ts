@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetsRoot, lockDomain, planProxyImage, proxyFingerprint } from '@tsk/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TaskViewJson } from '../../queue/task-view-json.js';
+import type { TaskViewJson } from '@tsk/engine/queue';
 import { makeSimpleRepo } from '../../test-utils/simple-repo.js';
 import { makeTskHome, startTsk, type TskHome, type TskProcess } from '../../test-utils/run-tsk.js';
 

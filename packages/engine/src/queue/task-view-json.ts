@@ -1,4 +1,4 @@
-import { taskDurationMs, type TaskView } from '@tsk/engine/queue';
+import { taskDurationMs, type TaskView } from './task-view.js';
 
 /** The object `--json` prints for a queued task (stable field names for scripts). */
 export interface TaskViewJson {
