@@ -236,3 +236,31 @@ export const remoteUrlList: Format = listOf('git remote URLs', (item, at) => {
   const problem = typeof item === 'string' ? remoteUrlProblem(item) : 'is not a string';
   if (problem !== undefined) throw new FormatViolation(`expected a git remote URL; this one ${problem}`, at);
 });
+
+/** A TCP port a server listens on. */
+export const port: Format = (value) => {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) throw FormatViolation.expected('a port number from 1 to 65535', value);
+};
+
+/** A host name: letters, digits, dots and hyphens (what a browser sends in `Host`, without a port). */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+/** An IPv4 or IPv6 address as `listen()` takes it (no brackets). */
+const IP_ADDRESS = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*)$/;
+
+/** Where a server listens: an IP address or a host name. */
+export const listenHost: Format = (value) => {
+  if (typeof value !== 'string' || !(IP_ADDRESS.test(value) || HOST_NAME.test(value))) throw FormatViolation.expected('an IP address or host name such as "127.0.0.1"', value);
+};
+
+export const hostNameList: Format = listOf('host names', (item, at) => {
+  if (typeof item !== 'string' || !(HOST_NAME.test(item) || IP_ADDRESS.test(item))) throw FormatViolation.expected('a host name such as "tsk.example.internal"', item, at);
+});
+
+/** A table of name → absolute path (`[dashboard] repositories`). */
+export const namedPaths: Format = (value) => {
+  if (!isTable(value)) throw FormatViolation.expected('a table of name = "/absolute/path"', value);
+  for (const [name, path] of Object.entries(value)) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(name)) throw new FormatViolation('expected a name of letters, digits, _ - (at most 64)', `.${name}`);
+    if (typeof path !== 'string' || !ABSOLUTE_OR_HOME.test(path)) throw FormatViolation.expected('an absolute path (or ~/...)', path, `.${name}`);
+  }
+};

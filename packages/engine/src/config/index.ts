@@ -10,6 +10,7 @@ export type {
   TaskConfig,
   MachineConfig,
   WorkerPolicy,
+  DashboardSettings,
   VolumeMount,
   EnvVar,
   LayerSetup,

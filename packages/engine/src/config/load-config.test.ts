@@ -90,6 +90,7 @@ describe('loadConfig', () => {
       remoteUrl: undefined,
       server: { workers: 1, autoCleanAgeDays: 7, startIntervalMs: 2000 },
       proxy: { idleTimeoutMs: 120_000 },
+      dashboard: { host: '127.0.0.1', port: 7777, tokenFile: undefined, hosts: [], repositories: {} },
       agentApi: DEFAULT_AGENT_API_ENDPOINTS,
       worker: workerPolicyFixture(),
       baseImage: 'debian:trixie-slim',
@@ -144,6 +145,28 @@ describe('loadConfig', () => {
     await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(`${userFile}: worker.labels: expected labels of a-z 0-9 . _ -: "GPU" is not a label`);
     await write(userFile, '[worker]\nlabels = "gpu"\n');
     await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('worker.labels: expected a list of labels such as ["gpu"], got "gpu"');
+  });
+
+  it('should read [dashboard], expanding ~ in its paths and refusing a relative repository or a bad name', async () => {
+    await write(
+      userFile,
+      ['[dashboard]', 'host = "0.0.0.0"', 'port = 8080', 'token_file = "~/dashboard-token"', 'hosts = ["TSK.example.internal"]', 'repositories = { app = "~/src/app", "web-v2" = "/srv/web" }'].join('\n'),
+    );
+    expect((await loadConfig({ repoPath: repo, env })).machine.dashboard).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      tokenFile: join(root, 'home', 'dashboard-token'),
+      hosts: ['tsk.example.internal'],
+      repositories: { app: join(root, 'home', 'src', 'app'), 'web-v2': '/srv/web' },
+    });
+    await write(userFile, '[dashboard]\nrepositories = { app = "src/app" }\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(`${userFile}: dashboard.repositories.app: expected an absolute path (or ~/...), got "src/app"`);
+    await write(userFile, '[dashboard]\nrepositories = { "../x" = "/srv/x" }\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('dashboard.repositories');
+    await write(userFile, '[dashboard]\nport = 0\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow(`${userFile}: dashboard.port: expected a port number from 1 to 65535, got 0`);
+    await write(userFile, '[dashboard]\nhosts = ["evil host/"]\n');
+    await expect(loadConfig({ repoPath: repo, env })).rejects.toThrow('dashboard.hosts[0]: expected a host name');
   });
 
   describe('levels', () => {

@@ -117,6 +117,20 @@ export interface WorkerPolicy {
   labels: string[];
 }
 
+/** `[dashboard]`: where `tsk dashboard` listens, who may reach it, which repositories its page may queue on. */
+export interface DashboardSettings {
+  /** @defaultValue '127.0.0.1' */
+  host: string;
+  /** @defaultValue 7777 */
+  port: number;
+  /** The file holding its token (absolute); the token itself is read when the dashboard starts. */
+  tokenFile: string | undefined;
+  /** Host names it answers to besides its bound address. */
+  hosts: string[];
+  /** Name → absolute path of the repositories its page may queue tasks on (never a path from the browser). */
+  repositories: Record<string, string>;
+}
+
 /** Settings that belong to the machine (user file and environment only), never to a project. */
 export interface MachineConfig {
   containerEngine: 'docker';
@@ -125,6 +139,8 @@ export interface MachineConfig {
   server: { workers: number; autoCleanAgeDays: number; startIntervalMs: number };
   /** `[proxy] idle_timeout`: how long a proxy stays up after its last task; 0 removes it at once. */
   proxy: { idleTimeoutMs: number };
+  /** The web dashboard (`[dashboard]`). */
+  dashboard: DashboardSettings;
   /** Where the agent API gateway sends agents' requests (`[agent_api]`). */
   agentApi: AgentApiEndpoints;
   worker: WorkerPolicy;

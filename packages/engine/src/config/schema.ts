@@ -93,6 +93,7 @@ export interface UserTable {
   agent_api: { anthropic: string; anthropic_oauth: string; openai: string; chatgpt: string; openai_oauth: string };
   server: { workers: number; auto_clean_age_days: number; start_interval: string };
   proxy: { idle_timeout: string };
+  dashboard: { host: string; port: number; token_file: string | null; hosts: string[]; repositories: Record<string, string> };
   worker: {
     trusted_keys: { name: string; key: string }[];
     trusted_keys_file: string | null;
@@ -168,6 +169,16 @@ export const userSchema: convict.Schema<UserTable> = {
       default: '2m',
       env: 'TSK_PROXY_IDLE_TIMEOUT',
     },
+  },
+  // The web dashboard (`tsk dashboard`, `tsk server start --dashboard`). Bound beyond loopback it needs a
+  // token (`token_file`, or TSK_DASHBOARD_TOKEN: the value itself is never a configuration key, so it is
+  // never printed with the configuration); `repositories` are the only ones its page may queue tasks on.
+  dashboard: {
+    host: { doc: 'Address the dashboard listens on; anything but loopback needs a token.', format: format.listenHost, default: '127.0.0.1' },
+    port: { doc: 'Port of the dashboard.', format: format.port, default: 7777 },
+    token_file: { doc: 'File holding the token the dashboard asks for (one line; keep it private).', format: format.nonEmptyText, default: null, nullable: true },
+    hosts: { doc: 'Host names the dashboard answers to besides its bound address (DNS rebinding is refused), e.g. ["tsk.example.internal"].', format: format.hostNameList, default: [] },
+    repositories: { doc: 'Repositories the dashboard may queue tasks on: { name = "/path" }.', format: format.namedPaths, default: {} },
   },
   // Whose jobs this worker runs, and what jobs signed by anyone but its owner may ask of this machine
   // (the owner's own jobs may ask what `tsk run` may).

@@ -1,10 +1,10 @@
-import type { MachineConfig, WorkerPolicy } from './resolved-config.js';
+import type { DashboardSettings, MachineConfig, WorkerPolicy } from './resolved-config.js';
 import { isAbsolute, normalize } from 'node:path';
 import { ConfigError } from '../errors/index.js';
 import { parseDuration } from '../common/duration.js';
 import { durationSeconds, expandHome } from './layer-from-table.js';
 import { describeValue, isTable } from './describe-value.js';
-import { SHARED_KEYS, userSchema } from './schema.js';
+import { SHARED_KEYS, userSchema, type UserTable } from './schema.js';
 import { validateSharedTable, type ValidatedTable } from './shared-table.js';
 import { translateUserFile, type ConfigWarning } from './tsk-keys.js';
 import { checkEnvironment, checkTable, loadTable } from './validate-table.js';
@@ -82,6 +82,7 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
       startIntervalMs: parseDuration(config.get('server.start_interval')) ?? 0,
     },
     proxy: { idleTimeoutMs: parseDuration(config.get('proxy.idle_timeout')) ?? 0 },
+    dashboard: dashboardSettings(config.get('dashboard'), file, home),
     agentApi: {
       anthropic: config.get('agent_api.anthropic'),
       anthropicOAuth: config.get('agent_api.anthropic_oauth'),
@@ -98,6 +99,17 @@ export function validateUserFile(written: Record<string, unknown>, file: string,
     projects,
     trustedRepositories: config.get('trusted_repositories'),
     warnings: [...warnings, ...tables.flatMap((table) => table.warnings)],
+  };
+}
+
+function dashboardSettings(table: UserTable['dashboard'], file: string, home: string): DashboardSettings {
+  const path = (value: string, key: string): string => absolutePath(value, file, home, `dashboard.${key}`);
+  return {
+    host: table.host,
+    port: table.port,
+    tokenFile: table.token_file === null ? undefined : path(table.token_file, 'token_file'),
+    hosts: table.hosts.map((host) => host.toLowerCase()),
+    repositories: Object.fromEntries(Object.entries(table.repositories).map(([name, repository]) => [name, path(repository, `repositories.${name}`)])),
   };
 }
 

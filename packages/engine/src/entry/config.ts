@@ -6,6 +6,7 @@ export {
   type TaskConfig,
   type MachineConfig,
   type WorkerPolicy,
+  type DashboardSettings,
   type VolumeMount,
   type EnvVar,
   type ConfigWarning,
