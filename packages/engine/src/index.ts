@@ -54,8 +54,13 @@ export { createTaskSpec, resolveTaskContext, planRepositoryImage, buildRepositor
 export {
   earlierFromQueue,
   earlierFromRunRecord,
+  taskDiffSource,
+  readTaskDiff,
   type EarlierTask,
+  type TaskDiffSource,
+  type ReadTaskDiffOptions,
 } from './tasks/index.js';
+export { taskDiff, TASK_DIFF_LIMITS, type TaskDiff, type TaskDiffFile, type TaskDiffOptions } from './git/index.js';
 export {
   TaskWorker,
   WorkerServer,

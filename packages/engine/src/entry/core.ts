@@ -15,6 +15,7 @@ export {
   ProxyError,
   QueueError,
   TaskPayloadError,
+  DiffUnavailableError,
   type TskErrorCode,
 } from '../errors/index.js';
 export {

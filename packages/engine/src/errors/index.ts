@@ -9,3 +9,4 @@ export { TaskCancelledError } from './task-cancelled-error.js';
 export { QueueError, TaskPayloadError, summarizeProblems } from './queue-error.js';
 export { ProxyError } from './proxy-error.js';
 export { TrustError, TaskRefusedError } from './trust-error.js';
+export { DiffUnavailableError } from './diff-unavailable-error.js';

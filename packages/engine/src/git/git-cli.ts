@@ -48,7 +48,7 @@ const REPOSITORY_ENV = [
   'GIT_COMMON_DIR',
 ];
 
-function gitEnv(options: RunGitOptions): NodeJS.ProcessEnv {
+export function gitEnv(options: Pick<RunGitOptions, 'env'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of REPOSITORY_ENV) delete env[name];
   // tsk runs unattended (often in a worker): a credential prompt would hang the task forever.
