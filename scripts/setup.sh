@@ -10,10 +10,12 @@ mkdir -p "$state_dir"
 say() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
-# command → Debian package that provides it (tmux: the tests drive `tsk shell` on a real terminal); the
-# libraries are what nodegit's source build needs.
-commands=(dockerd:docker.io git:git git-lfs:git-lfs debootstrap:debootstrap redis-server:redis-server make:build-essential g++:build-essential python3:python3 curl:curl tmux:tmux)
-libraries=(libssl-dev libkrb5-dev ca-certificates)
+# command → Debian package that provides it (tmux: the tests drive `tsk shell` on a real terminal;
+# chromium: the dashboard's browser tests drive Debian's headless Chromium through playwright-core, which
+# downloads no browser of its own); the libraries are what nodegit's source build needs, the fonts what
+# the browser tests' screenshots are drawn with.
+commands=(dockerd:docker.io git:git git-lfs:git-lfs debootstrap:debootstrap redis-server:redis-server make:build-essential g++:build-essential python3:python3 curl:curl tmux:tmux chromium:chromium)
+libraries=(libssl-dev libkrb5-dev ca-certificates fonts-dejavu-core)
 
 missing_packages() {
   local entry cmd pkg
