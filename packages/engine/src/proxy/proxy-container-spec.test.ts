@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FLUSH_RULE } from './denial-flush.js';
 import { buildProxyContainerSpec } from './proxy-container-spec.js';
 
 describe('buildProxyContainerSpec', () => {
@@ -41,7 +42,8 @@ describe('buildProxyContainerSpec', () => {
     const env = Object.fromEntries((spec.Env ?? []).map((entry) => entry.split(/=(.*)/s).slice(0, 2) as [string, string]));
     expect(env.TSK_PROXY_PORT).toBe('3128');
     expect(env.TSK_HOST_PORTS).toBe('80 5432');
-    expect(Buffer.from(env.TSK_SQUID_CONF_B64 ?? '', 'base64').toString('utf8')).toBe('http_port 3128\n');
+    // tsk's flush marker rule first (its http_access must match before the configuration's), then the configuration.
+    expect(Buffer.from(env.TSK_SQUID_CONF_B64 ?? '', 'base64').toString('utf8')).toBe(`${FLUSH_RULE}http_port 3128\n`);
     expect(host.ExtraHosts).toEqual(['host.docker.internal:172.30.0.1']);
     expect(host.Sysctls).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0' });
   });

@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED } from '../docker/container-spec.js';
 import { LABEL_PROXY, LABEL_ROLE, LABEL_LOCKS, PROXY_PORT, proxyContainerName } from './proxy-names.js';
+import { withFlushRule } from './denial-flush.js';
 import type { ProxyConfig } from './squid-config.js';
 
 /**
@@ -42,8 +43,8 @@ export function buildProxyContainerSpec(options: ProxyContainerSpecOptions): Doc
       `TSK_PROXY_PORT=${PROXY_PORT}`,
       `TSK_HOST_PORTS=${config.hostPorts.join(' ')}`,
       // Through the environment rather than a bind mount: works with remote engines, and the root
-      // filesystem stays read-only. The entrypoint writes it to tmpfs.
-      `TSK_SQUID_CONF_B64=${Buffer.from(config.squidConf, 'utf8').toString('base64')}`,
+      // filesystem stays read-only. The entrypoint writes it to tmpfs. tsk's flush marker rule comes first.
+      `TSK_SQUID_CONF_B64=${Buffer.from(withFlushRule(config.squidConf), 'utf8').toString('base64')}`,
     ],
     Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'proxy', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: options.domain },
     HostConfig: {

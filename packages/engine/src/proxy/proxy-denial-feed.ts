@@ -3,7 +3,9 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lineWriter } from '../common/line-writer.js';
 import { log as debug, type LogSink } from '../logging/index.js';
+import { flushNonce, newFlushNonce, sendFlushMarker } from './denial-flush.js';
 import { demuxLogs } from './proxy-container.js';
+import { PROXY_PORT } from './proxy-names.js';
 import { DenialTally, denialLogLine, inSubnet, parseDenialLine, type ProxyDenial, type ProxyDenials } from './proxy-denials.js';
 
 /** Denials a task's log shows one by one; later ones are counted only (an agent may ask in a loop). */
@@ -12,8 +14,14 @@ export const LIVE_DENIAL_LINES = 100;
 /** Longest proxy log line read whole (Squid's URLs reach 8 KiB); a longer one is cut, its URL with it. */
 const PROXY_LINE_CHARS = 16 * 1024;
 
-/** How long a final reading waits for Squid and Docker to pass on a request the sandbox saw denied. */
+/**
+ * Without a flush marker (see `denial-flush.ts`): how long a final reading waits for Squid and Docker to
+ * pass on a request the sandbox saw denied.
+ */
 const SETTLE_MS = 300;
+
+/** How long a flush marker may take, from sending it to its line on the log stream, before the final reading falls back to waiting. */
+const FLUSH_TIMEOUT_MS = 1_000;
 
 /** How long after its log stream ended a follower looks for the proxy again (it may have been replaced). */
 const RETRY_MS = 1_000;
@@ -28,6 +36,11 @@ export interface DenialWatchOptions {
   since: number;
   /** The task's log, where each denial is said as it happens. */
   log: LogSink;
+  /**
+   * The proxy's egress network, where this process can reach the proxy (on the Docker host) to send a
+   * flush marker when the task ends. Without it the final reading waits a fixed time instead.
+   */
+  egressNetwork?: string;
 }
 
 /** One task's view of its proxy's denials, for as long as its lease lasts. */
@@ -44,6 +57,8 @@ export interface DenialWatch {
  */
 export class ProxyDenialFeed {
   private readonly followers = new Map<string, ProxyLogFollower>();
+  /** Whether flush markers reach proxies from this process: once one timed out, later tasks wait instead. */
+  private readonly reach = { markers: true };
 
   constructor(private readonly docker: Dockerode) {}
 
@@ -51,7 +66,7 @@ export class ProxyDenialFeed {
   watch(proxyName: string, options: DenialWatchOptions): DenialWatch {
     let follower = this.followers.get(proxyName);
     if (!follower) {
-      follower = new ProxyLogFollower(this.docker, proxyName, () => this.followers.delete(proxyName));
+      follower = new ProxyLogFollower(this.docker, proxyName, this.reach, () => this.followers.delete(proxyName));
       this.followers.set(proxyName, follower);
     }
     const task = new TaskDenials(options);
@@ -61,7 +76,11 @@ export class ProxyDenialFeed {
     return {
       settle: async () => {
         if (stopped) return task.tally.denials;
-        await sleep(SETTLE_MS);
+        const started = Date.now();
+        // The marker's line arrived: the stream delivered every earlier denial, nothing to catch up with.
+        if (options.egressNetwork !== undefined && (await owner.flush(options.egressNetwork))) return task.tally.denials;
+        if (stopped) return task.tally.denials;
+        await sleep(Math.max(0, SETTLE_MS - (Date.now() - started)));
         const reading = await owner.read(options.since).catch((error: unknown) => {
           debug.proxy('[%s] could not read the log: %s', proxyName, (error as Error).message);
           return [];
@@ -117,10 +136,16 @@ class ProxyLogFollower {
   /** Squid's time of the latest denial streamed: a resumed stream skips what it repeats. */
   private latest = 0;
   private since = 0;
+  /** Flush markers sent and not seen yet, by nonce. */
+  private readonly markers = new Map<string, () => void>();
+  /** Where this process reached the proxy last, until a marker fails (the proxy may have been replaced). */
+  private address: string | undefined;
 
   constructor(
     private readonly docker: Dockerode,
     private readonly name: string,
+    /** Shared by the feed's followers: a marker that timed out for one proxy would for the others too. */
+    private readonly reach: { markers: boolean },
     private readonly onIdle: () => void,
   ) {}
 
@@ -137,6 +162,49 @@ class ProxyLogFollower {
     if (this.tasks.size > 0) return;
     this.stop();
     this.onIdle();
+  }
+
+  /**
+   * Send a flush marker and wait for its line on the live stream: true when it came (every denial logged
+   * before it was delivered), false when there is no stream or the marker could not be sent or seen in time.
+   */
+  async flush(egressNetwork: string): Promise<boolean> {
+    if (this.stream === undefined || !this.reach.markers) return false;
+    const started = Date.now();
+    const nonce = newFlushNonce();
+    let seen!: () => void;
+    const arrived = new Promise<true>((resolve) => (seen = () => resolve(true)));
+    this.markers.set(nonce, seen);
+    try {
+      this.address ??= await this.egressAddress(egressNetwork);
+      if (this.address === undefined) return false;
+      const sent = await sendFlushMarker(this.address, PROXY_PORT, nonce, FLUSH_TIMEOUT_MS);
+      if (sent !== 'answered') {
+        debug.proxy('[%s] flush marker to %s %s: waiting instead', this.name, this.address, sent);
+        this.address = undefined;
+        // Nothing answers from here (no route to the proxy's network): no later task tries again.
+        if (sent === 'timeout') this.reach.markers = false;
+        return false;
+      }
+      const left = Math.max(0, FLUSH_TIMEOUT_MS - (Date.now() - started));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), left)));
+      const flushed = await Promise.race([arrived, timedOut]).finally(() => clearTimeout(timer));
+      debug.proxy('[%s] flush marker %s in %dms', this.name, flushed ? 'seen' : 'not seen', Date.now() - started);
+      return flushed;
+    } catch (error) {
+      debug.proxy('[%s] flush marker failed: %s', this.name, (error as Error).message);
+      return false;
+    } finally {
+      this.markers.delete(nonce);
+    }
+  }
+
+  /** The proxy's address on its egress network, or undefined when it has none. */
+  private async egressAddress(egressNetwork: string): Promise<string | undefined> {
+    const info = await this.docker.getContainer(this.name).inspect();
+    const address = info.NetworkSettings?.Networks?.[egressNetwork]?.IPAddress;
+    return address === undefined || address === '' ? undefined : address;
   }
 
   /** Every denial in the proxy's log since `since` (ms). */
@@ -178,7 +246,15 @@ class ProxyLogFollower {
 
   private deliver(line: string, resumedAfter: number): void {
     const denial = parseDenialLine(line);
-    if (!denial || denial.time <= resumedAfter) return;
+    if (!denial) return;
+    // A marker of this process's: not a task's denial (it comes from the Docker host, in no task's subnet).
+    const nonce = flushNonce(denial);
+    const marker = nonce === undefined ? undefined : this.markers.get(nonce);
+    if (marker !== undefined) {
+      marker();
+      return;
+    }
+    if (denial.time <= resumedAfter) return;
     this.latest = Math.max(this.latest, denial.time);
     for (const task of this.tasks) {
       if (task.owns(denial) && task.tally.addStreamed(denial)) task.report([denial]);

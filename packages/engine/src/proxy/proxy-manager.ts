@@ -223,7 +223,7 @@ export class ProxyManager implements SandboxNetworkProvider {
       await detach().catch(() => undefined);
       throw error;
     }
-    const denials = this.watchDenials(proxyContainerName(fingerprint), taskNetwork, log);
+    const denials = this.watchDenials(proxyContainerName(fingerprint), taskNetwork, egressNetworkName(fingerprint), log);
     return new ProxyLease(
       sandboxNetwork,
       proxyContainerName(fingerprint),
@@ -242,12 +242,12 @@ export class ProxyManager implements SandboxNetworkProvider {
    * Say in the task's log each request the proxy denies it, and count them: the proxy tells its tasks
    * apart by the client's address, which lies in the subnet of the task's own network.
    */
-  private watchDenials(proxyName: string, network: Dockerode.NetworkInspectInfo | undefined, log: LogSink): DenialWatch | undefined {
+  private watchDenials(proxyName: string, network: Dockerode.NetworkInspectInfo | undefined, egressNetwork: string, log: LogSink): DenialWatch | undefined {
     const subnet = network && networkSubnet(network);
     if (network === undefined || subnet === undefined) return undefined;
     // The engine's clock, like Squid's: a request from this subnet before the network existed was another task's.
     const created = Date.parse(network.Created ?? '');
-    return this.denialFeed.watch(proxyName, { subnet, since: Number.isNaN(created) ? Date.now() : created, log });
+    return this.denialFeed.watch(proxyName, { subnet, since: Number.isNaN(created) ? Date.now() : created, log, egressNetwork });
   }
 
   /**

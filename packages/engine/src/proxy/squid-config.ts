@@ -36,10 +36,11 @@ export function resolveProxyConfig(config: Pick<TaskConfig, 'hostPorts' | 'squid
 /**
  * A short stable name for a proxy: a hash of its configuration, of the proxy image (a changed image, a new
  * `squid/` folder, starts a new proxy while tasks still using the old one keep it) and of the lock domain
- * (see `lockDomain`): proxies are shared only by processes that share the locks guarding them.
+ * (see `lockDomain`): proxies are shared only by processes that share the locks guarding them. The format
+ * version changes when what a proxy runs with does (v4: the flush marker rule, `denial-flush.ts`).
  */
 export function proxyFingerprint(config: ProxyConfig, imageTag: string, domain: string): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ format: 'tsk-proxy-v3', hostPorts: config.hostPorts, squidConf: config.squidConf, image: imageTag, domain }));
+  hash.update(JSON.stringify({ format: 'tsk-proxy-v4', hostPorts: config.hostPorts, squidConf: config.squidConf, image: imageTag, domain }));
   return hash.digest('hex').slice(0, 12);
 }
