@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { dockerAnswers, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
+import { dockerAnswers, engineFiles, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const TSK_BIN = join(ROOT, 'packages/producer-cli/bin/run.js');
@@ -478,11 +478,11 @@ async function main() {
       say(`redis-server back (pid ${redis.child.pid})`);
     } else if (event.kind === 'engine') {
       await quiesce();
-      const stateDir = join(ROOT, '.tsk-dev');
-      say('restarting the Docker engine (stop by its recorded pid, start as scripts/setup.sh does)');
-      const result = await restartDaemon({ pidFile: join(stateDir, 'dockerd.pid'), logFile: join(stateDir, 'dockerd.log') });
+      const files = engineFiles(ROOT);
+      say(`restarting the Docker engine (stop by the pid in ${files.pidFile}, start it again with its command line)`);
+      const result = await restartDaemon(files);
       counts.engineRestarts += 1;
-      say(`Docker engine back: pid ${result.oldPid} → ${result.newPid}, away ${(result.downMs / 1000).toFixed(1)} s`);
+      say(`Docker engine back: pid ${result.oldPid} → ${result.newPid} (${result.command.join(' ')}), away ${(result.downMs / 1000).toFixed(1)} s`);
     }
   };
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { alive, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
+import { alive, engineFiles, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-chaos-restart-'));
 const started = [];
@@ -102,4 +102,59 @@ test('only when the set-up started the engine', () => {
   assert.equal(engineRestartAllowed({}), false);
   assert.equal(engineRestartAllowed({ TSK_CHAOS_ENGINE_RESTART: '0' }), false);
   assert.equal(engineRestartAllowed({ TSK_CHAOS_ENGINE_RESTART: '1' }), true);
+});
+
+/**
+ * A daemon that, like dockerd with its containerd, starts a helper of its own; on SIGTERM the daemon exits
+ * at once and the helper only a while later (its pid is written to `<dir>/helper-<daemon pid>`, and a
+ * helper still running when the next daemon starts is written to `<dir>/overlap-<new daemon pid>`).
+ */
+const parentScript = `
+const { spawn } = require('node:child_process');
+const { readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const dir = ${JSON.stringify(dir)};
+for (const name of readdirSync(dir).filter((file) => file.startsWith('helper-'))) {
+  const pid = Number(readFileSync(dir + '/' + name, 'utf8'));
+  // Running, not a zombie no one reaped yet.
+  try { if (!/^\\S+ \\(.*\\) Z/.test(readFileSync('/proc/' + pid + '/stat', 'utf8'))) writeFileSync(dir + '/overlap-' + process.pid, String(pid)); } catch {}
+}
+const helper = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => setTimeout(() => process.exit(0), 700)); require('node:fs').writeFileSync(process.argv[1], ''); setInterval(() => {}, 1000)", dir + '/armed-' + process.pid], { stdio: 'ignore' });
+writeFileSync(dir + '/helper-' + process.pid, String(helper.pid));
+setTimeout(() => writeFileSync(dir + '/ready-' + process.pid, ''), 200);
+process.on('SIGTERM', () => { helper.kill('SIGTERM'); process.exit(0); });
+setInterval(() => {}, 1000);
+`;
+
+test('starts the daemon again with the command line it was started with, once the processes it started are gone', async () => {
+  const argv = [process.execPath, '-e', parentScript, '--', 'engine one'];
+  const first = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
+  first.unref();
+  started.push(first.pid);
+  const pidFile = join(dir, 'same-way.pid');
+  writeFileSync(pidFile, `${first.pid}\n`);
+  // Until its helper minds SIGTERM (a helper stopped before that dies at once).
+  for (let i = 0; i < 250 && !existsSync(join(dir, `armed-${first.pid}`)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const helper = Number(readFileSync(join(dir, `helper-${first.pid}`), 'utf8'));
+  started.push(helper);
+  const result = await restartDaemon({
+    pidFile,
+    logFile: join(dir, 'same-way.log'),
+    ready: () => {
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      return pid !== first.pid && existsSync(readyFile(pid));
+    },
+    pollMs: 20,
+  });
+  started.push(result.newPid);
+  for (let i = 0; i < 100 && !existsSync(join(dir, `helper-${result.newPid}`)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  started.push(Number(readFileSync(join(dir, `helper-${result.newPid}`), 'utf8')));
+  assert.deepEqual(result.command, argv);
+  assert.equal(alive(helper), false, 'the old helper outlived the restart');
+  assert.equal(existsSync(join(dir, `overlap-${result.newPid}`)), false, 'the new daemon started while the old one\'s helper still ran');
+});
+
+test('the pid file and log: the set-up\'s by default, or the ones the environment names', () => {
+  assert.deepEqual(engineFiles('/repo', {}), { pidFile: '/repo/.tsk-dev/dockerd.pid', logFile: '/repo/.tsk-dev/dockerd.log' });
+  assert.deepEqual(engineFiles('/repo', { TSK_CHAOS_ENGINE_PIDFILE: '/tmp/e/engine.pid' }), { pidFile: '/tmp/e/engine.pid', logFile: '/tmp/e/engine.log' });
+  assert.deepEqual(engineFiles('/repo', { TSK_CHAOS_ENGINE_PIDFILE: '/tmp/e/engine.pid', TSK_CHAOS_ENGINE_LOG: '/tmp/e/out' }), { pidFile: '/tmp/e/engine.pid', logFile: '/tmp/e/out' });
 });
