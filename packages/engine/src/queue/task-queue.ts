@@ -39,6 +39,14 @@ export interface WaitForTasksOptions {
   onPoll?: (views: readonly TaskView[]) => void;
 }
 
+/** BullMQ's job counts by state (see {@link TaskQueue.jobCounts}). */
+export interface JobCounts {
+  waiting: number;
+  prioritized: number;
+  delayed: number;
+  active: number;
+}
+
 /** A task's job and record as Redis holds them: neither is verified. */
 export interface StoredTask {
   /** The signed job (or an older tsk's unsigned spec); undefined when there is no record. */
@@ -73,6 +81,12 @@ export class TaskQueue {
   /** The state of the connection to Redis (`ready` when it is up; a worker's `/healthz` shows it). */
   get connectionStatus(): string {
     return this.#core.redis.status;
+  }
+
+  /** How many BullMQ jobs wait, are prioritized, delayed or held by a worker now (one Redis call; a worker's `/metrics`). */
+  async jobCounts(): Promise<JobCounts> {
+    const counts = await this.#core.bull.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    return { waiting: counts.waiting ?? 0, prioritized: counts.prioritized ?? 0, delayed: counts.delayed ?? 0, active: counts.active ?? 0 };
   }
 
   /** Nothing queued (handed-back jobs included), running or waiting for a parent: a `-q` worker may stop. */

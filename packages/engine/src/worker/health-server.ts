@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PROMETHEUS_CONTENT_TYPE } from '../common/prometheus-text.js';
 
 /** What `/healthz` reports. */
 export interface HealthReport {
@@ -13,6 +14,8 @@ export interface HealthServerOptions {
   /** 0 picks a free port. */
   port: number;
   report: () => HealthReport;
+  /** `GET /metrics`: Prometheus text; undefined for none (404). */
+  metrics?: () => Promise<string>;
 }
 
 /** A started health endpoint; `close()` is safe to call twice. */
@@ -23,11 +26,20 @@ export interface StartedHealthServer {
 
 /**
  * `GET /healthz`: 200 with a JSON body while the worker is healthy, 503 when it is not (Redis away,
- * stopping). Anything else is 404. For container orchestrators and `curl` checks.
+ * stopping). `GET /metrics`: the worker's Prometheus metrics (see `worker-metrics.ts`). Anything else is
+ * 404. For container orchestrators, Prometheus and `curl` checks.
  */
 export async function startHealthServer(options: HealthServerOptions): Promise<StartedHealthServer> {
   const server: Server = createServer((request, response) => {
-    if (request.method !== 'GET' || request.url?.split('?')[0] !== '/healthz') {
+    const path = request.url?.split('?')[0];
+    if (request.method === 'GET' && path === '/metrics' && options.metrics !== undefined) {
+      options.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(text),
+        () => response.writeHead(500).end(),
+      );
+      return;
+    }
+    if (request.method !== 'GET' || path !== '/healthz') {
       response.writeHead(404).end();
       return;
     }

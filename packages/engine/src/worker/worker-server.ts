@@ -1,6 +1,7 @@
 import { cleanTasks, type TaskCleanup, type TaskQueue } from '../queue/index.js';
 import { startHealthServer, type StartedHealthServer } from './health-server.js';
 import { writeServerPidFile } from './server-pid-files.js';
+import { workerMetricsText } from './worker-metrics.js';
 import type { TaskWorker } from './task-worker.js';
 import type { WorkerEvent } from './worker-events.js';
 
@@ -44,7 +45,7 @@ export class WorkerServer {
   async start(): Promise<void> {
     const { worker, onEvent } = this.options;
     if (this.options.health) {
-      this.health = await startHealthServer({ ...this.options.health, report: () => this.report() });
+      this.health = await startHealthServer({ ...this.options.health, report: () => this.report(), metrics: () => this.metrics() });
     }
     await worker.start();
     this.removePidFile = await writeServerPidFile(this.options.runtimeDir, {
@@ -89,6 +90,14 @@ export class WorkerServer {
       healthy: redis === 'ready' && !worker.isStopping,
       body: { worker: worker.name, running: worker.runningCount, concurrency: this.options.concurrency, redis, stopping: worker.isStopping },
     };
+  }
+
+  private async metrics(): Promise<string> {
+    const { worker, queue } = this.options;
+    const redisReady = queue.connectionStatus === 'ready';
+    // Without Redis the worker's own numbers still answer; the queue's are left out rather than waited for.
+    const jobs = redisReady ? await queue.jobCounts().catch(() => undefined) : undefined;
+    return workerMetricsText({ worker: worker.name, concurrency: this.options.concurrency, running: worker.runningCount, stopping: worker.isStopping, redisReady, jobs });
   }
 
   private async autoClean(): Promise<void> {
