@@ -22,6 +22,8 @@ export {
   WorkerQueue,
   type TaskView,
   type CancelOutcome,
+  cancelTask,
+  cancelReport,
   type RetryOverrides,
   type RetryTrust,
   type TaskLogEntry,

@@ -12,6 +12,7 @@ export { type TaskOutcome, type HandBackResult, type DelayResult } from './task-
 export { STALLED_REASON, workerLostReason, lostWith, type LostTask } from './lost-workers.js';
 export { isWorkerName, LABEL_SEEN_WINDOW_MS, type WorkerReport, type WorkerInfo, type FleetFacts } from './worker-registry.js';
 export { waitingNote } from './waiting-note.js';
+export { cancelTask, cancelReport } from './cancel-report.js';
 export { verifiedResult, type TaskRecord } from './task-record.js';
 export { deriveTaskView, taskDurationMs, type TaskView, type JobState, type QueueFacts } from './task-view.js';
 export { taskViewJson, type TaskViewJson } from './task-view-json.js';

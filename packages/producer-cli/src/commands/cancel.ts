@@ -1,7 +1,6 @@
 import { Args } from '@oclif/core';
-import { taskViewJson, type TaskQueue, type TaskView, type TaskViewJson } from '@tsk/engine/queue';
+import { cancelTask, taskViewJson, type TaskQueue, type TaskView, type TaskViewJson } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
-import { cancelReport } from '../queue/cancel-report.js';
 import { openCliQueue } from '../queue/open-cli-queue.js';
 import { taskIdsFrom } from '../queue/task-ids-arg.js';
 
@@ -28,10 +27,8 @@ export default class Cancel extends BaseCommand {
   }
 
   private async cancelOne(queue: TaskQueue, task: TaskView): Promise<TaskView> {
-    const outcome = await queue.cancel(task.id);
-    const [after] = outcome.kind === 'stopping' ? await queue.waitFor([task.id], { timeoutMs: STOP_WAIT_MS }) : [];
-    const report = cancelReport(task, outcome, after);
+    const { report, task: after } = await cancelTask(queue, task, STOP_WAIT_MS);
     if (report !== undefined) this.log(report);
-    return (await queue.get(task.id)) ?? task;
+    return after;
   }
 }

@@ -1,5 +1,17 @@
-import { isTerminal, oneLine } from '@tsk/engine/core';
-import type { CancelOutcome, TaskView } from '@tsk/engine/queue';
+import { oneLine } from '../common/index.js';
+import { isTerminal } from '../model/index.js';
+import type { CancelOutcome, TaskQueue } from './task-queue.js';
+import type { TaskView } from './task-view.js';
+
+/**
+ * Cancel a task as `tsk cancel` and the dashboard do: tell the queue, give a running task's worker up to
+ * `stopWaitMs` to stop it, and say what happened in one line (undefined for a task the queue does not know).
+ */
+export async function cancelTask(queue: TaskQueue, task: TaskView, stopWaitMs: number): Promise<{ report: string | undefined; task: TaskView }> {
+  const outcome = await queue.cancel(task.id);
+  const [after] = outcome.kind === 'stopping' ? await queue.waitFor([task.id], { timeoutMs: stopWaitMs }) : [];
+  return { report: cancelReport(task, outcome, after), task: (await queue.get(task.id)) ?? task };
+}
 
 /**
  * What `tsk cancel` says about one task, from what the queue did with it (`outcome`) and, for a running
