@@ -8,7 +8,7 @@ export { planProxyImage, DEFAULT_PROXY_BASE_IMAGE, type ProxyImagePlan } from '.
 export { resolveProxyConfig, proxyFingerprint, type ProxyConfig } from './squid-config.js';
 export { proxyEnv } from './proxy-env.js';
 export { buildProxyContainerSpec, PROXY_CAPABILITIES, type ProxyContainerSpecOptions } from './proxy-container-spec.js';
-export { taskNetworkCreateOptions, assertEngineIsolates, assertTaskNetworkIsolated, INHIBIT_IPV4_OPTION } from './task-network.js';
+export { taskNetworkCreateOptions, ensureTaskNetwork, assertEngineIsolates, assertTaskNetworkIsolated, INHIBIT_IPV4_OPTION } from './task-network.js';
 export {
   PROXY_PORT,
   PROXY_ALIAS,

@@ -70,6 +70,16 @@ export class DockerNetworkClient {
     }
   }
 
+  /** The IPv4 and IPv6 subnets of every network of the engine (what a new explicit subnet must not overlap). */
+  async subnetsInUse(): Promise<string[]> {
+    try {
+      const networks = await this.docker.listNetworks();
+      return networks.flatMap((network) => (network.IPAM?.Config ?? []).map((config) => config.Subnet).filter((subnet): subnet is string => !!subnet));
+    } catch (error) {
+      throw wrap(error, 'list networks');
+    }
+  }
+
   /** Networks carrying all of `labels` (`key=value`). */
   async list(labels: string[]): Promise<Dockerode.NetworkInspectInfo[]> {
     try {

@@ -32,7 +32,7 @@ import {
 } from './proxy-names.js';
 import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine, type RetireOptions, type RetireOutcome } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
-import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
+import { assertEngineIsolates, assertTaskNetworkIsolated, ensureTaskNetwork } from './task-network.js';
 import { currentOwner, lockDomain, ownerMayBeAlive } from './task-owner.js';
 
 export interface ProxyManagerOptions {
@@ -173,7 +173,7 @@ export class ProxyManager implements SandboxNetworkProvider {
       try {
         egress = await this.startProxy({ fingerprint, config, image: tag, facts, taskId: task.id, log, signal });
         const owner = this.options.owner ?? currentOwner();
-        const { info, created } = await this.engine.networks.ensure(taskNetworkCreateOptions({ taskId: task.id, fingerprint, owner, domain: this.domain }));
+        const { info, created } = await ensureTaskNetwork(this.engine.networks, { taskId: task.id, fingerprint, owner, domain: this.domain });
         if (!created) {
           throw new ProxyError(`Network ${network} is still in use by an earlier run of task ${task.id}`, {
             hint: `remove its container with \`docker rm -f tsk-${task.id}\``,

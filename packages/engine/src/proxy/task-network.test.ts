@@ -4,13 +4,16 @@ import { ProxyError } from '../errors/index.js';
 import { assertEngineIsolates, assertTaskNetworkIsolated, taskNetworkCreateOptions } from './task-network.js';
 
 describe('taskNetworkCreateOptions', () => {
-  it('should create an internal bridge network without the host address, labelled with task, proxy, owner and lock domain', () => {
-    expect(taskNetworkCreateOptions({ taskId: 'AbC_1234', fingerprint: 'abcdef012345', owner: 'host/42', domain: 'd1' })).toEqual({
+  it('should create an internal bridge network without the host address, on an explicit subnet and gateway, labelled with task, proxy, owner and lock domain', () => {
+    const subnet = { subnet: '198.19.7.0/24', gateway: '198.19.7.1' };
+    expect(taskNetworkCreateOptions({ taskId: 'AbC_1234', fingerprint: 'abcdef012345', owner: 'host/42', domain: 'd1', subnet })).toEqual({
       Name: 'tsk-agent-AbC_1234',
       Driver: 'bridge',
       Internal: true,
       EnableIPv6: false,
       Options: { 'com.docker.network.bridge.inhibit_ipv4': 'true' },
+      // With the gateway in the stored config, Docker 20.10 survives a removal its shutdown interrupted (task-subnets.ts).
+      IPAM: { Driver: 'default', Config: [{ Subnet: '198.19.7.0/24', Gateway: '198.19.7.1' }] },
       Labels: { 'tsk.managed': 'true', 'tsk.role': 'task', 'tsk.task': 'AbC_1234', 'tsk.proxy': 'abcdef012345', 'tsk.owner': 'host/42', 'tsk.locks': 'd1' },
     });
   });

@@ -1,7 +1,9 @@
 import type Dockerode from 'dockerode';
 import { LABEL_MANAGED, LABEL_TASK } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
+import type { DockerNetworkClient } from './network-client.js';
 import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, LABEL_LOCKS, taskNetworkName } from './proxy-names.js';
+import { isPoolOverlap, pickTaskSubnet, TASK_SUBNET_POOL, type TaskSubnet } from './task-subnets.js';
 
 /**
  * Docker's bridge driver gives an `--internal` network's gateway address to the host's bridge interface,
@@ -21,14 +23,18 @@ export interface TaskNetworkOptions {
   domain: string;
 }
 
-/** Create options of a task's network (pure): internal, no host address on its bridge, labelled. */
-export function taskNetworkCreateOptions(options: TaskNetworkOptions): Dockerode.NetworkCreateOptions {
+/**
+ * Create options of a task's network (pure): internal, no host address on its bridge, labelled, on an
+ * explicit subnet and gateway (why: `task-subnets.ts`).
+ */
+export function taskNetworkCreateOptions(options: TaskNetworkOptions & { subnet: TaskSubnet }): Dockerode.NetworkCreateOptions {
   return {
     Name: taskNetworkName(options.taskId),
     Driver: 'bridge',
     Internal: true,
     EnableIPv6: false,
     Options: { [INHIBIT_IPV4_OPTION]: 'true' },
+    IPAM: { Driver: 'default', Config: [{ Subnet: options.subnet.subnet, Gateway: options.subnet.gateway }] },
     Labels: {
       [LABEL_MANAGED]: 'true',
       [LABEL_ROLE]: 'task',
@@ -38,6 +44,40 @@ export function taskNetworkCreateOptions(options: TaskNetworkOptions): Dockerode
       [LABEL_LOCKS]: options.domain,
     },
   };
+}
+
+/** How many subnets a task network creation tries when others take theirs at the same moment. */
+const SUBNET_ATTEMPTS = 8;
+
+/**
+ * Create a task's network (or return the one of that name: `created: false`) on a free subnet of
+ * {@link TASK_SUBNET_POOL}: free as the engine's networks show it now, and picked again when the engine
+ * refuses it because another process took it meanwhile.
+ *
+ * @throws ProxyError when the pool is full, or the engine keeps refusing.
+ */
+export async function ensureTaskNetwork(
+  networks: Pick<DockerNetworkClient, 'inspect' | 'ensure' | 'subnetsInUse'>,
+  options: TaskNetworkOptions,
+  random: () => number = Math.random,
+): Promise<{ info: Dockerode.NetworkInspectInfo; created: boolean }> {
+  const existing = await networks.inspect(taskNetworkName(options.taskId));
+  if (existing) return { info: existing, created: false };
+  const taken = await networks.subnetsInUse();
+  for (let attempt = 1; ; attempt++) {
+    const subnet = pickTaskSubnet(taken, random);
+    if (subnet === undefined) {
+      throw new ProxyError(`No free subnet for task network ${taskNetworkName(options.taskId)} in ${TASK_SUBNET_POOL.base}/${TASK_SUBNET_POOL.prefix}`, {
+        hint: 'remove the task networks left behind with `tsk proxy stop`, or networks of your own in that range',
+      });
+    }
+    try {
+      return await networks.ensure(taskNetworkCreateOptions({ ...options, subnet }));
+    } catch (error) {
+      if (attempt >= SUBNET_ATTEMPTS || !(error instanceof Error) || !isPoolOverlap(error.message)) throw error;
+      taken.push(subnet.subnet);
+    }
+  }
 }
 
 /**
