@@ -1,7 +1,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { LABEL_MANAGED, LABEL_TASK, LABEL_WORKER, removeWorkspaceVolumes } from '../docker/index.js';
+import { LABEL_MANAGED, LABEL_ROLE_WORKSPACE, LABEL_TASK, LABEL_WORKER, removeWorkspaceVolumes } from '../docker/index.js';
 import { dockerStatus } from '../docker/docker-client.js';
 import type { WorkerQueue } from '../queue/index.js';
 import { isTaskId } from '../common/ids.js';
@@ -48,7 +48,7 @@ export class LostWorkerReaper {
     const { queue, worker, settleMs, requeueLost } = this.options;
     const dead = await queue.deadWorkers(worker, settleMs);
     for (const lost of await queue.settleLostTasks(worker, settleMs, requeueLost)) this.options.onEvent({ kind: 'lost', ...lost });
-    if (dead.size > 0) await this.reapContainers(dead);
+    await this.reapLeftovers(dead);
     // Every sweep, not only after reaping: a task network outlives its task when the process that ran
     // it died at any moment (a killed `tsk run` too), and its proxy must not stay up for nobody.
     await this.options.sweepNetworks?.();
@@ -57,20 +57,45 @@ export class LostWorkerReaper {
   }
 
   /**
-   * Sandboxes on this Docker host left by dead queue workers, and the workspaces of their tasks here. Their
-   * task networks and proxies belong to a lock domain, not a worker: `sweepNetworks` frees them.
+   * Sandboxes and workspace volumes on this Docker host left by dead queue workers, and the workspaces of
+   * their tasks here; and this worker's own of tasks it no longer runs and the queue has ended: what its
+   * runner could not remove because the engine was away at that moment (an engine restart kills the
+   * sandbox, or refuses its start, and then its removal), found again once the engine answers. Their task
+   * networks and proxies belong to a lock domain, not a worker: `sweepNetworks` frees them.
    */
-  private async reapContainers(dead: Set<string>): Promise<void> {
-    const { docker } = this.options;
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, LABEL_WORKER] } });
+  private async reapLeftovers(dead: Set<string>): Promise<void> {
+    const { docker, worker: self } = this.options;
+    const [containers, volumes] = await Promise.all([
+      docker.listContainers({ all: true, filters: { label: [`${LABEL_MANAGED}=true`, LABEL_WORKER] } }),
+      docker.listVolumes({ filters: { label: [`${LABEL_MANAGED}=true`, LABEL_ROLE_WORKSPACE, LABEL_WORKER] } }).then((listed) => listed.Volumes ?? []),
+    ]);
+    /** Task → whether the queue has ended it (asked once per sweep). */
+    const verdicts = new Map<string, boolean>();
+    const mayGo = async (worker: string, task: string | undefined): Promise<boolean> => {
+      if (dead.has(worker)) return true;
+      if (worker !== self || task === undefined || !isTaskId(task) || this.options.runningHere?.(task) !== false) return false;
+      if (!verdicts.has(task)) verdicts.set(task, (await this.options.queue.endedTask(task)) !== undefined);
+      return verdicts.get(task) === true;
+    };
+    /** Task → the worker whose leftovers go. */
+    const tasks = new Map<string, string>();
     for (const info of containers) {
       const worker = info.Labels[LABEL_WORKER] ?? '';
-      if (!dead.has(worker)) continue;
+      const task = info.Labels[LABEL_TASK];
+      if (!(await mayGo(worker, task))) continue;
       const name = info.Names[0]?.replace(/^\//, '') ?? info.Id.slice(0, 12);
       await ignoreGone(docker.getContainer(info.Id).remove({ force: true, v: true }));
       this.options.onEvent({ kind: 'reaped', what: 'container', name, worker });
-      const task = info.Labels[LABEL_TASK];
-      if (task !== undefined) await this.removeWorkspace(task, worker);
+      if (task !== undefined) tasks.set(task, worker);
+    }
+    for (const volume of volumes) {
+      const worker = volume.Labels?.[LABEL_WORKER] ?? '';
+      const task = volume.Labels?.[LABEL_TASK];
+      if (task !== undefined && (await mayGo(worker, task))) tasks.set(task, worker);
+    }
+    for (const [task, worker] of tasks) {
+      // A dead worker's task may run here again by now (re-queued): its workspace is the runner's.
+      if (!this.options.runningHere?.(task)) await this.removeWorkspace(task, worker, { ofWorkerOnly: true });
     }
   }
 
@@ -87,12 +112,14 @@ export class LostWorkerReaper {
     }
   }
 
-  private async removeWorkspace(taskId: string, worker: string): Promise<void> {
+  /** `ofWorkerOnly`: only the volumes `worker` made (another worker on this engine may run the task again). */
+  private async removeWorkspace(taskId: string, worker: string, { ofWorkerOnly = false } = {}): Promise<void> {
     if (!isTaskId(taskId)) return;
     const dir = taskDir(this.options.dataDir, taskId);
     const existed = (await readdir(dir).catch(() => undefined)) !== undefined;
     // A copy-on-write workspace's volume first: its layer lives in the folder.
-    await removeWorkspaceVolumes(this.options.docker, [`${LABEL_TASK}=${taskId}`]).catch(() => 0);
+    const labels = [`${LABEL_TASK}=${taskId}`, ...(ofWorkerOnly ? [`${LABEL_WORKER}=${worker}`] : [])];
+    await removeWorkspaceVolumes(this.options.docker, labels).catch(() => 0);
     await rm(dir, { recursive: true, force: true });
     if (existed) this.options.onEvent({ kind: 'reaped', what: 'workspace', name: dir, worker });
   }
