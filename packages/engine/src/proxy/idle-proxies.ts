@@ -1,4 +1,4 @@
-import { LABEL_MANAGED } from '../docker/container-spec.js';
+import { LABEL_MANAGED, LABEL_TASK } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
 import { inspectContainer } from './proxy-container.js';
 import { withProxyLock } from './proxy-lock.js';
@@ -31,6 +31,12 @@ export interface StopIdleProxiesOptions {
   force?: boolean;
   /** `[proxy] idle_timeout` of the sweeping process. @defaultValue 0 */
   idleTimeoutMs?: number;
+  /**
+   * The sweeping process's own task networks (its `tsk.owner`) and which tasks it still holds a lease
+   * for: a network it made for a task it no longer holds is dead although its owner lives (the removal at
+   * the task's end failed, as while the engine restarts). @defaultValue owners are judged alive or dead only
+   */
+  heldHere?: { owner: string; holds: (taskId: string) => boolean };
 }
 
 /**
@@ -47,7 +53,7 @@ export async function stopIdleProxies(engine: ProxyEngine, options: StopIdleProx
   const fingerprints = await knownFingerprints(engine, options.domain);
   for (const fingerprint of fingerprints) {
     await withProxyLock(fingerprint, { lockDir: options.lockDir }, async () => {
-      await removeDeadTaskNetworks(engine, fingerprint, options.domain, result);
+      await removeDeadTaskNetworks(engine, fingerprint, options, result);
       const name = proxyContainerName(fingerprint);
       const existed = (await inspectContainer(engine.docker, name)) !== undefined;
       const outcome = await retireProxyIfIdle(engine, fingerprint, retire);
@@ -92,14 +98,18 @@ async function knownFingerprints(engine: ProxyEngine, domain: string): Promise<s
   return [...new Set(labels.filter((label): label is string => typeof label === 'string' && /^[0-9a-f]+$/.test(label)))].sort();
 }
 
-async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, domain: string, result: StopIdleProxiesResult): Promise<void> {
+async function removeDeadTaskNetworks(engine: ProxyEngine, fingerprint: string, options: StopIdleProxiesOptions, result: StopIdleProxiesResult): Promise<void> {
   const name = proxyContainerName(fingerprint);
   const labelled = await engine.networks.list([`${LABEL_PROXY}=${fingerprint}`, `${LABEL_ROLE}=task`]);
   for (const listed of labelled) {
     const network = await engine.networks.inspect(listed.Name);
-    if (!network || !inLockDomain(network.Labels, domain)) continue;
+    if (!network || !inLockDomain(network.Labels, options.domain)) continue;
     const others = Object.values(network.Containers ?? {}).filter((member) => member.Name !== name);
-    if (others.length > 0 || ownerMayBeAlive(network.Labels?.[LABEL_OWNER], network.Created)) continue;
+    if (others.length > 0) continue;
+    const owner = network.Labels?.[LABEL_OWNER];
+    const task = network.Labels?.[LABEL_TASK];
+    const mine = options.heldHere !== undefined && owner === options.heldHere.owner;
+    if (mine ? task !== undefined && options.heldHere!.holds(task) : ownerMayBeAlive(owner, network.Created)) continue;
     if (await detachTaskNetwork(engine, fingerprint, network.Name)) result.removedNetworks.push(network.Name);
   }
 }

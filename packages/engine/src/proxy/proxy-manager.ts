@@ -114,6 +114,8 @@ export class ProxyManager implements SandboxNetworkProvider {
   private facts: Promise<EngineFacts> | undefined;
   private readonly forwarders: HostPortForwarders;
   private readonly denialFeed: ProxyDenialFeed;
+  /** Tasks this process holds a network lease for (or is acquiring one). */
+  private readonly held = new Set<string>();
 
   constructor(private readonly options: ProxyManagerOptions) {
     this.engine = { docker: options.docker, networks: new DockerNetworkClient(options.docker) };
@@ -156,6 +158,18 @@ export class ProxyManager implements SandboxNetworkProvider {
     if (!task.config.networkIsolation) {
       return new ProxyLease({ networkMode: 'bridge', env: [], build: { networkMode: 'bridge', args: {} } }, undefined, async () => undefined);
     }
+    // Held from before its network exists until its release ends, however that ends: the sweep
+    // (`sweepIdle`) judges this process's task networks by it.
+    this.held.add(task.id);
+    try {
+      return await this.acquireIsolated(task);
+    } catch (error) {
+      this.held.delete(task.id);
+      throw error;
+    }
+  }
+
+  private async acquireIsolated(task: NetworkTask): Promise<ProxyLease> {
     const log = task.log ?? this.log;
     const { signal } = task;
     const facts = await this.engineFacts();
@@ -231,7 +245,7 @@ export class ProxyManager implements SandboxNetworkProvider {
         try {
           await stopForwarding();
         } finally {
-          await detach();
+          await detach().finally(() => this.held.delete(task.id));
         }
       },
       denials,
@@ -290,7 +304,8 @@ export class ProxyManager implements SandboxNetworkProvider {
    * sweep): task networks of crashed tasks go, idle proxies past their deadline go, the others are kept.
    */
   sweepIdle(): Promise<StopIdleProxiesResult> {
-    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, idleTimeoutMs: this.idleTimeoutMs });
+    const heldHere = { owner: this.options.owner ?? currentOwner(), holds: (taskId: string) => this.held.has(taskId) };
+    return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, idleTimeoutMs: this.idleTimeoutMs, heldHere });
   }
 
   /**
