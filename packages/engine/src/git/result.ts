@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isResultBranch } from '../common/sanitize.js';
 import { GitCommandError } from '../errors/git-command-error.js';
@@ -127,6 +127,39 @@ async function scratchRepository(scratchDir: string, workspaceGitDir: string, vi
 interface LayerView {
   base: LayerBase;
   changes: LayerChanges;
+}
+
+/**
+ * Whether a task's layer holds exactly what the workspace wrote into it before the sandbox ran — the
+ * branch's `.git/HEAD` and its ref at the base commit (see `TaskWorkspace`) — and nothing else: no entry
+ * of the work tree, no other file or link in `.git`. Its result is then the base commit. Read with
+ * `lstat`-typed entries only, and given up at the first entry more than those few.
+ */
+export async function untouchedLayer(upperDir: string, changes: LayerChanges, branch: string, baseCommit: string): Promise<boolean> {
+  if (changes.entries.size > 0 || changes.whiteouts.length > 0 || changes.gitDir !== 'dir') return false;
+  const ref = ['refs', 'heads', ...branch.split('/')];
+  const dirs = new Set(ref.slice(0, -1).map((_, i) => ref.slice(0, i + 1).join('/')));
+  const files = new Map([
+    ['HEAD', `ref: refs/heads/${branch}\n`],
+    [ref.join('/'), `${baseCommit}\n`],
+  ]);
+  let found = 0;
+  const walk = async (dir: string, rel: string): Promise<boolean> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!dirs.has(path) || !(await walk(join(dir, entry.name), path))) return false;
+        continue;
+      }
+      const content = files.get(path);
+      if (!entry.isFile() || content === undefined) return false;
+      const stats = await lstat(join(dir, entry.name));
+      if (stats.size !== Buffer.byteLength(content) || (await readFile(join(dir, entry.name), 'utf8')) !== content) return false;
+      found += 1;
+    }
+    return true;
+  };
+  return (await walk(join(upperDir, '.git'), '')) && found === files.size;
 }
 
 /** The layer's index when the agent's git wrote one, none when it removed it, else the base's. */
@@ -285,6 +318,11 @@ export async function collectResult(options: CollectResultOptions): Promise<Coll
   const log = options.log ?? silentSink;
   const workspaceGitDir = join(options.workspaceDir, '.git');
   const view = options.layer && { base: options.layer, changes: await readLayerChanges(options.workspaceDir, options.layer.baseDir) };
+  // A layer holding only what tsk put there before the sandbox ran: the result is the base commit, no git needed.
+  if (view !== undefined && (await untouchedLayer(options.workspaceDir, view.changes, options.branch, options.baseCommit))) {
+    debug.git('workspace %s untouched at %s', options.workspaceDir, options.baseCommit);
+    return { changed: false, commit: undefined };
+  }
   if (view !== undefined && view.changes.gitDir !== 'dir' && view.changes.gitDir !== 'opaque') {
     throw new GitCommandError(`${workspaceGitDir} is not a directory: the workspace's repository was replaced, refusing to use it`);
   }

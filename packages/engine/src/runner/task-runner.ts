@@ -136,11 +136,19 @@ export class TaskRunner {
     }
     const dir = taskDir(this.options.dataDir, spec.id);
     let workspace: TaskWorkspace | undefined;
+    // The network's release, started when the sandbox is gone: it runs while the result is collected.
+    let networkReleased: Promise<void> | undefined;
     try {
-      const result = await this.execute(spec, dir, { grant, log, signal, terminal: options.terminal, session: options.session }, (prepared) => {
-        workspace = prepared;
-        baseCommit = prepared.baseCommit;
-      });
+      const result = await this.execute(
+        spec,
+        dir,
+        { grant, log, signal, terminal: options.terminal, session: options.session },
+        (prepared) => {
+          workspace = prepared;
+          baseCommit = prepared.baseCommit;
+        },
+        (released) => (networkReleased = released),
+      );
       if (result.sessionKept) agentSessionId = result.sessionId;
       const usage = result.usage === undefined ? {} : { usage: result.usage };
       if (result.cancelled) return finish('CANCELLED', { error: 'Cancelled', ...usage });
@@ -154,6 +162,8 @@ export class TaskRunner {
       }
       // A budget stop keeps the work: collected and published like a finished task's, then FAILED with why.
       const collected = await this.collect(spec, dir, result, log);
+      // As before the two overlapped: a network that could not be released fails the task.
+      await networkReleased;
       const failure = result.origin.mirror === undefined ? undefined : await this.publish(spec, result, collected.commit, options.mayPublish, log);
       const error = result.stopped ?? failure;
       return finish(error === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error, ...usage });
@@ -162,6 +172,8 @@ export class TaskRunner {
       debug.runner('[%s] failed: %O', spec.id, error);
       return finish('FAILED', { error: error instanceof TskError ? error.userMessage : (error as Error).message });
     } finally {
+      // Settled already unless the task ended early (its failure, not the release's, is the task's error).
+      await networkReleased?.catch((error: unknown) => log.write('warn', `Could not release the network of task ${spec.id}: ${(error as Error).message}`));
       // The volume before the folder under it; the base's lease ends with the task.
       await workspace?.release().catch((error: unknown) => log.write('warn', `Could not remove the workspace volume of task ${spec.id}: ${(error as Error).message}`));
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
@@ -175,28 +187,40 @@ export class TaskRunner {
     dir: string,
     { grant, log, signal, terminal, session }: ExecuteOptions,
     onWorkspace: (workspace: TaskWorkspace) => void,
+    onNetworkRelease: (released: Promise<void>) => void,
   ): Promise<Execution> {
     const agent = getAgent(spec.agent);
     const instructionsFile = join(dir, 'instructions.md');
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await writeFile(instructionsFile, spec.instructions, { mode: 0o644 });
-
-    log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
-    const origin = await this.origin(spec, log);
-    // A copy-on-write layer over a checkout shared by tasks of the same commit, or a clone of the task's own
-    // (see task-workspace.ts): either way the sandbox can write no file of the user's repository or mirror.
-    const workspace = await TaskWorkspace.prepare(this.workspaceOptions(), spec, origin.source, dir, log, signal);
-    onWorkspace(workspace);
-    throwIfCancelled(spec.id, signal);
-
-    // Before any image is built: an agent that cannot authenticate would only fail later.
+    // Before anything is set up: an agent that cannot authenticate would only fail later.
     if (agent.api && grant.credential === undefined) {
       throw new TskError('AGENT', `No ${agent.name} credential was granted to task ${spec.id}`, { hint: `run \`${agent.name} login\`` });
     }
-    // The network first: the image is built on it, so a build reaches only what the sandbox may.
-    const lease = await this.options.network.acquire({ id: spec.id, config: spec.config, log, signal });
+
+    log.write('tsk', `Preparing workspace on branch ${spec.branch}`);
+    const origin = await this.origin(spec, log);
+    // The workspace and the network at once: neither needs the other (each is a few Docker or git round
+    // trips a repeated task would otherwise wait for one after the other). The network comes before the
+    // image: the image is built on it, so a build reaches only what the sandbox may.
+    // A copy-on-write layer over a checkout shared by tasks of the same commit, or a clone of the task's own
+    // (see task-workspace.ts): either way the sandbox can write no file of the user's repository or mirror.
+    const [prepared, acquired] = await Promise.allSettled([
+      TaskWorkspace.prepare(this.workspaceOptions(), spec, origin.source, dir, log, signal).then((workspace) => {
+        onWorkspace(workspace);
+        return workspace;
+      }),
+      this.options.network.acquire({ id: spec.id, config: spec.config, log, signal }),
+    ]);
+    if (prepared.status === 'rejected' || acquired.status === 'rejected') {
+      if (acquired.status === 'fulfilled') await acquired.value.release().catch(() => undefined);
+      throw prepared.status === 'rejected' ? prepared.reason : (acquired as PromiseRejectedResult).reason;
+    }
+    const workspace = prepared.value;
+    const lease = acquired.value;
     let gateway: AgentApiGateway | undefined;
     try {
+      throwIfCancelled(spec.id, signal);
       const limits = await this.limits(spec);
       // After the clone: the project layer may COPY files of the task's snapshot.
       const image = await this.taskImages.ensure(spec, this.ids, { log, signal, projectDir: workspace.projectDir, network: lease.network.build, limits });
@@ -245,7 +269,8 @@ export class TaskRunner {
       return { ...result, sessionKept, summary: summaryWithDenials(result.summary, denials), baseCommit: workspace.baseCommit, origin, workspace, ...(rateLimitedUntil === undefined ? {} : { rateLimitedUntil }) };
     } finally {
       await gateway?.close();
-      await lease.release();
+      // Not awaited here: the result is collected meanwhile (`run` waits for it either way).
+      onNetworkRelease(lease.release());
     }
   }
 
