@@ -21,10 +21,30 @@ export default class ServerStart extends BaseCommand {
     'health-port': Flags.integer({ description: 'Port of the /healthz endpoint on 127.0.0.1 (0: any free port).', default: 0, min: 0, max: 65535 }),
     health: Flags.boolean({ description: 'Serve /healthz.', allowNo: true, default: true }),
     grace: Flags.integer({ description: 'Seconds running tasks may take to finish when stopping.', default: 300, min: 0 }),
+    dashboard: Flags.boolean({ description: 'Also serve the web dashboard (see `tsk dashboard`) in this process, until the worker stops.', default: false }),
+    'dashboard-port': Flags.integer({ description: 'Port of the dashboard (default: [dashboard] port; 0: any free port).', min: 0, max: 65535, dependsOn: ['dashboard'] }),
+    'dashboard-host': Flags.string({ description: 'Address of the dashboard (default: [dashboard] host).', dependsOn: ['dashboard'] }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServerStart);
+    // Started first, so a dashboard that may not start (beyond loopback without a token) stops the command
+    // before the worker takes a task; loaded only with --dashboard.
+    const dashboard = flags.dashboard
+      ? await (await import('../../open-dashboard.js')).openDashboard({ host: flags['dashboard-host'], port: flags['dashboard-port'] })
+      : undefined;
+    if (dashboard !== undefined) process.stdout.write(`Dashboard: ${dashboard.url}${dashboard.withToken ? ' (asks for its token)' : ''}\n`);
+    try {
+      await this.runWorker(flags);
+    } finally {
+      await dashboard?.close();
+    }
+    // The worker has stopped and closed what it opened; a library's leftover timer (BullMQ waits a few
+    // seconds on a connection dropped when Redis went away) must not keep the process past that.
+    setTimeout(() => process.exit(), 1000).unref();
+  }
+
+  private async runWorker(flags: { workers?: number; name?: string; 'quit-when-empty': boolean; health: boolean; 'health-port': number; grace: number }): Promise<void> {
     await runWorkerServer({
       concurrency: flags.workers,
       name: flags.name,
@@ -34,8 +54,5 @@ export default class ServerStart extends BaseCommand {
       log: terminalSink(process.stderr),
       onEvent: printEvent,
     });
-    // The worker has stopped and closed what it opened; a library's leftover timer (BullMQ waits a few
-    // seconds on a connection dropped when Redis went away) must not keep the process past that.
-    setTimeout(() => process.exit(), 1000).unref();
   }
 }
