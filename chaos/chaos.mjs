@@ -18,6 +18,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { dockerAnswers, engineFiles, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
+// The engine's one seeded PRNG (mulberry32), built like the bins this suite runs: good enough to pick victims.
+import { seededRandom as rng } from '../packages/engine/dist/common/seeded-random.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const TSK_BIN = join(ROOT, 'packages/producer-cli/bin/run.js');
@@ -50,18 +52,6 @@ function parseOptions(argv) {
   if (options.seed === undefined) options.seed = Date.now() % 2 ** 31;
   if (!Number.isInteger(options.seed) || options.seed < 0) throw new Error('--seed must be a non-negative integer');
   return options;
-}
-
-/** mulberry32: small, seeded, good enough to pick victims. */
-function rng(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `{ status: count }` as "COMPLETE 3, FAILED 1". */

@@ -10,3 +10,4 @@ export { LineSplitter, cutLine, lineCutMarker, type LineSplitterOptions } from '
 export { stripControl, oneLine, escapeControlInJson } from './terminal-text.js';
 export { tskVersion } from './tsk-version.js';
 export { parseDuration } from './duration.js';
+export { seededRandom } from './seeded-random.js';

@@ -34,6 +34,7 @@ export {
   escapeControlInJson,
   lineCutMarker,
   parseDuration,
+  seededRandom,
   type TskDirs,
 } from '../common/index.js';
 export { log, silentSink, teeSink, boundedSink, logCutLine, LOG_LIMITS, type LogSink, type LogSource, type LogLimits } from '../logging/index.js';

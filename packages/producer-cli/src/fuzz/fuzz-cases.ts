@@ -5,6 +5,7 @@
  * nothing written; `fuzz-cli.int.test.ts` runs them against the built CLI. No I/O here: the same shapes
  * and seed give the same cases.
  */
+import { seededRandom } from '@tsk/engine/core';
 
 /** What the fuzzer needs to know of one flag (read from the command class by `command-shapes.ts`). */
 export interface FlagShape {
@@ -276,18 +277,6 @@ export function templateCases(): FuzzCase[] {
     files: [{ root: 'repo', path: '.tsk/templates/fuzzbroken.md', text: template.text }],
     ...(template.acceptedBecause === undefined ? {} : { acceptedBecause: template.acceptedBecause }),
   }));
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing sample can be run again from its seed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectRedis, createSigningKey, createTaskSpec, KeyRing, openSignedJob, silentSink, taskSigner, TaskQueue, type SigningKey } from '@tsk/engine';
+import { connectRedis, createSigningKey, createTaskSpec, KeyRing, openSignedJob, seededRandom, silentSink, taskSigner, TaskQueue, type SigningKey } from '@tsk/engine';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { jobsOf, mutations, type Json } from '../../../engine/src/test-utils/job-mutations.js';
@@ -12,7 +12,6 @@ import { QueueKeys, rawJobQueue } from '../../../engine/src/test-utils/queue-int
 import { startWatched, stopProcess, WORKER_BIN, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { makeTskHome, type TskHome } from '../test-utils/run-tsk.js';
 import { makeSimpleRepo } from '../test-utils/simple-repo.js';
-import { seededRandom } from './fuzz-cases.js';
 
 // Job payload fuzzing with a real worker (issue 12): malformed payloads (job-mutations.ts: fields removed,
 // mistyped, oversized or unknown), signed by the worker's owner or not, planted in Redis as tsk writes
