@@ -146,6 +146,9 @@ function sameOrigin(req: Request): boolean {
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
   const origin = req.headers.origin;
   if (origin === undefined) return true;
+  // A form posted under `Referrer-Policy: no-referrer` says `Origin: null` (Chromium); the browser's own
+  // Sec-Fetch-Site then tells where it came from, and only same-origin passes.
+  if (origin === 'null') return site === 'same-origin';
   const host = req.headers.host;
   if (host === undefined) return false;
   try {

@@ -254,6 +254,10 @@ describe('dashboard with a token (team use)', () => {
       expect(wrong.status).toBe(401);
       expect(wrong.headers.get('set-cookie')).toBeNull();
       expect((await loginWith(TOKEN, { Origin: 'http://evil.example' })).status).toBe(403);
+      // `Origin: null` (a form under no-referrer, or a sandboxed frame) passes only when the browser says same-origin.
+      expect((await loginWith(TOKEN, { Origin: 'null' })).status).toBe(403);
+      expect((await loginWith(TOKEN, { Origin: 'null', 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
+      expect((await loginWith(TOKEN, { Origin: 'null', 'Sec-Fetch-Site': 'same-origin' })).status).toBe(303);
 
       const right = await loginWith(TOKEN);
       expect(right.status).toBe(303);
