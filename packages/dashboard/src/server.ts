@@ -10,6 +10,8 @@ import express, { type Express, type Request, type Response } from 'express';
 import { actionsRouter } from './routes/actions.js';
 import type { DashboardContext } from './routes/context.js';
 import { diffRouter } from './routes/diff.js';
+import { metricsRouter } from './metrics.js';
+import { queueBoardRouter } from './queue-board.js';
 import { errorHandler, sendError } from './routes/errors.js';
 import { eventsRouter } from './routes/events.js';
 import { queueingRouter } from './routes/queueing.js';
@@ -99,7 +101,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     loginRoutes(app, options.token, publicDir);
     app.use(requireSession(options.token));
     app.use('/api', express.json({ limit: '512kb' }));
-    for (const router of [sessionRouter, tasksRouter, eventsRouter, actionsRouter, queueingRouter, workersRouter, diffRouter]) app.use(router(context));
+    for (const router of [sessionRouter, tasksRouter, eventsRouter, actionsRouter, queueingRouter, workersRouter, diffRouter, metricsRouter, queueBoardRouter]) app.use(router(context));
     app.get(PAGES, (_req, res) => page(res, publicDir, 'index.html'));
     app.use(express.static(publicDir, { index: false, dotfiles: 'ignore', etag: false }));
     app.use('/api', (_req, res) => sendError(res, 404, 'No such API route'));

@@ -5,7 +5,7 @@ export { connectRedis, redactRedisUrl, type ConnectRedisOptions, type RedisPurpo
 export { ensureEmbeddedRedis, type EmbeddedRedisOptions } from './embedded-redis.js';
 export { redisImagePlan, redisServerArgs } from './redis-image.js';
 export { openTaskQueue, type OpenTaskQueue, type OpenTaskQueueOptions } from './open-task-queue.js';
-export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions, type StoredTask } from './task-queue.js';
+export { TaskQueue, type TaskQueueOptions, type CancelOutcome, type WaitForTasksOptions, type StoredTask, type JobCounts, type BoardQueue } from './task-queue.js';
 export { WorkerQueue, type Claim, type StoredTaskReader, type Subscription } from './worker-queue.js';
 export { type ConsumeOptions, type JobConsumer, type JobOutcome, type JobVerdict, type QueueJob } from './job-consumer.js';
 export { type TaskOutcome, type HandBackResult, type DelayResult } from './task-store.js';
@@ -22,3 +22,4 @@ export { pinSnapshot } from './snapshot-pin.js';
 export { deleteTask, cleanTasks, removeTaskFiles, type TaskCleanup } from './task-files.js';
 export { openConfiguredQueue, dockerServices, type ConfiguredQueue, type OpenConfiguredQueueOptions, type DockerServices } from './open-configured-queue.js';
 export { fetchTaskResults, type FetchOutcome, type FetchResultsOptions } from './fetch-results.js';
+export { queueMetrics, METRICS_MAX_PROJECTS, METRICS_MAX_WORKERS, type QueueMetrics, type TaskGroupMetrics, type WorkerMetrics } from './queue-metrics.js';

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InputError } from '../errors/index.js';
 import { log as debug } from '../logging/index.js';
@@ -38,6 +39,9 @@ export interface WaitForTasksOptions {
   /** Called with the tasks as they are at each poll (what they wait for shows in their `note`). */
   onPoll?: (views: readonly TaskView[]) => void;
 }
+
+/** The BullMQ queue as the BullMQ board reads it (see {@link TaskQueue.boardQueue}). */
+export type BoardQueue = Queue;
 
 /** BullMQ's job counts by state (see {@link TaskQueue.jobCounts}). */
 export interface JobCounts {
@@ -81,6 +85,15 @@ export class TaskQueue {
   /** The state of the connection to Redis (`ready` when it is up; a worker's `/healthz` shows it). */
   get connectionStatus(): string {
     return this.#core.redis.status;
+  }
+
+  /**
+   * The BullMQ queue itself, for the BullMQ board the dashboard shows under `/queues` (read-only there:
+   * anything it would change goes around the task life cycle). The one BullMQ object the door hands out;
+   * nothing else may act on the queue through it. Closed with this queue.
+   */
+  boardQueue(): BoardQueue {
+    return this.#core.bull;
   }
 
   /** How many BullMQ jobs wait, are prioritized, delayed or held by a worker now (one Redis call; a worker's `/metrics`). */
