@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 
 /** The API service an agent talks to. */
 export type AgentService = 'anthropic' | 'openai';
@@ -147,7 +147,5 @@ export async function saveRefreshedLogin(credential: Extract<AgentCredential, { 
     const tokens = isObject(current.tokens) ? current.tokens : {};
     updated = { ...current, tokens: { ...tokens, access_token: login.accessToken, refresh_token: login.refreshToken }, last_refresh: new Date().toISOString() };
   }
-  const temporary = `${credential.file}.${randomUUID()}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(updated, null, 2)}\n`, { mode: 0o600 });
-  await rename(temporary, credential.file);
+  await writeFileAtomic(credential.file, `${JSON.stringify(updated, null, 2)}\n`);
 }

@@ -1,16 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { errorCode } from './error-code.js';
+
+export interface AtomicWriteOptions {
+  /** @defaultValue 0600: what tsk keeps beside its locks and records, logins and sessions is the user's alone */
+  mode?: number;
+  /** Flush the file to disk before it is put in place (a record that must survive a crash of the machine). */
+  sync?: boolean;
+}
 
 /**
  * Write `data` to a temporary file beside `path` and rename it into place, so a reader sees the old file
- * or the new one, never half of one; the temporary file is removed when either step fails.
- * @defaultValue mode 0600: what tsk keeps beside its locks and records is the user's alone
+ * or the new one, never half of one; the temporary file is removed when either step fails. The temporary
+ * name ends in `.tmp`: a reader that lists the folder by the files' own suffix never takes it for one.
  */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
   const temporary = `${path}.${randomUUID()}.tmp`;
   try {
-    await writeFile(temporary, data, { mode, flag: 'wx' });
+    // 'wx': a file of that name that is already there (planted, or another writer's) is never written through.
+    const handle = await open(temporary, 'wx', options.mode ?? 0o600);
+    try {
+      await handle.writeFile(data);
+      if (options.sync === true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true }).catch(() => undefined);

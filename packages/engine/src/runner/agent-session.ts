@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isAgentSessionId, type Agent } from '../agents/index.js';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { errorCode } from '../common/error-code.js';
 
 /** A transcript bigger than this is not kept (a day of Claude's work is a few MiB). */
@@ -56,17 +56,7 @@ async function readInside(root: string, relative: string, maxBytes: number): Pro
 /** Write `content` to `file` atomically (a private temporary file renamed over it), creating its folder. */
 async function writeAtomically(file: string, content: Buffer): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const temp = join(dirname(file), `.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(content);
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file).catch(async (error: unknown) => {
-    await rm(temp, { force: true });
-    throw error;
-  });
+  await writeFileAtomic(file, content);
 }
 
 /**

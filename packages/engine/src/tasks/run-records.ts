@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { isAbsolute, join, posix } from 'node:path';
+import { writeFileAtomic } from '../common/atomic-file.js';
 import { errorCode } from '../common/error-code.js';
 import { isTaskId } from '../common/ids.js';
 import { processAlive } from '../common/process-alive.js';
@@ -197,18 +197,7 @@ export class RunRecords {
     if (Buffer.byteLength(text) > RUN_RECORD_MAX_BYTES) throw new InputError(`run record of task ${record.id} is larger than ${RUN_RECORD_MAX_BYTES} bytes`);
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const target = this.file(record.id);
-    const temp = join(this.dir, `.${record.id}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target).catch(async (error: unknown) => {
-      await rm(temp, { force: true });
-      throw error;
-    });
+    await writeFileAtomic(target, text, { sync: true });
   }
 
   /**
