@@ -89,6 +89,14 @@ describe('the queue boundary', () => {
     expect(INTERNALS.filter((name) => new RegExp(`\\b${name}\\b`).test(index.replace(/^\s*\/\/.*$/gm, '')))).toEqual([]);
   });
 
+  it('the BullMQ queue leaves the door once: TaskQueue.boardQueue, for the read-only board', () => {
+    const faces = ['task-queue.ts', 'worker-queue.ts'].map((file) => readFileSync(join(QUEUE_DIR, file), 'utf8')).join('\n');
+    // A member that hands out the BullMQ queue itself (not a call on it, not a getter passed within queue/).
+    const handedOut = [...faces.matchAll(/^ {2}(?:async )?(\w+)\([^)]*\)[^{\n]*\{\n {4}return (?:await )?this\.#core\.bull;$/gm)].map((match) => match[1]);
+    expect(handedOut).toEqual(['boardQueue']);
+    expect(faces.match(/return (?:await )?this\.#core\.bull;/g)).toHaveLength(1);
+  });
+
   it('the two faces of the queue hold their parts privately', () => {
     for (const face of [TaskQueue, WorkerQueue]) {
       const members = Object.getOwnPropertyNames(face.prototype);
