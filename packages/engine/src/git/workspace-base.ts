@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { mkdir, readdir, readFile, realpath, rename, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorCode } from '../common/error-code.js';
+import { folderExists } from '../common/folder-exists.js';
 import { processAlive } from '../common/process-alive.js';
 import { runProcess } from '../common/run-process.js';
 import { acquireBuildLock } from '../docker/build-lock.js';
@@ -96,7 +97,7 @@ export async function ensureWorkspaceBase(options: EnsureWorkspaceBaseOptions): 
   const lock = await acquireBuildLock(join(bases, `${key}.lock`), { signal: options.signal, onWait: () => log.write('tsk', 'Waiting for another task checking out the same tree…') });
   let made = false;
   try {
-    if (!(await exists(dir))) {
+    if (!(await folderExists(dir))) {
       await makeBase(options, dir, objectsDir, log);
       made = true;
     } else {
@@ -217,11 +218,4 @@ export async function pruneWorkspaceBases(dataDir: string, options: PruneOptions
   }
   debug.git('pruned %d workspace base(s) in %s', removed, bases);
   return removed;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { folderExists } from '../common/folder-exists.js';
 import { readIdleDeadline } from './idle-deadline.js';
 import { withProxyLock } from './proxy-lock.js';
 import type { ProxyEngine, RetireOptions, RetireOutcome } from './proxy-teardown.js';
@@ -151,12 +151,4 @@ async function reapOrphan(engine: ProxyEngine, lockDir: string, fingerprint: str
 async function retire(engine: ProxyEngine, fingerprint: string, options: RetireOptions): Promise<RetireOutcome> {
   const { retireProxyIfIdle } = await import('./proxy-teardown.js');
   return retireProxyIfIdle(engine, fingerprint, options);
-}
-
-async function folderExists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
 }
