@@ -75,7 +75,7 @@ export async function readTaskDiff(stored: StoredTask, id: string, ring: KeyRing
     return { ...(await taskDiff({ ...source, ...options })), branch: source.branch };
   } catch (error) {
     if (error instanceof DiffUnavailableError && error.reason === 'not-fetched') {
-      throw new DiffUnavailableError('not-fetched', `Task ${id}'s result is not in ${source.repoPath}`, { hint: `\`tsk fetch ${id}\` brings it home`, cause: error });
+      throw new DiffUnavailableError('not-fetched', `Task ${id}'s result is not in its repository on this machine`, { hint: `\`tsk fetch ${id}\` brings it home`, cause: error });
     }
     throw error;
   }
