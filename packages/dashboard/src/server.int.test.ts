@@ -198,6 +198,24 @@ describe('dashboard on loopback without a token (real Redis, real HTTP)', () => 
     expect((await fetch(new URL('/api/tasks/Nope_123/log', dashboard.url))).status).toBe(404);
   });
 
+  it('stops following a log once its page went away (its Redis connection closed)', async () => {
+    const task = await world.add();
+    const clients = async () => Number(/connected_clients:(\d+)/.exec(await world.connection.info('clients'))?.[1]);
+    const before = await clients();
+    const stream = await openSse(new URL(`/api/tasks/${task.id}/log`, dashboard.url).href);
+    const writer = world.queue.forWorker().logWriter(task.id);
+    writer.write('agent', 'still running');
+    await writer.flush();
+    expect(await stream.next()).toEqual({ event: 'line', data: { source: 'agent', text: 'still running' } });
+    // The task has not ended: its follower holds a connection blocked on the log.
+    expect(await clients()).toBe(before + 1);
+    stream.close();
+    const deadline = Date.now() + 5000;
+    while ((await clients()) !== before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await clients()).toBe(before);
+    await world.queue.cancel(task.id);
+  });
+
   it('polls the queue once for all pages, and not at all once they left', async () => {
     const one = await openSse(new URL('/api/events', dashboard.url).href);
     expect((await nextOf(one, 'tasks')).full).toBe(true);
