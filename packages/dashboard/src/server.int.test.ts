@@ -246,6 +246,13 @@ describe('dashboard with a token (team use)', () => {
     await expect(world.start({ host: '0.0.0.0' })).rejects.toThrow(/needs a token/);
   });
 
+  it('says in one line when it cannot listen', async () => {
+    const first = await world.start();
+    await expect(world.start({ port: first.port })).rejects.toThrow(`Cannot serve the dashboard on 127.0.0.1:${first.port}: the port is in use`);
+    await expect(world.start({ host: '192.0.2.1', token: TOKEN })).rejects.toThrow('this machine has no such address');
+    await first.close();
+  });
+
   it('asks for the token: 401 and the login page without the cookie, a HttpOnly SameSite=Strict cookie after, never the token in a response', async () => {
     const dashboard = await world.start({ host: '0.0.0.0', token: TOKEN });
     const url = `http://127.0.0.1:${dashboard.port}/`;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { loadLocalTrust, type LocalTrust } from '@tsk/engine';
+import { InputError, loadLocalTrust, type LocalTrust } from '@tsk/engine';
 import type { MachineConfig } from '@tsk/engine/config';
 import type { TaskQueue } from '@tsk/engine/queue';
 import express, { type Express, type Request, type Response } from 'express';
@@ -85,7 +85,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   // The port is known once listening (0 = any); no request is read before then.
   configure(app, () => (server?.address() as AddressInfo).port);
   server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    const listening = app.listen(port, host, (error?: Error) => (error ? reject(listenError(error, host, port)) : resolve(listening)));
   });
   const listening = server;
   const actualPort = (listening.address() as AddressInfo).port;
@@ -120,6 +120,22 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       await closed;
     },
   };
+}
+
+/** Why the server cannot listen, in one line a person can act on. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `${host}:${port}`;
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new InputError(`Cannot serve the dashboard on ${where}: the port is in use`, { hint: 'pick another with --port', cause: error });
+    case 'EACCES':
+      return new InputError(`Cannot serve the dashboard on ${where}: not allowed to use that port`, { hint: 'pick one above 1023 with --port', cause: error });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new InputError(`Cannot serve the dashboard on ${where}: this machine has no such address`, { hint: 'check --host or [dashboard] host', cause: error });
+    default:
+      return error;
+  }
 }
 
 function page(res: Response, publicDir: string, file: string, status = 200): void {
