@@ -79,7 +79,8 @@ export class DashboardMetrics {
     }
     for (const { state, seconds } of metrics.durations) this.#duration.observe({ state }, seconds);
     for (const seconds of metrics.queueWaits) this.#wait.observe(seconds);
-    for (const state of ['running', 'stopping'] as const) this.#workers.set({ state }, metrics.workers.filter((worker) => worker.state === state).length);
+    this.#workers.set({ state: 'running' }, metrics.workerCount - metrics.stoppingCount);
+    this.#workers.set({ state: 'stopping' }, metrics.stoppingCount);
     this.#capacity.set(metrics.capacity);
     this.#running.set(metrics.running);
     for (const worker of metrics.workers) {

@@ -52,6 +52,7 @@ describe('/queues, the BullMQ board (real Redis, real HTTP)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toBe(QUEUE_BOARD_CSP);
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(page.headers.get('x-powered-by')).toBeNull();
     const html = await page.text();
     expect(html).toContain('<base href="/queues/"');
     expect(html).not.toContain(TOKEN);

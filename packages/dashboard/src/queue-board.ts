@@ -2,7 +2,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { createBullBoard } from '@bull-board/api';
 import { ExpressAdapter } from '@bull-board/express';
 import type { TaskQueue } from '@tsk/engine/queue';
-import { Router, type RequestHandler } from 'express';
+import { Router, type Express, type RequestHandler } from 'express';
 
 /** Where the board is mounted. */
 export const QUEUE_BOARD_PATH = '/queues';
@@ -54,7 +54,10 @@ export function queueBoardRouter(deps: QueueBoardDeps): Router {
     serverAdapter,
     options: { uiConfig: { boardTitle: 'tsk queue', hideDocsLink: true, miscLinks: [{ text: 'Dashboard', url: '/' }] } },
   });
+  const board = serverAdapter.getRouter() as Express;
+  // The board is an express app of its own: it would name its framework in every answer.
+  board.disable('x-powered-by');
   const router = Router();
-  router.use(QUEUE_BOARD_PATH, boardHeaders, readOnly, serverAdapter.getRouter() as RequestHandler);
+  router.use(QUEUE_BOARD_PATH, boardHeaders, readOnly, board);
   return router;
 }

@@ -39,7 +39,7 @@ describe('queueMetrics', () => {
     expect(new Set(metrics.tasks.map((group) => group.state))).toEqual(new Set(TASK_STATUSES));
     expect(metrics.durations).toEqual([{ state: 'COMPLETE', seconds: 60 }]);
     expect(metrics.queueWaits).toEqual([10, 2]);
-    expect(metrics).toMatchObject({ capacity: 2, running: 1, workerCount: 2 });
+    expect(metrics).toMatchObject({ capacity: 2, running: 1, workerCount: 2, stoppingCount: 0 });
     expect(metrics.workers).toEqual([
       { name: 'w1', state: 'running', capacity: 2, running: 1 },
       { name: 'w2', state: 'running', capacity: 0, running: 0 },

@@ -48,6 +48,8 @@ export interface QueueMetrics {
   capacity: number;
   running: number;
   workerCount: number;
+  /** Live workers told to stop (they take no new task). */
+  stoppingCount: number;
 }
 
 /** A label value from a record: one printable line of at most 64 characters. */
@@ -101,6 +103,7 @@ export function queueMetrics(tasks: readonly TaskView[], workers: readonly Worke
     capacity: workerMetrics.reduce((sum, worker) => sum + worker.capacity, 0),
     running: workerMetrics.reduce((sum, worker) => sum + worker.running, 0),
     workerCount: workerMetrics.length,
+    stoppingCount: workerMetrics.filter((worker) => worker.state === 'stopping').length,
   };
 }
 
