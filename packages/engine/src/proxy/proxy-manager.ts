@@ -101,6 +101,14 @@ interface StartProxyOptions {
  * read from the engine (its attached task networks), never kept in memory. Lock folders are per user,
  * so proxies are too: other users' tsk never touches ours.
  */
+/**
+ * The task networks this process holds a lease for (or is acquiring one), by owner and task, whichever
+ * manager took it: the owner label is the process's, so its sweep (`sweepIdle`) judges its own task
+ * networks by this, not by whether it lives.
+ */
+const leasesHeld = new Set<string>();
+const heldKey = (owner: string, taskId: string) => `${owner}\0${taskId}`;
+
 export class ProxyManager implements SandboxNetworkProvider {
   private readonly engine: ProxyEngine;
   private readonly images: ImageBuilder;
@@ -114,8 +122,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private facts: Promise<EngineFacts> | undefined;
   private readonly forwarders: HostPortForwarders;
   private readonly denialFeed: ProxyDenialFeed;
-  /** Tasks this process holds a network lease for (or is acquiring one). */
-  private readonly held = new Set<string>();
+
 
   constructor(private readonly options: ProxyManagerOptions) {
     this.engine = { docker: options.docker, networks: new DockerNetworkClient(options.docker) };
@@ -160,16 +167,17 @@ export class ProxyManager implements SandboxNetworkProvider {
     }
     // Held from before its network exists until its release ends, however that ends: the sweep
     // (`sweepIdle`) judges this process's task networks by it.
-    this.held.add(task.id);
+    const held = heldKey(this.options.owner ?? currentOwner(), task.id);
+    leasesHeld.add(held);
     try {
-      return await this.acquireIsolated(task);
+      return await this.acquireIsolated(task, () => leasesHeld.delete(held));
     } catch (error) {
-      this.held.delete(task.id);
+      leasesHeld.delete(held);
       throw error;
     }
   }
 
-  private async acquireIsolated(task: NetworkTask): Promise<ProxyLease> {
+  private async acquireIsolated(task: NetworkTask, released: () => void): Promise<ProxyLease> {
     const log = task.log ?? this.log;
     const { signal } = task;
     const facts = await this.engineFacts();
@@ -245,7 +253,7 @@ export class ProxyManager implements SandboxNetworkProvider {
         try {
           await stopForwarding();
         } finally {
-          await detach().finally(() => this.held.delete(task.id));
+          await detach().finally(released);
         }
       },
       denials,
@@ -304,7 +312,8 @@ export class ProxyManager implements SandboxNetworkProvider {
    * sweep): task networks of crashed tasks go, idle proxies past their deadline go, the others are kept.
    */
   sweepIdle(): Promise<StopIdleProxiesResult> {
-    const heldHere = { owner: this.options.owner ?? currentOwner(), holds: (taskId: string) => this.held.has(taskId) };
+    const owner = this.options.owner ?? currentOwner();
+    const heldHere = { owner, holds: (taskId: string) => leasesHeld.has(heldKey(owner, taskId)) };
     return stopIdleProxies(this.engine, { lockDir: this.options.lockDir, domain: this.domain, idleTimeoutMs: this.idleTimeoutMs, heldHere });
   }
 
@@ -346,7 +355,7 @@ export class ProxyManager implements SandboxNetworkProvider {
   private async startProxy(options: StartProxyOptions): Promise<Dockerode.NetworkInspectInfo> {
     const { fingerprint, config, image, facts, taskId, log, signal } = options;
     const egressNetwork = egressNetworkName(fingerprint);
-    const egress = await this.engine.networks.ensure({
+    const egress = await this.engine.networks.ensurePinned({
       Name: egressNetwork,
       Driver: 'bridge',
       Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: this.domain },
