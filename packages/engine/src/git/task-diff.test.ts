@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DiffUnavailableError, InputError } from '../errors/index.js';
+import { DiffUnavailableError, GitCommandError, InputError } from '../errors/index.js';
 import { git, isolateGitConfig, makeRepo, tempDir, writeFiles } from '../test-utils/git-fixtures.js';
 import { cutPatch, parseNumstat, taskDiff } from './task-diff.js';
 
@@ -69,6 +69,13 @@ describe('taskDiff', () => {
     expect(error).toBeInstanceOf(DiffUnavailableError);
     expect((error as DiffUnavailableError).reason).toBe('not-fetched');
     expect((error as DiffUnavailableError).hint).toMatch(/tsk fetch/);
+  });
+
+  it('says so when the path is not a repository (no "fetch it" advice)', async () => {
+    const { base, head } = await taskRepo();
+    const error = await taskDiff({ repoPath: await tempDir(), base, head }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GitCommandError);
+    expect((error as GitCommandError).message).toMatch(/is not a git repository git will read here/);
   });
 
   it("runs no program the repository's config names: external diff, diff driver, textconv, pager, fsmonitor", async () => {

@@ -94,9 +94,15 @@ async function hasCommitObject(repoPath: string, commit: string): Promise<boolea
     await readGit(repoPath, ['cat-file', '-e', '--end-of-options', `${commit}^{commit}`], 1024);
     return true;
   } catch (error) {
-    // git ran and said no (exit code): not there. Not starting at all (no git, no directory) is an error.
-    if (error instanceof GitCommandError && error.details !== undefined && error.details.exitCode !== null) return false;
-    throw error;
+    // git ran and said no (exit code): not there. Not starting at all (no git, no directory), or no
+    // repository git will read here, is an error of its own: "fetch it" would be the wrong advice.
+    if (!(error instanceof GitCommandError) || error.details === undefined || error.details.exitCode === null) throw error;
+    if (/not a git repository|dubious ownership/i.test(error.details.stderr)) {
+      throw new GitCommandError(`${repoPath} is not a git repository git will read here: ${summarizeStderr(error.details.stderr).slice(0, 300)}`, error.details, {
+        hint: 'the diff is read as the user running the dashboard, from a repository of theirs',
+      });
+    }
+    return false;
   }
 }
 
