@@ -15,6 +15,7 @@ import { makeDashboardWorld, rawRequest, type DashboardWorld } from './test-util
  */
 
 const TOKEN = 'queue-board-test-token-0123456789abcdef';
+const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
 const CHROMIUM = process.env.TSK_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** The repository's `test-results/dashboard/` (gitignored), where the dashboard's browser tests keep their screenshots. */
 const SCREENSHOTS = resolve(fileURLToPath(import.meta.url), '../../../../test-results/dashboard');
@@ -27,7 +28,9 @@ const ids: string[] = [];
 
 beforeAll(async () => {
   world = await makeDashboardWorld();
-  for (let i = 0; i < 3; i++) ids.push((await world.add()).id);
+  // The first one's instructions are hostile markup: the board must show them as text.
+  ids.push((await world.add({ instructions: HOSTILE })).id);
+  for (let i = 0; i < 2; i++) ids.push((await world.add()).id);
   const dashboard = await world.start({ token: TOKEN });
   base = dashboard.url;
   origin = base.replace(/\/$/, '');
@@ -153,6 +156,10 @@ describe('/queues in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'queues.png'), fullPage: true });
     await page.goto(new URL(`/queues/queue/${encodeURIComponent(queueName)}/${ids[0]}`, base).toString());
     await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 20_000 });
+    // The job's hostile instructions are on the page as text, and ran nothing.
+    expect(await page.content()).toContain('window.__pwned=2');
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
     // Let late loads (locales, fonts, polling) happen before judging.
     await page.waitForTimeout(1500);
     const unexpected = violations.filter((text) => !/fonts\.googleapis\.com/.test(text));

@@ -34,10 +34,10 @@ function record(overrides: Partial<TaskRecord> = {}): TaskRecord {
 }
 
 /** A task of `repo` signed by `signer`, ended COMPLETE from `base` to `head`, its result signed by the worker. */
-function storedTask(repo: string, base: string, head: string, signer: SigningKey = alice): StoredTask {
+function storedTask(repo: string, base: string, head: string, signer: SigningKey = alice, resultBranch?: string): StoredTask {
   const spec = taskSpecFixture({ repoPath: repo, source: { kind: 'local', repoPath: repo, ref: `refs/tsk/snapshots/${ID}`, commit: base }, signer: { name: signer.name, key: signer.publicKey } });
-  const result = signResult({ taskId: ID, status: 'COMPLETE', baseCommit: base, commit: head, branch: spec.branch }, worker);
-  return { job: signTask(spec, signer).job, record: record({ baseCommit: base, commit: head, resultSignature: result.signature, resultSigner: result.signer }) };
+  const result = signResult({ taskId: ID, status: 'COMPLETE', baseCommit: base, commit: head, branch: resultBranch ?? spec.branch }, worker);
+  return { job: signTask(spec, signer).job, record: record({ baseCommit: base, commit: head, branch: resultBranch ?? spec.branch, resultSignature: result.signature, resultSigner: result.signer }) };
 }
 
 async function repoWithResult(): Promise<{ repo: string; base: string; head: string }> {
@@ -66,6 +66,11 @@ describe('taskDiffSource', () => {
     expect(diff.files).toEqual([{ path: 'a.txt', added: 1, removed: 0, binary: false }]);
     expect(diff.branch).toBe('tsk/generic/demo/Abc_1234');
     expect(diff.patch).toContain('+b');
+  });
+
+  it('names the branch the signed result went to (a follow-up that fast-forwarded its earlier task’s)', async () => {
+    const { repo, base, head } = await repoWithResult();
+    expect(taskDiffSource(storedTask(repo, base, head, alice, 'tsk/generic/earlier/Xyz_9876'), ID, ring()).branch).toBe('tsk/generic/earlier/Xyz_9876');
   });
 
   it('refuses a job that does not verify against the user’s keys (signed by a stranger, or altered)', async () => {

@@ -13,7 +13,7 @@ export interface TaskDiffSource {
   repoPath: string;
   base: string;
   head: string;
-  /** Its result branch, as the signed spec names it. */
+  /** Its result branch: the worker-signed result's when it verifies, else the one the signed spec names. */
   branch: string;
   /** The result's commits are signed by a worker key of the ring (else they are the record's say-so). */
   resultVerified: boolean;
@@ -54,7 +54,8 @@ export function taskDiffSource(stored: StoredTask, id: string, ring: KeyRing, ex
       hint: `on that machine, or in a clone of its remote: \`tsk fetch ${id}\``,
     });
   }
-  return { repoPath: spec.repoPath, base, head, branch: spec.branch, resultVerified: claim !== undefined };
+  // A follow-up may have fast-forwarded its earlier task's branch: the signed result says which.
+  return { repoPath: spec.repoPath, base, head, branch: claim?.branch ?? spec.branch, resultVerified: claim !== undefined };
 }
 
 export interface ReadTaskDiffOptions {
