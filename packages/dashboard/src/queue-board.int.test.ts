@@ -158,7 +158,7 @@ describe('/queues in Chromium', () => {
     await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 20_000 });
     // The job's hostile instructions are on the page as text, and ran nothing.
     expect(await page.content()).toContain('window.__pwned=2');
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     // Let late loads (locales, fonts, polling) happen before judging.
     await page.waitForTimeout(1500);
