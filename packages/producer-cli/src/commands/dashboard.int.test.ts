@@ -93,5 +93,8 @@ describe('tsk server start --dashboard', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/^Error: The dashboard on 0\.0\.0\.0 would be open to anyone/);
     expect(refused.stdout).not.toMatch(/started/i);
+    const alone = await runTsk(['server', 'start', '--dashboard-port', '0', '--no-health'], { env: home.env });
+    expect(alone.exitCode).toBe(1);
+    expect(alone.stderr.trim()).toBe('Error: --dashboard-host and --dashboard-port go with --dashboard (add --dashboard)');
   });
 });

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { formatWorkerEvent, runWorkerServer, type WorkerEvent } from '@tsk/engine';
+import { formatWorkerEvent, InputError, runWorkerServer, type WorkerEvent } from '@tsk/engine';
 import { BaseCommand } from '../../base-command.js';
 import { terminalSink } from '../../terminal-sink.js';
 
@@ -22,12 +22,16 @@ export default class ServerStart extends BaseCommand {
     health: Flags.boolean({ description: 'Serve /healthz.', allowNo: true, default: true }),
     grace: Flags.integer({ description: 'Seconds running tasks may take to finish when stopping.', default: 300, min: 0 }),
     dashboard: Flags.boolean({ description: 'Also serve the web dashboard (see `tsk dashboard`) in this process, until the worker stops.', default: false }),
-    'dashboard-port': Flags.integer({ description: 'Port of the dashboard (default: [dashboard] port; 0: any free port).', min: 0, max: 65535, dependsOn: ['dashboard'] }),
-    'dashboard-host': Flags.string({ description: 'Address of the dashboard (default: [dashboard] host).', dependsOn: ['dashboard'] }),
+    'dashboard-port': Flags.integer({ description: 'Port of the dashboard (default: [dashboard] port; 0: any free port).', min: 0, max: 65535 }),
+    'dashboard-host': Flags.string({ description: 'Address of the dashboard (default: [dashboard] host).' }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(ServerStart);
+    // Checked here: oclif's dependsOn counts --dashboard's default (false) as given.
+    if (!flags.dashboard && (flags['dashboard-host'] !== undefined || flags['dashboard-port'] !== undefined)) {
+      throw new InputError('--dashboard-host and --dashboard-port go with --dashboard', { hint: 'add --dashboard' });
+    }
     // Started first, so a dashboard that may not start (beyond loopback without a token) stops the command
     // before the worker takes a task; loaded only with --dashboard.
     const dashboard = flags.dashboard
