@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,17 @@ describe('a task queued from the page runs on a real worker (Docker)', () => {
     expect(diff.files).toEqual([{ path: 'page.txt', added: 1, removed: 0, binary: false }]);
     expect(diff.patch).toContain('+from-the-page');
     expect(diff.truncated).toBe(false);
+
+    // Where the repository is not on this machine, neither git nor a follow-up goes looking for it.
+    renameSync(repo, `${repo}-away`);
+    try {
+      const elsewhere = await json<ErrorJson>(await fetch(new URL(`/api/tasks/${task!.id}/diff`, dashboard.url)), 409);
+      expect(elsewhere.error).toBe('The repository is on another machine: tsk fetch');
+      const followUpElsewhere = await json<ErrorJson>(await write(`/api/tasks/${task!.id}/follow-up`, { prompt: 'more' }), 409);
+      expect(followUpElsewhere.error).toBe('The repository is on another machine: tsk fetch');
+    } finally {
+      renameSync(`${repo}-away`, repo);
+    }
 
     const followUp = await json<ActionJson>(await write(`/api/tasks/${task!.id}/follow-up`, { prompt: 'echo more >> page.txt' }), 201);
     expect(followUp.message).toMatch(new RegExp(`^Queued (\\w{8}) \\(follow-up of ${task!.id}; generic, \\w+, script\\)$`));
