@@ -141,6 +141,8 @@ describe('/queues in Chromium', () => {
       return route.abort();
     });
     const page = await context.newPage();
+    // A loaded machine (two cores, other suites running) renders slowly: waits are generous, nothing depends on speed.
+    page.setDefaultTimeout(90_000);
     const violations: string[] = [];
     const errors: string[] = [];
     page.on('console', (message) => {
@@ -149,13 +151,13 @@ describe('/queues in Chromium', () => {
     });
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(new URL('/queues/', base).toString());
-    await page.getByText(queueName, { exact: false }).first().waitFor({ timeout: 20_000 });
+    await page.getByText(queueName, { exact: false }).first().waitFor({ timeout: 90_000 });
     await page.goto(new URL(`/queues/queue/${encodeURIComponent(queueName)}?status=waiting`, base).toString());
-    await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 20_000 });
+    await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 90_000 });
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'queues.png'), fullPage: true });
     await page.goto(new URL(`/queues/queue/${encodeURIComponent(queueName)}/${ids[0]}`, base).toString());
-    await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 20_000 });
+    await page.getByText(ids[0]!, { exact: false }).first().waitFor({ timeout: 90_000 });
     // The job's hostile instructions are on the page as text, and ran nothing.
     expect(await page.content()).toContain('window.__pwned=2');
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
