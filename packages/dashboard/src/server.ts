@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Server } from 'node:http';
-import { InputError, loadLocalTrust, type LocalTrust } from '@tsk/engine';
+import { InputError, loadLocalTrust, stripControl, type LocalTrust } from '@tsk/engine';
 import type { MachineConfig } from '@tsk/engine/config';
 import type { TaskQueue } from '@tsk/engine/queue';
 import express, { type Express, type Request, type Response } from 'express';
@@ -74,7 +74,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? options.machine.dashboard.host;
   const port = options.port ?? options.machine.dashboard.port;
   checkBinding(host, options.token);
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // What it prints can quote Redis, a repository or a task: never terminal control.
+  const log = options.log ?? ((line: string) => process.stderr.write(`${stripControl(line)}\n`));
   const trust = options.trust ?? (await loadLocalTrust(options.machine));
   const feed = new TaskFeed(options.queue, { pollMs: options.pollMs, onError: (message) => log(`dashboard: ${message}`) });
   const context: DashboardContext = { queue: options.queue, machine: options.machine, trust, feed, log };
