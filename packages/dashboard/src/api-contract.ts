@@ -4,7 +4,9 @@ import type { TaskViewJson, WorkerInfo } from '@tsk/engine/queue';
 
 /**
  * Routes (all same-origin; every request needs the session cookie unless the server is bound to loopback
- * and runs without a token; `Host` must be the bound address or a name in `[dashboard] hosts`):
+ * and runs without a token — scripts and Prometheus may send `Authorization: Bearer <token>` instead; without
+ * either, `/api/...` answers 401 and a page redirects to `/login`; `Host` must be the bound address, a
+ * loopback name when bound to loopback, or a name in `[dashboard] hosts`, else 421):
  *
  * Pages (one `index.html`, the page routes itself by path): `GET /`, `/tasks/:id`, `/workers`, `/new`.
  * `GET /login` (form) and `POST /login` (form field `token`; answers with an HTTP-only, SameSite=Strict
