@@ -8,6 +8,7 @@ export * from './entry/config.js';
 export * from './entry/templates.js';
 export * from './entry/queue.js';
 export * from './entry/signing.js';
+export * from './entry/tasks.js';
 export { resolveRepository, createSnapshot, deleteSnapshotRef, prepareWorkspace, collectResult, type RepositoryInfo } from './git/index.js';
 export {
   createDocker,

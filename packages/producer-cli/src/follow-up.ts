@@ -1,5 +1,8 @@
 import { Flags } from '@oclif/core';
-import { earlierFromQueue, earlierFromRunRecord, InputError, isTaskId, RunRecords, type EarlierTask, type KeyRing, type TaskQueue } from '@tsk/engine';
+import { InputError, isTaskId } from '@tsk/engine/core';
+import type { TaskQueue } from '@tsk/engine/queue';
+import type { KeyRing } from '@tsk/engine/signing';
+import { earlierFromQueue, earlierFromRunRecord, RunRecords, type EarlierTask } from '@tsk/engine/tasks';
 
 /** `--follow-up <id>` (run, add). */
 export const followUpFlag = {

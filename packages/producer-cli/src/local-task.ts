@@ -1,5 +1,10 @@
 import { homedir } from 'node:os';
-import { createTaskSpec, describeLabels, grantTask, InputError, loadConfig, missingLabels, taskSigner, type AgentApiEndpoints, type EarlierTask, type LogSink, type TaskGrant, type TaskQueue, type TaskSpec } from '@tsk/engine';
+// The engine's entry points, not its barrel: creating a task loads no Docker client (`tsk add`).
+import { describeLabels, InputError, missingLabels, type LogSink, type TaskSpec } from '@tsk/engine/core';
+import { loadConfig } from '@tsk/engine/config';
+import type { TaskQueue } from '@tsk/engine/queue';
+import { taskSigner } from '@tsk/engine/signing';
+import { createTaskSpec, grantTask, type AgentApiEndpoints, type EarlierTask, type TaskGrant } from '@tsk/engine/tasks';
 import { printConfigWarnings } from './config-warnings.js';
 import { editInEditor } from './editor.js';
 import { findEarlierTask } from './follow-up.js';

@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { resolveRepository } from '@tsk/engine';
+import { resolveRepository } from '@tsk/engine/tasks';
 
 export const repoFlag = {
   repo: Flags.directory({ description: 'Repository whose .tsk/ templates count (default: the current directory).', exists: true }),

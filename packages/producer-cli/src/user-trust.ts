@@ -1,4 +1,7 @@
-import { loadLocalTrust, signingKeyFile, type LocalTrust, type LogSink, type MachineConfig } from '@tsk/engine';
+import type { MachineConfig } from '@tsk/engine/config';
+import type { LogSink } from '@tsk/engine/core';
+import { signingKeyFile } from '@tsk/engine/signing';
+import { loadLocalTrust, type LocalTrust } from '@tsk/engine/tasks';
 
 /** The user's trust, and a way to tell them once their key was made. */
 export interface UserTrust extends LocalTrust {

@@ -12,6 +12,9 @@ import { readProgressStream } from './build-stream.js';
 import { debootstrapProgress } from './debootstrap-progress.js';
 import { dockerStatus } from './docker-client.js';
 import { toTskError } from './image-builder.js';
+import { debianSuiteOf } from './stack-toolchains.js';
+
+export { debianSuiteOf } from './stack-toolchains.js';
 
 /**
  * tsk's default base image (config `base_image`, whose schema default must match): Debian's current
@@ -257,11 +260,6 @@ export async function bootstrapBaseImage(options: BootstrapBaseImageOptions): Pr
     if (stillMounted.length === 0) await rm(workDir, { recursive: true, force: true });
     else options.log.write('warn', `Left ${workDir} in place: ${stillMounted.join(', ')} could not be unmounted`);
   }
-}
-
-/** `debian:trixie-slim` → `trixie`; undefined for anything that is not a Debian image. */
-export function debianSuiteOf(tag: string): string | undefined {
-  return /^(?:docker\.io\/)?(?:library\/)?debian:([a-z]+)(?:-slim)?$/.exec(tag)?.[1];
 }
 
 async function importRootfs(docker: Dockerode, rootfs: string, tag: string, sink: LogSink, signal?: AbortSignal): Promise<void> {

@@ -1,5 +1,9 @@
-import { debianSuiteOf } from './base-image.js';
 import type { ImageLayer } from './layers.js';
+
+/** `debian:trixie-slim` → `trixie`; undefined for anything that is not a Debian image. (Here, not in `base-image.ts`: planning an image loads no Docker client.) */
+export function debianSuiteOf(tag: string): string | undefined {
+  return /^(?:docker\.io\/)?(?:library\/)?debian:([a-z]+)(?:-slim)?$/.exec(tag)?.[1];
+}
 
 /**
  * What each built-in stack brings, by the Debian release of the base image: the snippets install

@@ -6,7 +6,7 @@ import type { LogSink } from '../logging/index.js';
 import { TASK_SPEC_VERSION, validateTaskSpec, type AgentName, type FollowUp, type TaskSigner, type TaskSpec } from '../model/index.js';
 import { renderInstructions } from '../templates/index.js';
 import { agentIds } from '../runner/agent-ids.js';
-import { planTaskImage } from '../runner/steps/ensure-task-image.js';
+import { planTaskImage } from '../runner/steps/plan-task-image.js';
 import type { CliConfigOverrides } from '../config/index.js';
 import { prepareFollowUp, type EarlierTask } from './follow-up.js';
 import { resolveTaskContext } from './resolve-task-context.js';

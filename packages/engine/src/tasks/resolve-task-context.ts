@@ -1,5 +1,5 @@
 import { loadConfig, type CliConfigOverrides, type ResolvedConfig } from '../config/index.js';
-import { detectStack } from '../docker/index.js';
+import { detectStack } from '../docker/stack-detection.js';
 import { resolveRepository, type RepositoryInfo } from '../git/index.js';
 
 export interface TaskContextOptions {

@@ -1,5 +1,8 @@
 import { Flags } from '@oclif/core';
-import { createTaskSpec, InputError, oneLine, signTask, taskSigner, type TaskSpec, type TaskView } from '@tsk/engine';
+import { InputError, oneLine, type TaskSpec } from '@tsk/engine/core';
+import { signTask, taskSigner } from '@tsk/engine/signing';
+import { createTaskSpec } from '@tsk/engine/tasks';
+import type { TaskView } from '@tsk/engine/queue';
 import { BaseCommand } from '../base-command.js';
 import { printConfigWarnings } from '../config-warnings.js';
 import { editInEditor } from '../editor.js';

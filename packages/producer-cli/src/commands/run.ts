@@ -1,4 +1,5 @@
-import { deleteSnapshotRef, endedRunRecord, oneLine, RunRecords, startedRunRecord, type RunRecord } from '@tsk/engine';
+import { oneLine } from '@tsk/engine/core';
+import { deleteSnapshotRef, endedRunRecord, RunRecords, startedRunRecord, type RunRecord } from '@tsk/engine/tasks';
 import { BaseCommand } from '../base-command.js';
 import { cancelOnSignal } from '../cancel-on-signal.js';
 import { createEngineContext, createInlineRunner } from '../engine-context.js';

@@ -1,6 +1,7 @@
 import { lstat, readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, sep } from 'node:path';
-import { copySources, TSK_CONTEXT_DIR, type ContextFile } from '../../docker/index.js';
+import type { ContextFile } from '../../docker/dockerfile-composer.js';
+import { copySources, TSK_CONTEXT_DIR } from '../../docker/project-copy.js';
 import { ConfigError } from '../../errors/index.js';
 import { runGit } from '../../git/index.js';
 
