@@ -1,6 +1,6 @@
 // The engine's public API: a curated list of named exports used by the CLI and the worker.
 //
-// Everything, at a price: importing this loads nodegit, dockerode, BullMQ and the rest (about 0.7 s on a
+// Everything, at a price: importing this loads dockerode, ioredis and the rest (about 0.7 s on a
 // slow disk). A command that needs less imports an entry point instead (package.json "exports"; see
 // ARCHITECTURE.md "Entry points"); this barrel re-exports each of them, so the two never disagree.
 export * from './entry/core.js';

@@ -3,7 +3,7 @@ import { GitCommandError } from '../errors/git-command-error.js';
 import { InputError } from '../errors/input-error.js';
 import { silentSink, type LogSink } from '../logging/log-sink.js';
 import { log as debug } from '../logging/logger.js';
-import nodegit from 'nodegit';
+import { runGit, tryGit } from './git-cli.js';
 import { resolveRepository, type RepositoryInfo } from './repository.js';
 import { snapshotRef } from './snapshot-ref.js';
 import { snapshotWorkingTree } from './working-tree.js';
@@ -46,37 +46,36 @@ function checkTaskId(taskId: string): void {
   if (!isTaskId(taskId)) throw new InputError(`invalid task id "${taskId}": expected 8 characters of [A-Za-z0-9_]`);
 }
 
-/** libgit2's "not found" and "invalid spec" both mean: no such branch. */
-function isMissingRef(error: unknown): boolean {
-  const errno = (error as { errno?: unknown }).errno;
-  return errno === nodegit.Error.CODE.ENOTFOUND || errno === nodegit.Error.CODE.EINVALIDSPEC;
+/** Git in the repository's common directory: refs under `refs/tsk/` are shared by all its worktrees. */
+function inCommonDir(info: RepositoryInfo): (args: string[]) => string[] {
+  return (args) => ['--git-dir', info.commonDir, ...args];
 }
 
-async function branchCommit(repo: nodegit.Repository, info: RepositoryInfo, branch: string): Promise<string> {
+/** The commit `name` (a full ref name) points at, or undefined when there is no such ref. */
+async function refCommit(info: RepositoryInfo, name: string): Promise<string | undefined> {
+  const found = await tryGit(inCommonDir(info)(['rev-parse', '--quiet', '--verify', '--end-of-options', `${name}^{commit}`]), { cwd: info.workdir });
+  return found?.trim() || undefined;
+}
+
+async function branchCommit(info: RepositoryInfo, branch: string): Promise<string> {
   const candidates = branch.startsWith('refs/') ? [branch] : [`refs/heads/${branch}`, `refs/remotes/${branch}`];
   for (const name of candidates) {
-    try {
-      const ref = await nodegit.Reference.lookup(repo, name);
-      const commit = await ref.peel(nodegit.Object.TYPE.COMMIT);
-      return commit.id().tostrS();
-    } catch (error) {
-      if (!isMissingRef(error)) throw error;
-    }
+    const commit = await refCommit(info, name);
+    if (commit !== undefined) return commit;
   }
-  if (info.head === undefined && (await nodegit.Reference.list(repo)).length === 0) {
+  if (info.head === undefined && (await runGit(inCommonDir(info)(['for-each-ref', '--count=1']), { cwd: info.workdir })).trim() === '') {
     throw new InputError(`${info.mainWorkdir} has no commits yet, so it has no branch ${branch}`);
   }
   throw new InputError(`branch ${branch} not found in ${info.mainWorkdir}`);
 }
 
 /** `commit` when the repository has it as a commit. */
-async function existingCommit(repo: nodegit.Repository, info: RepositoryInfo, commit: string): Promise<string> {
-  try {
-    if (!/^[0-9a-f]{40}$/.test(commit)) throw new Error('not a full hash');
-    return (await repo.getCommit(nodegit.Oid.fromString(commit))).id().tostrS();
-  } catch {
+async function existingCommit(info: RepositoryInfo, commit: string): Promise<string> {
+  const found = /^[0-9a-f]{40}$/.test(commit) ? await refCommit(info, commit) : undefined;
+  if (found !== commit) {
     throw new InputError(`commit ${commit.slice(0, 40)} is not in ${info.mainWorkdir}`, { hint: 'with a shared remote, `tsk fetch <id>` brings a result home' });
   }
+  return commit;
 }
 
 /**
@@ -91,27 +90,26 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
   checkTaskId(options.taskId);
   const sink = options.log ?? silentSink;
   const info = await resolveRepository(options.repoPath);
-  // Refs under refs/tsk/ are shared by all worktrees; opening the common dir makes that explicit.
-  const main = await nodegit.Repository.open(info.commonDir);
   const ref = snapshotRef(options.taskId);
 
   let commit: string;
   let parentBranch: string | undefined;
   if (options.startAt !== undefined) {
-    commit = await existingCommit(main, info, options.startAt.commit);
+    commit = await existingCommit(info, options.startAt.commit);
     parentBranch = options.startAt.branch;
     sink.write('tsk', `Starting from ${options.startAt.branch}'s result ${commit.slice(0, 12)}`);
   } else if (options.branch !== undefined) {
-    commit = await branchCommit(main, info, options.branch);
+    commit = await branchCommit(info, options.branch);
     parentBranch = options.branch;
     sink.write('tsk', `Using branch ${options.branch} (${commit.slice(0, 12)})`);
   } else {
     sink.write('tsk', `Snapshotting the working tree of ${info.workdir}`);
-    commit = await snapshotWorkingTree(main, info, `tsk snapshot for task ${options.taskId}`);
+    commit = await snapshotWorkingTree(info, `tsk snapshot for task ${options.taskId}`);
     parentBranch = info.currentBranch;
   }
   // Force: a retried `tsk add` with the same id must land on the new snapshot, not fail.
-  await nodegit.Reference.create(main, ref, nodegit.Oid.fromString(commit), 1, `tsk: snapshot for task ${options.taskId}`);
+  // Refs under refs/tsk/ are shared by all worktrees: written in the common directory.
+  await runGit(inCommonDir(info)(['update-ref', '-m', `tsk: snapshot for task ${options.taskId}`, ref, commit]), { cwd: info.workdir });
   debug.git('snapshot %s -> %s in %s', ref, commit, info.mainWorkdir);
   sink.write('tsk', `Snapshot ${commit.slice(0, 12)} saved as ${ref}`);
   return { repoPath: info.mainWorkdir, commit, ref, parentBranch };
@@ -121,10 +119,9 @@ export async function createSnapshot(options: CreateSnapshotOptions): Promise<Sn
 export async function deleteSnapshotRef(repoPath: string, taskId: string): Promise<void> {
   checkTaskId(taskId);
   const info = await resolveRepository(repoPath);
-  const main = await nodegit.Repository.open(info.commonDir);
-  const code = nodegit.Reference.remove(main, snapshotRef(taskId));
-  debug.git('delete %s in %s: %d', snapshotRef(taskId), info.mainWorkdir, code);
-  if (code !== 0 && code !== nodegit.Error.CODE.ENOTFOUND) {
-    throw new GitCommandError(`could not delete ${snapshotRef(taskId)} in ${info.mainWorkdir} (libgit2 error ${code})`);
-  }
+  // A ref already gone is deleted too (update-ref says nothing and succeeds).
+  await runGit(inCommonDir(info)(['update-ref', '-d', snapshotRef(taskId)]), { cwd: info.workdir }).catch((error: unknown) => {
+    throw new GitCommandError(`could not delete ${snapshotRef(taskId)} in ${info.mainWorkdir}: ${(error as Error).message}`, undefined, { cause: error });
+  });
+  debug.git('deleted %s in %s', snapshotRef(taskId), info.mainWorkdir);
 }

@@ -1,8 +1,7 @@
 import { copyFile, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nodegit from 'nodegit';
-import { runGit } from './git-cli.js';
+import { runGit, tryGit } from './git-cli.js';
 import { FALLBACK_IDENTITY, type GitIdentity } from './identity.js';
 import type { RepositoryInfo } from './repository.js';
 
@@ -33,14 +32,13 @@ async function seedIndex(info: RepositoryInfo, indexFile: string): Promise<boole
   return true;
 }
 
-async function committerIdentity(repo: nodegit.Repository): Promise<GitIdentity> {
-  try {
-    const signature = await nodegit.Signature.default(repo);
-    if (signature.name() && signature.email()) return { name: signature.name(), email: signature.email() };
-  } catch {
-    // No user.name/user.email configured: the snapshot is tsk's own commit, so tsk signs it.
-  }
-  return FALLBACK_IDENTITY;
+/** The repository's configured `user.name` and `user.email`; without both, the snapshot is tsk's own commit, so tsk signs it. */
+async function committerIdentity(info: RepositoryInfo): Promise<GitIdentity> {
+  const config = (await tryGit(['config', '--get-regexp', '^user\\.(name|email)$'], { cwd: info.workdir })) ?? '';
+  const value = (key: string) => config.split('\n').findLast((line) => line.startsWith(`${key} `))?.slice(key.length + 1);
+  const name = value('user.name');
+  const email = value('user.email');
+  return name && email ? { name, email } : FALLBACK_IDENTITY;
 }
 
 /** The tree of the working tree as `git add -A` sees it, written through a throw-away index. */
@@ -62,17 +60,17 @@ async function writeWorkingTree(info: RepositoryInfo): Promise<string> {
 }
 
 /**
- * Commit the working tree of `info.workdir` into the object database of `repo` without touching the
+ * Commit the working tree of `info.workdir` into its repository's object database without touching the
  * user's index, HEAD, work tree or branches, and return the commit id. When nothing differs from HEAD,
  * HEAD itself is the snapshot (no new commit).
  */
-export async function snapshotWorkingTree(repo: nodegit.Repository, info: RepositoryInfo, message: string): Promise<string> {
+export async function snapshotWorkingTree(info: RepositoryInfo, message: string): Promise<string> {
   const tree = await writeWorkingTree(info);
   if (info.head !== undefined) {
-    const head = await nodegit.Commit.lookup(repo, info.head);
-    if (head.treeId().tostrS() === tree) return info.head;
+    const headTree = await runGit(['rev-parse', '--verify', '--end-of-options', `${info.head}^{tree}`], { cwd: info.workdir });
+    if (headTree.trim() === tree) return info.head;
   }
-  const identity = await committerIdentity(repo);
+  const identity = await committerIdentity(info);
   const parents = info.head === undefined ? [] : ['-p', info.head];
   // commit-tree rather than `git commit`: no hooks, no index, no ref moves. Never signed: this commit is
   // internal, and a signing prompt (or a missing key) must not block `tsk add`.
