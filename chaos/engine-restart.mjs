@@ -6,7 +6,7 @@
 // (TSK_CHAOS_ENGINE_RESTART=1, which .ci/run sets only then): a shared engine restarted under other
 // users' feet loses their work.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +80,42 @@ export function childrenOf(pid) {
   return children;
 }
 
+/**
+ * The command that starts `argv` in the network namespace `pid` runs in: as is when that is this
+ * process's own, else under `nsenter --net=/run/netns/<name>` of the named namespace (`ip netns add`)
+ * that is the same. An engine in a namespace of its own must never come back in the host's: a dockerd
+ * with `--bridge=none` or its own `--default-address-pool` deletes the host's `docker0` when it starts.
+ *
+ * @throws when `pid` runs in another namespace that has no name to enter it by again.
+ */
+export function inNetworkNamespaceOf(pid, argv, { netnsDir = '/run/netns' } = {}) {
+  let theirs;
+  let ours;
+  try {
+    theirs = statSync(`/proc/${pid}/ns/net`);
+    ours = statSync('/proc/self/ns/net');
+  } catch {
+    return argv; // no /proc: nothing to tell
+  }
+  if (theirs.ino === ours.ino && theirs.dev === ours.dev) return argv;
+  let names = [];
+  try {
+    names = readdirSync(netnsDir);
+  } catch {
+    // none named
+  }
+  for (const name of names) {
+    try {
+      const named = statSync(join(netnsDir, name));
+      // nsenter, not `ip netns exec`: that one also remounts /sys, and a dockerd then finds no cgroups.
+      if (named.ino === theirs.ino && named.dev === theirs.dev) return ['nsenter', `--net=${join(netnsDir, name)}`, '--', ...argv];
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error(`pid ${pid} runs in a network namespace of its own with no name under ${netnsDir}: it could not be started again in it (start it with \`nsenter --net=/run/netns/<name>\`)`);
+}
+
 function readPid(pidFile) {
   let text;
   try {
@@ -94,14 +130,14 @@ function readPid(pidFile) {
 
 /**
  * Stop the daemon recorded in `pidFile` (SIGTERM, then wait for it and the processes it started to exit),
- * start `command` (by default the command line the daemon was started with) again detached with its
+ * start `command` (by default the command line the daemon was started with, in its network namespace) again detached with its
  * output appended to `logFile` (as setup.sh's `nohup dockerd >log 2>&1 &`), write its pid to `pidFile`,
  * and wait until `ready()` says it answers. Returns the old and new pid and how long the daemon was away.
  */
 export async function restartDaemon({ pidFile, logFile, command, ready = dockerAnswers, stopTimeoutMs = 90_000, readyTimeoutMs = 90_000, pollMs = 250 }) {
   const oldPid = readPid(pidFile);
   if (!alive(oldPid)) throw new Error(`the daemon of ${pidFile} (pid ${oldPid}) is not running`);
-  const argv = command ?? commandLineOf(oldPid) ?? ['dockerd'];
+  const argv = command ?? inNetworkNamespaceOf(oldPid, commandLineOf(oldPid) ?? ['dockerd']);
   // Its containerd (dockerd starts one under its exec root unless told of another): a new dockerd that
   // finds the old one still shutting down fails to start its own.
   const helpers = childrenOf(oldPid);

@@ -1,13 +1,13 @@
 // The engine-restart step on a stand-in daemon (a node process), never on the real engine: the suite's
 // own test of stop-by-recorded-pid, start-again-the-same-way, new pid recorded, wait-until-it-answers.
 // Run: node --test chaos/
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { alive, engineFiles, engineRestartAllowed, restartDaemon } from './engine-restart.mjs';
+import { alive, engineFiles, engineRestartAllowed, inNetworkNamespaceOf, restartDaemon } from './engine-restart.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'tsk-chaos-restart-'));
 const started = [];
@@ -158,3 +158,32 @@ test('the pid file and log: the set-up\'s by default, or the ones the environmen
   assert.deepEqual(engineFiles('/repo', { TSK_CHAOS_ENGINE_PIDFILE: '/tmp/e/engine.pid' }), { pidFile: '/tmp/e/engine.pid', logFile: '/tmp/e/engine.log' });
   assert.deepEqual(engineFiles('/repo', { TSK_CHAOS_ENGINE_PIDFILE: '/tmp/e/engine.pid', TSK_CHAOS_ENGINE_LOG: '/tmp/e/out' }), { pidFile: '/tmp/e/engine.pid', logFile: '/tmp/e/out' });
 });
+
+// Network namespaces need root and util-linux/iproute2 (as the suite's engine restart does); skipped elsewhere.
+const canNetns = process.getuid?.() === 0 && spawnSync('unshare', ['-n', 'true']).status === 0 && spawnSync('nsenter', ['--version']).status === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
+
+test('an engine in a network namespace of its own comes back in it, never in the host\'s', { skip: !canNetns && 'needs root, unshare, nsenter and ip netns' }, async () => {
+  assert.deepEqual(inNetworkNamespaceOf(process.pid, ['dockerd', '-D']), ['dockerd', '-D']);
+  const name = `tsk-chaos-test-${process.pid}`;
+  assert.equal(spawnSync('ip', ['netns', 'add', name]).status, 0);
+  const named = spawn('nsenter', [`--net=/run/netns/${name}`, 'sleep', '30'], { stdio: 'ignore' });
+  const unnamed = spawn('unshare', ['-n', 'sleep', '30'], { stdio: 'ignore' });
+  try {
+    // Until both have entered their namespace (nsenter and unshare exec sleep once there).
+    for (let i = 0; i < 250 && [named, unnamed].some((child) => !/^sleep/.test(readCmd(child.pid))); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(inNetworkNamespaceOf(named.pid, ['dockerd', '-D']), ['nsenter', `--net=/run/netns/${name}`, '--', 'dockerd', '-D']);
+    assert.throws(() => inNetworkNamespaceOf(unnamed.pid, ['dockerd']), /network namespace of its own with no name/);
+  } finally {
+    named.kill('SIGKILL');
+    unnamed.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'delete', name]);
+  }
+});
+
+function readCmd(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return '';
+  }
+}
