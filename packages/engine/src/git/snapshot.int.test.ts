@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -169,5 +170,18 @@ describe('deleteSnapshotRef', () => {
     await deleteSnapshotRef(repo, ID);
     expect(git(repo, 'for-each-ref', 'refs/tsk')).toBe('');
     await expect(deleteSnapshotRef(repo, ID)).resolves.toBeUndefined();
+  });
+
+  it("should run none of the repository's hooks when it writes and deletes the ref", async () => {
+    const repo = await makeRepo({ 'a.txt': 'a\n' });
+    const ran = join(repo, 'hook-ran');
+    // git runs reference-transaction for every ref update it makes; tsk's own refs must not run the repository's programs.
+    await writeFile(join(repo, '.git', 'hooks', 'reference-transaction'), `#!/bin/sh\necho ran >> '${ran}'\n`, { mode: 0o755 });
+    git(repo, 'update-ref', 'refs/heads/probe', 'HEAD');
+    expect(existsSync(ran), 'the hook runs for git itself (the check can fail)').toBe(true);
+    await rm(ran);
+    await createSnapshot({ repoPath: repo, taskId: ID, branch: undefined });
+    await deleteSnapshotRef(repo, ID);
+    expect(existsSync(ran)).toBe(false);
   });
 });

@@ -46,9 +46,13 @@ function checkTaskId(taskId: string): void {
   if (!isTaskId(taskId)) throw new InputError(`invalid task id "${taskId}": expected 8 characters of [A-Za-z0-9_]`);
 }
 
-/** Git in the repository's common directory: refs under `refs/tsk/` are shared by all its worktrees. */
+/**
+ * Git in the repository's common directory: refs under `refs/tsk/` are shared by all its worktrees. No
+ * hook runs (`update-ref` would run the repository's `reference-transaction` hook): tsk's own refs are
+ * written as libgit2 wrote them before, without running anything of the repository's.
+ */
 function inCommonDir(info: RepositoryInfo): (args: string[]) => string[] {
-  return (args) => ['--git-dir', info.commonDir, ...args];
+  return (args) => ['-c', 'core.hooksPath=/dev/null', '--git-dir', info.commonDir, ...args];
 }
 
 /** The commit `name` (a full ref name) points at, or undefined when there is no such ref. */
