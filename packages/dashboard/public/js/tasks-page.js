@@ -51,7 +51,7 @@ export function tasksPage(main) {
   form.addEventListener('submit', (event) => event.preventDefault());
 
   const total = el('p', { class: 'muted', id: 'task-total' }, 'Waiting for the first update…');
-  /** @type {Record<string, { section: HTMLElement, body: HTMLTableSectionElement, count: HTMLElement, empty: HTMLElement }>} */
+  /** @type {Record<string, { section: HTMLElement, body: HTMLTableSectionElement, count: HTMLElement, empty: HTMLElement, table: HTMLElement }>} */
   const groups = {};
   const sections = GROUPS.map((group) => {
     const count = el('span', { class: 'count' });
@@ -63,8 +63,9 @@ export function tasksPage(main) {
       el('thead', {}, el('tr', {}, ...COLUMNS.map((column) => el('th', { scope: 'col' }, column)))),
       body,
     );
-    const section = el('section', { class: `group group-${group.key}`, 'aria-labelledby': `group-${group.key}` }, el('h2', { id: `group-${group.key}` }, group.title, ' ', count), el('div', { class: 'scroll' }, table), empty);
-    groups[group.key] = { section, body, count, empty };
+    const scroll = el('div', { class: 'scroll' }, table);
+    const section = el('section', { class: `group group-${group.key}`, 'aria-labelledby': `group-${group.key}` }, el('h2', { id: `group-${group.key}` }, group.title, ' ', count), scroll, empty);
+    groups[group.key] = { section, body, count, empty, table: scroll };
     return section;
   });
   replaceChildren(main, el('h1', {}, 'Tasks'), form, total, ...sections);
@@ -209,10 +210,12 @@ export function tasksPage(main) {
     const filtered = FILTERS.some((filter) => filters[filter.key]);
     let shown = 0;
     for (const group of GROUPS) {
-      const { count, empty } = groups[group.key];
+      const { count, empty, table } = groups[group.key];
       shown += visible[group.key];
       count.textContent = filtered ? `(${visible[group.key]} of ${all[group.key]})` : `(${all[group.key]})`;
       empty.hidden = visible[group.key] > 0;
+      // An empty group says so instead of showing a table of headers only.
+      table.hidden = !empty.hidden;
     }
     total.textContent = filtered ? `${shown} of ${entries.size} tasks match the filters.` : `${entries.size} tasks.`;
   }
