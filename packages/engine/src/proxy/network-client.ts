@@ -2,9 +2,6 @@ import type Dockerode from 'dockerode';
 import { dockerStatus } from '../docker/docker-client.js';
 import { ProxyError } from '../errors/index.js';
 import { log } from '../logging/index.js';
-import { LABEL_MANAGED } from '../docker/container-spec.js';
-import { LABEL_ROLE } from './proxy-names.js';
-import { isPoolOverlap } from './task-subnets.js';
 
 /**
  * The network operations the proxy needs, each safe to repeat: creating what exists, removing what is
@@ -37,32 +34,6 @@ export class DockerNetworkClient {
     const info = await this.inspect(options.Name);
     if (!info) throw new ProxyError(`Network ${options.Name} vanished right after it was created`);
     return { info, created: true };
-  }
-
-  /**
-   * Create a network (or return the one of that name: `created: false`) on the subnet the engine itself
-   * would pick for it, written into its IPAM config with its gateway: the engine knows which subnets its
-   * host's routes and networks leave free (tsk may run in a container, or elsewhere), and a network with
-   * an explicit gateway in its config survives a removal the engine's shutdown interrupted (why:
-   * `task-subnets.ts`). The engine picks for a short-lived network of tsk's (`<name>-pick`), removed at
-   * once; the network is then created on that subnet, picked again when another process took it meanwhile.
-   */
-  async ensurePinned(options: Dockerode.NetworkCreateOptions & { Name: string }): Promise<{ info: Dockerode.NetworkInspectInfo; created: boolean }> {
-    for (let attempt = 1; ; attempt++) {
-      const existing = await this.inspect(options.Name);
-      if (existing) return { info: existing, created: false };
-      const pick = `${options.Name}-pick`;
-      await this.remove(pick);
-      const picked = (await this.ensure({ Name: pick, Driver: options.Driver, Internal: true, Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'subnet-pick' } })).info;
-      await this.remove(pick);
-      const config = (picked.IPAM?.Config ?? []).find((entry) => entry.Subnet !== undefined && !entry.Subnet.includes(':'));
-      if (config?.Subnet === undefined || !config.Gateway) throw new ProxyError(`The engine gave network ${pick} no IPv4 subnet and gateway`);
-      try {
-        return await this.ensure({ ...options, IPAM: { Driver: 'default', Config: [{ Subnet: config.Subnet, Gateway: config.Gateway }] } });
-      } catch (error) {
-        if (attempt >= 3 || !(error instanceof Error) || !isPoolOverlap(error.message)) throw error;
-      }
-    }
   }
 
   /** Remove a network; gone already is fine. */

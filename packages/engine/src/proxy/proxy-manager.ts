@@ -32,7 +32,8 @@ import {
 } from './proxy-names.js';
 import { detachTaskNetwork, retireProxyIfIdle, type ProxyEngine, type RetireOptions, type RetireOutcome } from './proxy-teardown.js';
 import { proxyFingerprint, resolveProxyConfig, type ProxyConfig } from './squid-config.js';
-import { assertEngineIsolates, assertTaskNetworkIsolated, ensureTaskNetwork } from './task-network.js';
+import { assertEngineIsolates, assertTaskNetworkIsolated, ensureNetworkOnPool, ensureTaskNetwork, hostRoutedSubnets } from './task-network.js';
+import { EGRESS_SUBNET_POOL } from './task-subnets.js';
 import { currentOwner, lockDomain, ownerMayBeAlive } from './task-owner.js';
 
 export interface ProxyManagerOptions {
@@ -355,11 +356,19 @@ export class ProxyManager implements SandboxNetworkProvider {
   private async startProxy(options: StartProxyOptions): Promise<Dockerode.NetworkInspectInfo> {
     const { fingerprint, config, image, facts, taskId, log, signal } = options;
     const egressNetwork = egressNetworkName(fingerprint);
-    const egress = await this.engine.networks.ensurePinned({
-      Name: egressNetwork,
-      Driver: 'bridge',
-      Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: this.domain },
-    });
+    // On an explicit subnet of tsk's (why: task-subnets.ts), clear of this host's routes.
+    const egress = await ensureNetworkOnPool(
+      this.engine.networks,
+      egressNetwork,
+      EGRESS_SUBNET_POOL,
+      (subnet) => ({
+        Name: egressNetwork,
+        Driver: 'bridge',
+        Labels: { [LABEL_MANAGED]: 'true', [LABEL_ROLE]: 'egress', [LABEL_PROXY]: fingerprint, [LABEL_LOCKS]: this.domain },
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet.subnet, Gateway: subnet.gateway }] },
+      }),
+      { alsoTaken: hostRoutedSubnets() },
+    );
     // Forwarded host ports go to the host's address on the proxy's own bridge (a host service bound to
     // 0.0.0.0 answers there); in a VM-based engine only `host-gateway` leads to the real host.
     const gateway = networkGateway(egress.info);

@@ -4,8 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDocker } from '../docker/docker-client.js';
 import { DockerNetworkClient } from './network-client.js';
 import { taskNetworkName } from './proxy-names.js';
-import { ensureTaskNetwork } from './task-network.js';
-import { ipv4Range, TASK_SUBNET_POOL } from './task-subnets.js';
+import { ensureNetworkOnPool, ensureTaskNetwork, hostRoutedSubnets } from './task-network.js';
+import { EGRESS_SUBNET_POOL, ipv4Range, TASK_SUBNET_POOL } from './task-subnets.js';
 
 // Task networks on the real engine: each on an explicit subnet and gateway of tsk's pool (what lets a
 // Docker 20.10 engine start again after its shutdown interrupted a network's removal: task-subnets.ts),
@@ -59,5 +59,22 @@ describe('ensureTaskNetwork (real Docker)', () => {
     const subnetA = ipamOf(await docker.getNetwork(taskNetworkName(a)).inspect()).Subnet;
     const subnetB = ipamOf(await docker.getNetwork(taskNetworkName(b)).inspect()).Subnet;
     expect(subnetB).not.toBe(subnetA);
+  });
+});
+
+describe('ensureNetworkOnPool: an egress network (real Docker)', () => {
+  it('should put it on a /24 of the egress pool with its gateway, clear of what the host routes', async () => {
+    const name = `tsk-test-egress-${run}`;
+    created.push(name);
+    const build = (subnet: { subnet: string; gateway: string }) => ({ Name: name, Driver: 'bridge', Labels: { 'tsk.test': run }, IPAM: { Driver: 'default', Config: [{ Subnet: subnet.subnet, Gateway: subnet.gateway }] } });
+    // As if the host routed the lower half of the pool (another engine's bridges, a VPN).
+    const routed = [...hostRoutedSubnets(), '198.18.0.0/17'];
+    const { created: made } = await ensureNetworkOnPool(networks, name, EGRESS_SUBNET_POOL, build, { alsoTaken: routed });
+    expect(made).toBe(true);
+    const { Subnet, Gateway } = ipamOf(await docker.getNetwork(name).inspect());
+    const range = ipv4Range(Subnet ?? '')!;
+    expect(range.first >= ipv4Range('198.18.128.0/17')!.first && range.last <= ipv4Range('198.18.255.0/24')!.last).toBe(true);
+    expect(Gateway).toBe(Subnet!.replace(/\.0\/24$/, '.1'));
+    expect((await ensureNetworkOnPool(networks, name, EGRESS_SUBNET_POOL, build)).created).toBe(false);
   });
 });

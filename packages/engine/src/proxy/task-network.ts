@@ -3,7 +3,8 @@ import { LABEL_MANAGED, LABEL_TASK } from '../docker/container-spec.js';
 import { ProxyError } from '../errors/index.js';
 import type { DockerNetworkClient } from './network-client.js';
 import { LABEL_OWNER, LABEL_PROXY, LABEL_ROLE, LABEL_LOCKS, taskNetworkName } from './proxy-names.js';
-import { isPoolOverlap, pickTaskSubnet, TASK_SUBNET_POOL, type TaskSubnet } from './task-subnets.js';
+import { readFileSync } from 'node:fs';
+import { isPoolOverlap, pickSubnet, routedSubnets, TASK_SUBNET_POOL, type SubnetPool, type TaskSubnet } from './task-subnets.js';
 
 /**
  * Docker's bridge driver gives an `--internal` network's gateway address to the host's bridge interface,
@@ -51,32 +52,61 @@ const SUBNET_ATTEMPTS = 8;
 
 /**
  * Create a task's network (or return the one of that name: `created: false`) on a free subnet of
- * {@link TASK_SUBNET_POOL}: free as the engine's networks show it now, and picked again when the engine
- * refuses it because another process took it meanwhile.
+ * {@link TASK_SUBNET_POOL}.
  *
  * @throws ProxyError when the pool is full, or the engine keeps refusing.
  */
-export async function ensureTaskNetwork(
+export function ensureTaskNetwork(
   networks: Pick<DockerNetworkClient, 'inspect' | 'ensure' | 'subnetsInUse'>,
   options: TaskNetworkOptions,
   random: () => number = Math.random,
 ): Promise<{ info: Dockerode.NetworkInspectInfo; created: boolean }> {
-  const existing = await networks.inspect(taskNetworkName(options.taskId));
+  return ensureNetworkOnPool(networks, taskNetworkName(options.taskId), TASK_SUBNET_POOL, (subnet) => taskNetworkCreateOptions({ ...options, subnet }), { random });
+}
+
+/**
+ * Create network `name` (or return the one of that name: `created: false`) with the options `build`
+ * makes for a subnet of `pool` that none of the engine's networks (nor `alsoTaken`) overlaps, as the
+ * engine shows them now; picked again when the engine refuses it because another process took it
+ * meanwhile.
+ *
+ * @throws ProxyError when the pool is full, or the engine keeps refusing.
+ */
+export async function ensureNetworkOnPool(
+  networks: Pick<DockerNetworkClient, 'inspect' | 'ensure' | 'subnetsInUse'>,
+  name: string,
+  pool: SubnetPool,
+  build: (subnet: TaskSubnet) => Dockerode.NetworkCreateOptions,
+  { alsoTaken = [], random = Math.random }: { alsoTaken?: readonly string[]; random?: () => number } = {},
+): Promise<{ info: Dockerode.NetworkInspectInfo; created: boolean }> {
+  const existing = await networks.inspect(name);
   if (existing) return { info: existing, created: false };
-  const taken = await networks.subnetsInUse();
+  const taken = [...(await networks.subnetsInUse()), ...alsoTaken];
   for (let attempt = 1; ; attempt++) {
-    const subnet = pickTaskSubnet(taken, random);
+    const subnet = pickSubnet(pool, taken, random);
     if (subnet === undefined) {
-      throw new ProxyError(`No free subnet for task network ${taskNetworkName(options.taskId)} in ${TASK_SUBNET_POOL.base}/${TASK_SUBNET_POOL.prefix}`, {
-        hint: 'remove the task networks left behind with `tsk proxy stop`, or networks of your own in that range',
+      throw new ProxyError(`No free subnet for network ${name} in ${pool.base}/${pool.prefix}`, {
+        hint: 'remove the networks tsk left behind with `tsk proxy stop`, or networks of your own in that range',
       });
     }
     try {
-      return await networks.ensure(taskNetworkCreateOptions({ ...options, subnet }));
+      return await networks.ensure(build(subnet));
     } catch (error) {
       if (attempt >= SUBNET_ATTEMPTS || !(error instanceof Error) || !isPoolOverlap(error.message)) throw error;
       taken.push(subnet.subnet);
     }
+  }
+}
+
+/**
+ * The subnets this host routes (`/proc/net/route`: this process's network namespace, which is the
+ * engine's when tsk runs beside it; none where it cannot be read).
+ */
+export function hostRoutedSubnets(path = '/proc/net/route'): string[] {
+  try {
+    return routedSubnets(readFileSync(path, 'utf8'));
+  } catch {
+    return [];
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ipv4Range, isPoolOverlap, pickTaskSubnet } from './task-subnets.js';
+import { EGRESS_SUBNET_POOL, ipv4Range, isPoolOverlap, pickSubnet, pickTaskSubnet, routedSubnets } from './task-subnets.js';
 
 describe('pickTaskSubnet', () => {
   it('should give a /24 of 198.19.0.0/16 with its first address as the gateway', () => {
@@ -35,5 +35,28 @@ describe('isPoolOverlap', () => {
   it("should know Docker's refusal of an overlapping subnet", () => {
     expect(isPoolOverlap('(HTTP code 403) unexpected - Pool overlaps with other one on this address space')).toBe(true);
     expect(isPoolOverlap('network with name x already exists')).toBe(false);
+  });
+});
+
+describe('pickSubnet (egress pool)', () => {
+  it('should take /24s of 198.18.0.0/16, clear of what is taken', () => {
+    expect(pickSubnet(EGRESS_SUBNET_POOL, [], () => 0)).toEqual({ subnet: '198.18.0.0/24', gateway: '198.18.0.1' });
+    expect(pickSubnet(EGRESS_SUBNET_POOL, ['198.18.0.0/24', '198.19.0.0/16'], () => 0)?.subnet).toBe('198.18.1.0/24');
+  });
+});
+
+describe('routedSubnets', () => {
+  it("should read /proc/net/route's destinations and masks as CIDRs, without the default route", () => {
+    const table = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+      'eth0\t00000000\t0100A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+      'eth0\t0000A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+      'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+      'br-x\t000512C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+      '',
+    ].join('\n');
+    expect(routedSubnets(table)).toEqual(['192.168.0.0/24', '172.17.0.0/16', '198.18.5.0/24']);
+    expect(pickSubnet(EGRESS_SUBNET_POOL, routedSubnets(table), () => 5.5 / 255)?.subnet).toBe('198.18.6.0/24');
+    expect(routedSubnets('garbage')).toEqual([]);
   });
 });

@@ -16,8 +16,24 @@
  * task's.
  */
 
+/** A range networks take their subnets from, and the size of each. */
+export interface SubnetPool {
+  base: string;
+  prefix: number;
+  subnetPrefix: number;
+}
+
 /** The pool task networks take their subnets from, and the size of each. */
-export const TASK_SUBNET_POOL = { base: '198.19.0.0', prefix: 16, subnetPrefix: 24 } as const;
+export const TASK_SUBNET_POOL: SubnetPool = { base: '198.19.0.0', prefix: 16, subnetPrefix: 24 };
+
+/**
+ * The pool of the proxies' egress networks, the lower half of the same reserved range. Their bridges do
+ * carry a host address (the proxy's way out, and host ports forwarded there), so a subnet is also
+ * chosen clear of the routes of the host tsk runs on (`routedSubnets`), another engine's bridges
+ * included. Explicit for the same reason as task networks: Docker's own pick cannot be pinned without a
+ * short-lived network of its own, whose removal the same shutdown can interrupt.
+ */
+export const EGRESS_SUBNET_POOL: SubnetPool = { base: '198.18.0.0', prefix: 16, subnetPrefix: 24 };
 
 export interface TaskSubnet {
   /** CIDR, e.g. `198.19.7.0/24`. */
@@ -59,9 +75,14 @@ export function ipv4Range(cidr: string): { first: number; last: number } | undef
  * networks at the same moment seldom pick the same; `undefined` when the pool is full.
  */
 export function pickTaskSubnet(taken: readonly string[], random: () => number = Math.random): TaskSubnet | undefined {
-  const pool = ipv4Range(`${TASK_SUBNET_POOL.base}/${TASK_SUBNET_POOL.prefix}`);
+  return pickSubnet(TASK_SUBNET_POOL, taken, random);
+}
+
+/** {@link pickTaskSubnet} from any pool. */
+export function pickSubnet(from: SubnetPool, taken: readonly string[], random: () => number = Math.random): TaskSubnet | undefined {
+  const pool = ipv4Range(`${from.base}/${from.prefix}`);
   if (pool === undefined) return undefined;
-  const size = 2 ** (32 - TASK_SUBNET_POOL.subnetPrefix);
+  const size = 2 ** (32 - from.subnetPrefix);
   const ranges = taken.map(ipv4Range).filter((range): range is { first: number; last: number } => range !== undefined);
   const free: number[] = [];
   for (let first = pool.first; first + size - 1 <= pool.last; first += size) {
@@ -70,7 +91,24 @@ export function pickTaskSubnet(taken: readonly string[], random: () => number = 
   }
   if (free.length === 0) return undefined;
   const first = free[Math.min(free.length - 1, Math.floor(random() * free.length))]!;
-  return { subnet: `${numberToIpv4(first)}/${TASK_SUBNET_POOL.subnetPrefix}`, gateway: numberToIpv4(first + 1) };
+  return { subnet: `${numberToIpv4(first)}/${from.subnetPrefix}`, gateway: numberToIpv4(first + 1) };
+}
+
+/**
+ * The destinations of a routing table in `/proc/net/route`'s format (hex, little-endian) as CIDRs, the
+ * default route left out: what a new bridge with a host address must not overlap.
+ */
+export function routedSubnets(procNetRoute: string): string[] {
+  const subnets: string[] = [];
+  for (const line of procNetRoute.split('\n').slice(1)) {
+    const [, destination, , , , , , mask] = line.trim().split(/\s+/);
+    if (destination === undefined || mask === undefined || !/^[0-9A-Fa-f]{8}$/.test(destination) || !/^[0-9A-Fa-f]{8}$/.test(mask)) continue;
+    const bytes = (hex: string) => [6, 4, 2, 0].map((at) => parseInt(hex.slice(at, at + 2), 16));
+    const prefix = bytes(mask).reduce((bits, byte) => bits + byte.toString(2).replaceAll('0', '').length, 0);
+    if (prefix === 0) continue;
+    subnets.push(`${bytes(destination).join('.')}/${prefix}`);
+  }
+  return subnets;
 }
 
 /** Whether the engine refused a network because its subnet overlaps another's (Docker: "Pool overlaps …"). */
