@@ -42,8 +42,15 @@ describe('tsk dashboard', () => {
     expect(session.status).toBe(200);
     expect(((await session.json()) as { signer: string }).signer).toMatch(/\S/);
     expect((await fetch(new URL('/api/tasks', url))).status).toBe(200);
+    // A page still open (its event stream never ends by itself) does not keep it from stopping.
+    const page = new AbortController();
+    const events = await fetch(new URL('/api/events', url), { signal: page.signal });
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const stoppedAt = Date.now();
     dashboard.child.kill('SIGINT');
     expect(await dashboard.exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5000);
+    page.abort();
     await expect(fetch(new URL('/api/session', url))).rejects.toThrow();
   });
 
