@@ -12,6 +12,8 @@ import { ImageBuilder } from '../docker/image-builder.js';
 import type { LogSink } from '../logging/index.js';
 import type { TaskSpec } from '../model/index.js';
 import { DirectNetworkProvider } from '../proxy/direct-network-provider.js';
+import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
+import { noDenials } from '../proxy/proxy-denials.js';
 import { anthropicRateLimitTurn, startAgentApiServer } from '../test-utils/agent-api-server.js';
 import { FakeSandboxRuntime, fakeTaskImages, hostScriptAgent, type FakeAgent } from '../test-utils/fake-sandbox.js';
 import { git, isolateGitConfig, makeRepo, repoState, tempDir } from '../test-utils/git-fixtures.js';
@@ -35,7 +37,7 @@ interface Setup {
   log: LogSink;
 }
 
-async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: string } = {}): Promise<Setup> {
+async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: string; network?: SandboxNetworkProvider } = {}): Promise<Setup> {
   await isolateGitConfig();
   // A copy, never a copy-on-write volume: that needs the Docker engine.
   vi.stubEnv('TSK_WORKSPACES', 'copy');
@@ -48,7 +50,7 @@ async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: 
     // Never asked: sandboxes and images come from the stand-ins.
     docker,
     images: new ImageBuilder(docker, { lockDir: dataDir }),
-    network: new DirectNetworkProvider(),
+    network: options.network ?? new DirectNetworkProvider(),
     dataDir,
     workerName: 'w-test',
     agentIds: { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
@@ -109,6 +111,26 @@ describe('TaskRunner.run without Docker (stand-in sandbox, real git)', () => {
     expect(result).toMatchObject({ status: 'COMPLETE', branch: undefined, commit: undefined, summary: 'No changes' });
     expect(git(setup.repo, 'branch', '--list', 'tsk/*')).toBe('');
     expectReleased(setup, spec);
+  });
+
+  it('FAILED when the network cannot be released (the engine going away), keeping the branch it collected', async () => {
+    // The engine refuses the removal while it shuts down; the sandbox has exited, the result is there.
+    const failing = await setUp(hostScriptAgent, {
+      network: {
+        acquire: async () => ({
+          network: { networkMode: 'none', env: [], build: { networkMode: 'bridge', args: {} } },
+          denials: async () => noDenials(),
+          release: async () => {
+            throw new Error('Could not remove network tsk-egress-x: error deleting network endpoint count from store');
+          },
+        }),
+      },
+    });
+    const spec = taskOn(failing, 'echo two >> src/app.txt');
+    const result = await failing.runner.run(spec, { log: failing.log });
+    expect(result).toMatchObject({ status: 'FAILED', branch: spec.branch, error: expect.stringContaining('Could not remove network') });
+    expect(git(failing.repo, 'rev-parse', spec.branch)).toBe(result.commit);
+    expectReleased(failing, spec);
   });
 
   it('FAILED: the agent’s exit code, no branch', async () => {

@@ -137,7 +137,8 @@ export class TaskRunner {
     const dir = taskDir(this.options.dataDir, spec.id);
     let workspace: TaskWorkspace | undefined;
     // The network's release, started when the sandbox is gone: it runs while the result is collected.
-    let networkReleased: Promise<void> | undefined;
+    // Its failure is held as a value: a rejection nobody awaits yet would be an unhandled one.
+    let networkReleased: Promise<Error | undefined> | undefined;
     try {
       const result = await this.execute(
         spec,
@@ -147,7 +148,7 @@ export class TaskRunner {
           workspace = prepared;
           baseCommit = prepared.baseCommit;
         },
-        (released) => (networkReleased = released),
+        (released) => (networkReleased = released.then(() => undefined, (error: unknown) => (error instanceof Error ? error : new Error(String(error))))),
       );
       if (result.sessionKept) agentSessionId = result.sessionId;
       const usage = result.usage === undefined ? {} : { usage: result.usage };
@@ -162,8 +163,11 @@ export class TaskRunner {
       }
       // A budget stop keeps the work: collected and published like a finished task's, then FAILED with why.
       const collected = await this.collect(spec, dir, result, log);
-      // As before the two overlapped: a network that could not be released fails the task.
-      await networkReleased;
+      // As before the two overlapped: a network that could not be released (an engine going away) fails
+      // the task, which keeps what was collected, like a budget stop: its branch exists by now, and a
+      // FAILED task without it would leave the branch nobody's. Nothing is published.
+      const releaseFailure = await networkReleased;
+      if (releaseFailure !== undefined) return finish('FAILED', { ...collected, error: releaseFailure instanceof TskError ? releaseFailure.userMessage : releaseFailure.message, ...usage });
       const failure = result.origin.mirror === undefined ? undefined : await this.publish(spec, result, collected.commit, options.mayPublish, log);
       const error = result.stopped ?? failure;
       return finish(error === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error, ...usage });
@@ -173,7 +177,8 @@ export class TaskRunner {
       return finish('FAILED', { error: error instanceof TskError ? error.userMessage : (error as Error).message });
     } finally {
       // Settled already unless the task ended early (its failure, not the release's, is the task's error).
-      await networkReleased?.catch((error: unknown) => log.write('warn', `Could not release the network of task ${spec.id}: ${(error as Error).message}`));
+      const releaseFailure = await networkReleased;
+      if (releaseFailure !== undefined) log.write('warn', `Could not release the network of task ${spec.id}: ${releaseFailure.message}`);
       // The volume before the folder under it; the base's lease ends with the task.
       await workspace?.release().catch((error: unknown) => log.write('warn', `Could not remove the workspace volume of task ${spec.id}: ${(error as Error).message}`));
       await rm(dir, { recursive: true, force: true }).catch((error: unknown) => {
