@@ -13,6 +13,7 @@ import type { LogSink } from '../logging/index.js';
 import type { TaskSpec } from '../model/index.js';
 import { DirectNetworkProvider } from '../proxy/direct-network-provider.js';
 import type { SandboxNetworkProvider } from '../proxy/network-provider.js';
+import type { SandboxRuntime } from '../docker/sandbox-runtime.js';
 import { noDenials } from '../proxy/proxy-denials.js';
 import { anthropicRateLimitTurn, startAgentApiServer } from '../test-utils/agent-api-server.js';
 import { FakeSandboxRuntime, fakeTaskImages, hostScriptAgent, type FakeAgent } from '../test-utils/fake-sandbox.js';
@@ -37,7 +38,7 @@ interface Setup {
   log: LogSink;
 }
 
-async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: string; network?: SandboxNetworkProvider } = {}): Promise<Setup> {
+async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: string; network?: SandboxNetworkProvider; sandboxes?: SandboxRuntime } = {}): Promise<Setup> {
   await isolateGitConfig();
   // A copy, never a copy-on-write volume: that needs the Docker engine.
   vi.stubEnv('TSK_WORKSPACES', 'copy');
@@ -54,7 +55,7 @@ async function setUp(agent: FakeAgent = hostScriptAgent, options: { anthropic?: 
     dataDir,
     workerName: 'w-test',
     agentIds: { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 },
-    sandboxes,
+    sandboxes: options.sandboxes ?? sandboxes,
     taskImages: images,
     ...(options.anthropic === undefined ? {} : { agentApiEndpoints: { ...DEFAULT_AGENT_API_ENDPOINTS, anthropic: options.anthropic } }),
   });
@@ -131,6 +132,33 @@ describe('TaskRunner.run without Docker (stand-in sandbox, real git)', () => {
     expect(result).toMatchObject({ status: 'FAILED', branch: spec.branch, error: expect.stringContaining('Could not remove network') });
     expect(git(failing.repo, 'rev-parse', spec.branch)).toBe(result.commit);
     expectReleased(failing, spec);
+  });
+
+  it('FAILED with what stopped the sandbox when it could not be removed either (the engine going away)', async () => {
+    const gone = await setUp(hostScriptAgent, {
+      sandboxes: {
+        cpuCount: async () => 1,
+        create: async () => {
+          const remove = async () => {
+            throw new Error('Cannot connect to the Docker daemon');
+          };
+          return {
+            name: 'tsk-gone',
+            run: async () => {
+              throw new Error('container tsk-gone stopped: the engine is shutting down');
+            },
+            runInteractive: async () => {
+              throw new Error('not asked');
+            },
+            remove,
+            [Symbol.asyncDispose]: remove,
+          };
+        },
+      },
+    });
+    const spec = taskOn(gone, 'true');
+    const result = await gone.runner.run(spec, { log: gone.log });
+    expect(result).toMatchObject({ status: 'FAILED', error: 'container tsk-gone stopped: the engine is shutting down' });
   });
 
   it('FAILED: the agent’s exit code, no branch', async () => {

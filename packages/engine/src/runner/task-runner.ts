@@ -171,9 +171,10 @@ export class TaskRunner {
       const failure = result.origin.mirror === undefined ? undefined : await this.publish(spec, result, collected.commit, options.mayPublish, log);
       const error = result.stopped ?? failure;
       return finish(error === undefined ? 'COMPLETE' : 'FAILED', { ...collected, error, ...usage });
-    } catch (error) {
+    } catch (thrown) {
+      const error = bodyError(thrown);
       if (error instanceof TaskCancelledError || signal?.aborted) return finish('CANCELLED', { error: 'Cancelled' });
-      debug.runner('[%s] failed: %O', spec.id, error);
+      debug.runner('[%s] failed: %O', spec.id, thrown);
       return finish('FAILED', { error: error instanceof TskError ? error.userMessage : (error as Error).message });
     } finally {
       // Settled already unless the task ended early (its failure, not the release's, is the task's error).
@@ -464,4 +465,16 @@ function rateLimit(result: AgentRunResult, gateway: AgentApiGateway | undefined)
 
 function throwIfCancelled(taskId: string, signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new TaskCancelledError(taskId);
+}
+
+/**
+ * What went wrong in the body of an `await using` whose disposal failed too (a sandbox the engine could
+ * neither run nor remove while it went away): the body's error, not "An error was suppressed during
+ * disposal". What was not disposed of is swept later (the worker's reaper).
+ */
+export function bodyError(error: unknown): unknown {
+  let current = error;
+  // A SuppressedError's `error` is the disposal's, `suppressed` what was thrown before it.
+  while (current instanceof Error && current.name === 'SuppressedError' && 'suppressed' in current) current = (current as Error & { suppressed: unknown }).suppressed;
+  return current;
 }
