@@ -134,7 +134,7 @@ describe('dashboard in a browser with a real worker (real Redis, Docker, tsk CLI
     expect(faults()).toEqual([]);
   });
 
-  it('cancels a running task from its page; follows up a finished one', async () => {
+  it('cancels a running task from its page, retries and deletes it; follows up a finished one', async () => {
     const long = await add('long', 'echo started; sleep 300');
     const page = await browser.newPage();
     await page.goto(new URL(`/tasks/${long.id}`, dashboard.url).href);
@@ -146,6 +146,19 @@ describe('dashboard in a browser with a real worker (real Redis, Docker, tsk CLI
     await expect.poll(() => page.locator('#task-status').textContent(), { timeout: 60_000 }).toBe('cancelled');
     expect(await statusOf(long.id)).toBe('CANCELLED');
     await expect.poll(() => containersOf(long.id), { timeout: 60_000 }).toBe('');
+
+    // Retry it: a new task with the same instructions, whose page opens; deleting that one (running or
+    // not) goes back to the list.
+    await page.locator('button[data-action="retry"]').click();
+    await page.locator('dialog.confirm button[value="ok"]').click();
+    await page.waitForURL((url) => url.pathname.startsWith('/tasks/') && !url.pathname.endsWith(long.id), { timeout: 60_000 });
+    const retryId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    expect((await world.queue.get(retryId))?.name).toBe('long');
+    await page.locator('button[data-action="delete"]').click();
+    await page.locator('dialog.confirm button[value="ok"]').click();
+    await page.waitForURL((url) => url.pathname === '/', { timeout: 60_000 });
+    expect(await world.queue.get(retryId)).toBeUndefined();
+    await expect.poll(() => containersOf(retryId), { timeout: 60_000 }).toBe('');
 
     await page.goto(new URL(`/tasks/${fromCli.id}`, dashboard.url).href);
     await page.locator('button[data-action="follow-up"]').click();

@@ -107,6 +107,22 @@ describe('dashboard page on loopback (no token)', () => {
     }
   });
 
+  it('deletes a task from its page, after asking (no does nothing), then shows the list', async () => {
+    const task = await world.add({ name: 'to-delete' });
+    const page = await browser.newPage();
+    await page.goto(new URL(`/tasks/${task.id}`, dashboard.url).href);
+    await page.locator('button[data-action="delete"]').click();
+    await page.locator('dialog.confirm button[value="cancel"]').click();
+    expect(new URL(page.url()).pathname).toBe(`/tasks/${task.id}`);
+    expect(await world.queue.get(task.id)).toBeDefined();
+    await page.locator('button[data-action="delete"]').click();
+    await browser.screenshot(page, 'confirm-delete');
+    await page.locator('dialog.confirm button[value="ok"]').click();
+    await page.waitForURL((url) => url.pathname === '/', { timeout: 10_000 });
+    expect(await world.queue.get(task.id)).toBeUndefined();
+    expect(pageFaults()).toEqual([]);
+  });
+
   it('lists 2,000 tasks: rendered within a second of the data arriving, filters applied within a second, live updates still reach it', async () => {
     await world.connection.flushall();
     const people = ['alice', 'bob'];

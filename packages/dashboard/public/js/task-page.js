@@ -154,6 +154,9 @@ export async function taskPage(main, id) {
     let opened = false;
     let insightsChanged = false;
     const source = new EventSource(taskPath(task.id, '/log'));
+    follow.addEventListener('change', () => {
+      if (follow.checked) logBox.scrollTop = logBox.scrollHeight;
+    });
     logBox.addEventListener('scroll', () => {
       const atEnd = logBox.scrollTop + logBox.clientHeight >= logBox.scrollHeight - 4;
       if (follow.checked !== atEnd) follow.checked = atEnd;
