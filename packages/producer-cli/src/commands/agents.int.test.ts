@@ -19,7 +19,7 @@ import {
 import { startTestRedis, type TestRedis } from '../../../engine/src/test-utils/redis-container.js';
 import { startServer, stopProcess, type WatchedProcess } from '../test-utils/queue-processes.js';
 import { git } from '../test-utils/repo-state.js';
-import { makeTskHome, startTsk, type TskHome } from '../test-utils/run-tsk.js';
+import { makeTskHome, startTsk, type TskHome, type TskProcess } from '../test-utils/run-tsk.js';
 import { containersOf, makeSimpleRepo, writeFiles } from '../test-utils/simple-repo.js';
 import { tskCli, type TaskJson } from '../test-utils/tsk-cli.js';
 
@@ -58,9 +58,17 @@ async function serve(scripts: { anthropic?: Script<AnthropicTurn>; openai?: Scri
   return server;
 }
 
-/** The sandbox container of this file's one task at a time, created or running: its task id. */
-function runningTaskId(): string {
-  return execFileSync('docker', ['ps', '-a', '--filter', 'label=tsk.task', '--format', '{{.Label "tsk.task"}}'], { encoding: 'utf8' }).trim();
+/**
+ * The task id of the sandbox `run` said it started, checked against Docker: its container is there under
+ * that task's label. Taken from what this run printed, not from whichever `tsk.task` container Docker
+ * lists first (another test's, or one a killed run left).
+ */
+function runningTaskId(run: TskProcess): string {
+  const id = /Starting \S+ agent in container tsk-([A-Za-z0-9_]{8})\b/.exec(run.printed())?.[1];
+  if (id === undefined) throw new Error(`tsk did not say which container it started:\n${run.printed()}`);
+  const labelled = execFileSync('docker', ['ps', '-a', '--filter', `label=tsk.task=${id}`, '--format', '{{.Names}}'], { encoding: 'utf8' }).trim();
+  expect(labelled, `the container of task ${id}`).toBe(`tsk-${id}`);
+  return id;
 }
 
 /** tsk's default allowlist without the agent APIs: a request to a real agent service is denied. */
@@ -164,7 +172,7 @@ describe('the real claude and codex CLIs end to end (real Docker, real proxy, te
       if (run.child.exitCode === null) run.child.kill('SIGTERM');
     });
     await run.waitFor('Starting claude agent in container tsk-', 600_000);
-    const id = runningTaskId();
+    const id = runningTaskId(run);
     expect(id).toMatch(/^[A-Za-z0-9_]{8}$/);
     // While it runs: the container's and its image's whole configuration hold no secret.
     const inspected = execFileSync('docker', ['inspect', `tsk-${id}`], { encoding: 'utf8' });

@@ -18,6 +18,8 @@ export interface TskProcess {
   done: Promise<TskRunResult>;
   /** Resolves when stderr or stdout has printed `text`. */
   waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** What it printed so far, stdout then stderr. */
+  printed(): string;
 }
 
 /** Isolated tsk home: its own config, data and runtime dirs, so tests never see a user's tsk.toml. */
@@ -73,6 +75,7 @@ export function startTsk(args: string[], options: { env: NodeJS.ProcessEnv; cwd?
   return {
     child,
     done,
+    printed: () => `${stdout}${stderr}`,
     waitFor: (text, timeoutMs = 300_000) =>
       new Promise<void>((resolveWait, reject) => {
         const timer = setTimeout(() => reject(new Error(`"${text}" not printed after ${timeoutMs}ms\nstdout:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
