@@ -123,10 +123,10 @@ describe('dashboard in a browser with a real worker (real Redis, Docker, tsk CLI
     expect((await world.queue.get(id))?.name).toBe('from-page');
 
     // A line while the task still runs: the log is live, not read at the end.
-    await page.locator('#log .line', { hasText: 'tick 2' }).waitFor({ timeout: 120_000 });
+    await page.locator('#log .line.src-agent', { hasText: /^tick 2$/ }).waitFor({ timeout: 120_000 });
     expect(await page.locator('#task-status').textContent()).toBe('running');
     await browser.screenshot(page, 'task-live-log');
-    await page.locator('#log .line', { hasText: 'tick 8' }).waitFor({ timeout: 60_000 });
+    await page.locator('#log .line.src-agent', { hasText: /^tick 8$/ }).waitFor({ timeout: 60_000 });
     await expect.poll(() => page.locator('#task-status').textContent(), { timeout: 60_000 }).toBe('complete');
     expect(await page.locator('#log-state').textContent()).toBe('ended');
     // Following kept the end in view.
@@ -138,7 +138,8 @@ describe('dashboard in a browser with a real worker (real Redis, Docker, tsk CLI
     const long = await add('long', 'echo started; sleep 300');
     const page = await browser.newPage();
     await page.goto(new URL(`/tasks/${long.id}`, dashboard.url).href);
-    await page.locator('#log .line', { hasText: 'started' }).waitFor({ timeout: 120_000 });
+    // The agent's own line, not tsk's "Started network proxy …" (hasText ignores case).
+    await page.locator('#log .line.src-agent', { hasText: /^started$/ }).waitFor({ timeout: 120_000 });
     await expect.poll(() => page.locator('#task-status').textContent(), { timeout: 20_000 }).toBe('running');
     await page.locator('button[data-action="cancel"]').click();
     await browser.screenshot(page, 'confirm-cancel');
