@@ -99,8 +99,12 @@ export class LostWorkerReaper {
     }
   }
 
-  /** Workspaces under this machine's data dir whose task has ended (the runner normally removes them). */
-  private async removeStaleWorkspaces(): Promise<void> {
+  /**
+   * Workspaces under this machine's data dir whose task has ended (the runner normally removes them).
+   * Also run once by a stopping worker: a task of a killed predecessor on this data dir may have been
+   * declared lost by another worker since the last sweep, and nobody else sweeps this folder.
+   */
+  async removeStaleWorkspaces(): Promise<void> {
     // Names come from this machine's disk, never from a record: a record's `id` field is whatever was
     // written to Redis.
     const ids = (await readdir(join(this.options.dataDir, 'tasks')).catch(() => [] as string[])).filter(isTaskId);

@@ -1,9 +1,10 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newTaskId } from '../common/ids.js';
+import { taskDir } from '../common/task-paths.js';
 import { createDocker } from '../docker/docker-client.js';
 import type { TaskResult, TaskSpec } from '../model/index.js';
 import { connectRedis, TaskQueue } from '../queue/index.js';
@@ -121,6 +122,21 @@ describe('TaskWorker.stop', () => {
     expect((await producer.get(id))?.status).toBe('COMPLETE');
     expect(executor.aborted).toEqual([]);
     expect(await producer.workers()).toEqual([]);
+  });
+
+  it('removes, as it stops, the workspaces of tasks ended since its last sweep (a killed predecessor’s, settled elsewhere)', async () => {
+    // The first periodic sweep is 5 s away: only the stop can remove them.
+    const { producer, worker } = await startWorker(new SandboxStandIn(0));
+    const ended = await addTask(producer);
+    await vi.waitFor(async () => expect((await producer.get(ended))?.status).toBe('COMPLETE'), { timeout: 5000 });
+    const queued = newTaskId(); // no record: a `tsk run` workspace, which shares the folder
+    for (const id of [ended, queued]) {
+      mkdirSync(join(taskDir(join(root, 'data'), id), 'repo'), { recursive: true });
+      writeFileSync(join(taskDir(join(root, 'data'), id), 'repo', 'file'), 'work');
+    }
+    await worker.stop({ graceMs: 1000 });
+    expect(existsSync(taskDir(join(root, 'data'), ended))).toBe(false);
+    expect(existsSync(taskDir(join(root, 'data'), queued))).toBe(true);
   });
 
   it('with Redis up: a task still running at the end of the grace is cancelled and recorded CANCELLED', async () => {

@@ -206,6 +206,9 @@ export class TaskWorker {
     const timer = setTimeout(() => this.cancelRunning(), graceMs);
     try {
       const drained = await this.untilDrained(graceOver);
+      if (drained && queue.connected) {
+        await settleWithin(this.reaper.removeStaleWorkspaces().catch((error: unknown) => this.reportError(error)), REDIS_STOP_WAIT_MS);
+      }
       // Graceful only while Redis answers: BullMQ's graceful close waits for it, however long it is away.
       const closed = drained && queue.connected && this.consumer !== undefined && (await settleWithin(this.consumer.close(), REDIS_STOP_WAIT_MS));
       if (!closed && this.consumer !== undefined) {
