@@ -507,6 +507,20 @@ async function main() {
     }
   }
 
+  // `tsk list` shows a dead worker's tasks lost at once; a worker records that, and removes what the dead
+  // one left, only a heartbeat TTL after its own reconnection (a Redis restart lapses every heartbeat).
+  // Wait for that record before stopping the workers, as a user leaving them up would.
+  const lostListed = listed.filter((task) => ids.includes(task.id) && /^worker \S+ lost/.test(task.error ?? '')).map((task) => task.id);
+  const notYetRecorded = () => {
+    const logs = slots.map((slot) => (existsSync(slot.log) ? readFileSync(slot.log, 'utf8') : '')).join('\n');
+    return lostListed.filter((id) => !new RegExp(`^\\S+ ${id} FAILED.*worker \\S+ lost`, 'm').test(logs));
+  };
+  for (const until = Date.now() + 60_000; notYetRecorded().length > 0; await sleep(1000)) {
+    if (Date.now() > until) {
+      say(`not recorded lost by any worker within 60 s: ${notYetRecorded().join(' ')}`);
+      break;
+    }
+  }
   // Let the last sweeps run (stale workspaces, idle task networks), then stop the workers as a user would.
   await sleep(8000);
   await Promise.all(slots.map((slot) => slot.stop()));
@@ -538,7 +552,24 @@ async function main() {
     if (commits.length !== 1) branchProblems.push(`${task.id}: ${task.branch} has ${commits.length} result commits`);
   }
   const claimed = new Set(listed.map((task) => task.branch).filter(Boolean));
-  const strayBranches = repos.flatMap((dir) => branchesOf.get(dir).filter((branch) => !claimed.has(branch)).map((branch) => `${dir}:${branch}`));
+  // A worker killed after it wrote a local task's branch but before it recorded the end (Redis away at
+  // that moment) leaves its task FAILED "worker … lost" with the branch in the repository: that task's
+  // own result, kept, not a stray, but still checked for a second run.
+  const lostBy = new Map(listed.filter((task) => idSet.has(task.id) && /^worker \S+ lost/.test(task.error ?? '')).map((task) => [task.id, task]));
+  const keptByLost = [];
+  const strayBranches = [];
+  for (const dir of repos) {
+    for (const branch of branchesOf.get(dir).filter((name) => !claimed.has(name))) {
+      const owner = lostBy.get(branch.split('/').at(-1));
+      if (owner === undefined || (repoOf.get(owner.id) ?? repo) !== dir) {
+        strayBranches.push(`${dir}:${branch}`);
+        continue;
+      }
+      keptByLost.push(`${owner.id}: ${branch}`);
+      const commits = lines(await git(dir, 'log', '--format=%s', `main..${branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
+      if (commits.length !== 1) branchProblems.push(`${owner.id}: ${branch} has ${commits.length} result commits`);
+    }
+  }
   const runTwice = new Set([...runTwiceByContainers, ...branchProblems.map((line) => line.split(':')[0])]);
 
   // Leftovers, before `tsk proxy stop` (which would also sweep what a lost task left): sandboxes, task
@@ -604,6 +635,7 @@ async function main() {
     ['tasks lost', lost.length, lost.join(' '), true],
     ['stuck non-terminal', stuck.length, stuck.map((id) => `${id}=${byId.get(id).status}`).join(' '), true],
     ['run twice', runTwice.size, [...runTwiceByContainers.map((id) => `${id}: ${events.starts.get(id).size} sandbox starts`), ...branchProblems].join('; '), true],
+    ['results kept by lost workers', keptByLost.length, keptByLost.join('; '), false],
     ['stray result branches', strayBranches.length, strayBranches.join(' '), true],
     ['results missing', missingResults.length, missingResults.join('; '), true],
     ['unexpected failures', unexpectedFailures.length, [...reasons].filter(([reason]) => !/^worker \S+ lost/.test(reason)).map(([reason, tasks]) => `${tasks.length}× ${reason}`).join('; '), counts.engineRestarts === 0],
