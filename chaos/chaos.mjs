@@ -339,6 +339,8 @@ class SandboxStarts {
 // The run
 
 const TERMINAL = new Set(['COMPLETE', 'FAILED', 'CANCELLED']);
+/** A task's error says its worker was lost (killed), the one way chaos without an engine restart may fail a task. */
+const lostWithWorker = (error) => /^worker \S+ lost/.test(error ?? '');
 
 async function main() {
   const options = parseOptions(process.argv.slice(2));
@@ -510,14 +512,15 @@ async function main() {
   // `tsk list` shows a dead worker's tasks lost at once; a worker records that, and removes what the dead
   // one left, only a heartbeat TTL after its own reconnection (a Redis restart lapses every heartbeat).
   // Wait for that record before stopping the workers, as a user leaving them up would.
-  const lostListed = listed.filter((task) => ids.includes(task.id) && /^worker \S+ lost/.test(task.error ?? '')).map((task) => task.id);
+  const idSet = new Set(ids);
+  const lostTasks = new Map(listed.filter((task) => idSet.has(task.id) && lostWithWorker(task.error)).map((task) => [task.id, task]));
   const notYetRecorded = () => {
     const logs = slots.map((slot) => (existsSync(slot.log) ? readFileSync(slot.log, 'utf8') : '')).join('\n');
-    return lostListed.filter((id) => !new RegExp(`^\\S+ ${id} FAILED.*worker \\S+ lost`, 'm').test(logs));
+    return [...lostTasks.keys()].filter((id) => !new RegExp(`^\\S+ ${id} FAILED.*worker \\S+ lost`, 'm').test(logs));
   };
-  for (const until = Date.now() + 60_000; notYetRecorded().length > 0; await sleep(1000)) {
+  for (let until = Date.now() + 60_000, waiting = notYetRecorded(); waiting.length > 0; await sleep(1000), waiting = notYetRecorded()) {
     if (Date.now() > until) {
-      say(`not recorded lost by any worker within 60 s: ${notYetRecorded().join(' ')}`);
+      say(`not recorded lost by any worker within 60 s: ${waiting.join(' ')}`);
       break;
     }
   }
@@ -529,7 +532,6 @@ async function main() {
   // -------------------------------------------------------------------------------------------------
   // Counting
   const byId = new Map(listed.map((task) => [task.id, task]));
-  const idSet = new Set(ids);
   const lost = ids.filter((id) => !byId.has(id));
   const stuck = ids.filter((id) => byId.has(id) && !TERMINAL.has(byId.get(id).status));
   const runTwiceByContainers = ids.filter((id) => (events.starts.get(id)?.size ?? 0) > 1);
@@ -540,6 +542,10 @@ async function main() {
   for (const dir of repos) branchesOf.set(dir, lines(await git(dir, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/tsk/')));
   const branchProblems = [];
   const missingResults = [];
+  const checkOneResult = async (dir, id, branch) => {
+    const commits = lines(await git(dir, 'log', '--format=%s', `main..${branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
+    if (commits.length !== 1) branchProblems.push(`${id}: ${branch} has ${commits.length} result commits`);
+  };
   for (const task of listed.filter((t) => idSet.has(t.id))) {
     if (task.status === 'COMPLETE' && task.agent === 'script' && !task.branch) missingResults.push(`${task.id}: COMPLETE without a branch`);
     if (!task.branch) continue;
@@ -548,26 +554,23 @@ async function main() {
       missingResults.push(`${task.id}: branch ${task.branch} missing`);
       continue;
     }
-    const commits = lines(await git(taskRepo, 'log', '--format=%s', `main..${task.branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
-    if (commits.length !== 1) branchProblems.push(`${task.id}: ${task.branch} has ${commits.length} result commits`);
+    await checkOneResult(taskRepo, task.id, task.branch);
   }
   const claimed = new Set(listed.map((task) => task.branch).filter(Boolean));
   // A worker killed after it wrote a local task's branch but before it recorded the end (Redis away at
   // that moment) leaves its task FAILED "worker … lost" with the branch in the repository: that task's
   // own result, kept, not a stray, but still checked for a second run.
-  const lostBy = new Map(listed.filter((task) => idSet.has(task.id) && /^worker \S+ lost/.test(task.error ?? '')).map((task) => [task.id, task]));
   const keptByLost = [];
   const strayBranches = [];
   for (const dir of repos) {
     for (const branch of branchesOf.get(dir).filter((name) => !claimed.has(name))) {
-      const owner = lostBy.get(branch.split('/').at(-1));
+      const owner = lostTasks.get(branch.split('/').at(-1));
       if (owner === undefined || (repoOf.get(owner.id) ?? repo) !== dir) {
         strayBranches.push(`${dir}:${branch}`);
         continue;
       }
       keptByLost.push(`${owner.id}: ${branch}`);
-      const commits = lines(await git(dir, 'log', '--format=%s', `main..${branch}`)).filter((subject) => !subject.startsWith('tsk snapshot for task'));
-      if (commits.length !== 1) branchProblems.push(`${owner.id}: ${branch} has ${commits.length} result commits`);
+      await checkOneResult(dir, owner.id, branch);
     }
   }
   const runTwice = new Set([...runTwiceByContainers, ...branchProblems.map((line) => line.split(':')[0])]);
@@ -622,7 +625,7 @@ async function main() {
     (cancel) => (cancel.said.startsWith('Cancelled') && byId.get(cancel.id)?.status !== 'CANCELLED') || (byId.get(cancel.id)?.status === 'COMPLETE' && cancel.said.includes('before it could be cancelled') && ranOn(cancel)),
   );
   const said = (prefix) => cancels.filter((cancel) => cancel.said.startsWith(prefix) || cancel.said.includes(prefix)).length;
-  const unexpectedFailures = failures.filter((task) => !/^worker \S+ lost/.test(task.error ?? ''));
+  const unexpectedFailures = failures.filter((task) => !lostWithWorker(task.error));
 
   // -------------------------------------------------------------------------------------------------
   // Report
@@ -638,7 +641,7 @@ async function main() {
     ['results kept by lost workers', keptByLost.length, keptByLost.join('; '), false],
     ['stray result branches', strayBranches.length, strayBranches.join(' '), true],
     ['results missing', missingResults.length, missingResults.join('; '), true],
-    ['unexpected failures', unexpectedFailures.length, [...reasons].filter(([reason]) => !/^worker \S+ lost/.test(reason)).map(([reason, tasks]) => `${tasks.length}× ${reason}`).join('; '), counts.engineRestarts === 0],
+    ['unexpected failures', unexpectedFailures.length, [...reasons].filter(([reason]) => !lostWithWorker(reason)).map(([reason, tasks]) => `${tasks.length}× ${reason}`).join('; '), counts.engineRestarts === 0],
     ['containers left', sandboxes.length, sandboxes.join('; '), true],
     ['task networks left', taskNetworks.length, taskNetworks.join(' '), true],
     ['proxies left', proxiesAfter.length, `${proxiesBefore.length} idle before tsk proxy stop; ${proxiesAfter.join('; ')}`, true],
