@@ -4,6 +4,8 @@ export interface GitCommandErrorDetails {
   args: readonly string[];
   cwd: string;
   exitCode: number | null;
+  /** The signal that ended git, when one did (`exitCode` is then null). */
+  signal?: NodeJS.Signals | null;
   stderr: string;
 }
 
